@@ -1,0 +1,143 @@
+"""Application factory."""
+import os
+import secrets
+from contextvars import ContextVar
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import event
+
+from config import Config
+from extensions import babel, csrf, db, limiter, login_manager, migrate
+
+#: False while a read-only request runs, so SQLite opens a plain deferred BEGIN
+sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(config=None) -> Flask:
+    """Build the app; `config` is a config class or a mapping of overrides (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _fill_instance_defaults(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _fill_instance_defaults(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "jifen.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    for name, filename in (("SECRET_KEY", "secret_key"), ("LEDGER_KEY", "ledger_key")):
+        if not app.config.get(name):
+            app.config[name] = _instance_secret(app, filename)
+
+
+def _instance_secret(app: Flask, filename: str) -> str:
+    """A secret generated once and kept in instance/ (never in the repository)."""
+    path = os.path.join(app.instance_path, filename)
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = "请先登录"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            install_sqlite_hooks(db.engine)
+
+    @app.before_request
+    def _mark_write_intent():
+        sqlite_write_intent.set(request.method not in READ_METHODS)
+
+
+def _select_locale():
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def install_sqlite_hooks(engine) -> None:
+    """WAL + synchronous=FULL, and BEGIN IMMEDIATE for writes (SQLAlchemy's recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
+
+
+def register_blueprints(app: Flask) -> None:
+    from admin import bp as admin_bp
+    from admin.auth import load_user  # noqa: F401  (registers the user loader)
+    from kiosk import bp as kiosk_bp
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(kiosk_bp)
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("admin.dashboard"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from services.errors import DomainError
+
+    def wants_json() -> bool:
+        return request.path.startswith("/kiosk/api/") or request.accept_mimetypes.best == "application/json"
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error.to_json()), error.status
+        flash(error.message, "error")
+        return render_template("admin/error.html", message=error.message), error.status
+
+    for status, message in ((400, "请求有误"), (403, "没有权限访问此页面"), (404, "页面不存在"),
+                            (405, "不支持这种操作"), (413, "上传的文件太大"), (429, "操作太频繁,请稍后再试"),
+                            (500, "系统出错了,本次操作没有保存")):
+        app.register_error_handler(status, _http_error(status, message, wants_json))
+
+
+def _http_error(status: int, message: str, wants_json):
+    def handler(error):
+        db.session.rollback()
+        text = getattr(error, "description", None) if status == 400 else None
+        body = text if isinstance(text, str) and not text.startswith("The browser") else message
+        if wants_json():
+            return jsonify({"error": f"http_{status}", "message": body}), status
+        return render_template("admin/error.html", message=body), status
+    return handler
+
+
+def register_commands(app: Flask) -> None:
+    from admin.commands import register
+
+    register(app)

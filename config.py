@@ -1,0 +1,57 @@
+"""Configuration. Defaults run an embedded SQLite database under instance/;
+DATABASE_URL switches to PostgreSQL (postgresql+psycopg://...)."""
+import os
+
+
+def _database_url():
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgresql://"):
+        # psycopg 3 is the driver we install.
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    #: None -> sqlite file in the instance folder (filled in by create_app)
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: None -> read from the environment or generated once into instance/
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    #: HMAC key of the ledger hash chain; kept outside the database on purpose
+    LEDGER_KEY = os.environ.get("LEDGER_KEY")
+    TIMEZONE = os.environ.get("JIFEN_TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ["zh", "en"]
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(__file__), "admin", "translations")
+    # Staff pages stay open for a working day; the kiosk API does not use CSRF.
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: county policy: separate, non-redeemable base points (底分); 0 = off
+    BASE_POINTS = int(os.environ.get("JIFEN_BASE_POINTS", "0"))
+    #: county policy: base points count in rankings
+    RANKINGS_INCLUDE_BASE = False
+    #: optional monthly cap per household over rule awards and activities (0 = none)
+    MONTHLY_CAP = int(os.environ.get("JIFEN_MONTHLY_CAP", "100"))
+    #: single entries above this need a second person (maker-checker)
+    APPROVAL_THRESHOLD = 50
+    #: kiosk idle timeout and warning, seconds
+    KIOSK_IDLE_SECONDS = 60
+    KIOSK_WARN_SECONDS = 20
+    #: base URL printed in the card QR codes (<base>/c/<token>)
+    PUBLIC_BASE_URL = os.environ.get("JIFEN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    LEDGER_KEY = "test-ledger-key"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SQLALCHEMY_ENGINE_OPTIONS = {}

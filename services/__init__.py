@@ -1,0 +1,1 @@
+"""Business rules. Service functions flush, never commit: the request commits once."""

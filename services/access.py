@@ -1,0 +1,53 @@
+"""Site scope: a staff user's scope is a set of area nodes or sites and covers everything below."""
+from typing import Optional
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Area, Site, StaffScope
+from services.errors import Forbidden
+
+
+def allowed_site_ids(user) -> Optional[set[int]]:
+    """Site ids the user may act on; None means the whole county (no limit)."""
+    if user.has_role("admin"):
+        return None
+    scopes = db.session.execute(select(StaffScope).where(StaffScope.user_id == user.id)).scalars().all()
+    area_ids = {s.area_id for s in scopes if s.area_id is not None}
+    site_ids = {s.site_id for s in scopes if s.site_id is not None}
+    if area_ids:
+        covered = _areas_below(area_ids)
+        site_ids |= set(db.session.execute(select(Site.id).where(Site.area_id.in_(covered))).scalars())
+    return site_ids
+
+
+def _areas_below(roots: set[int]) -> set[int]:
+    children: dict[Optional[int], list[int]] = {}
+    for area_id, parent_id in db.session.execute(select(Area.id, Area.parent_id)):
+        children.setdefault(parent_id, []).append(area_id)
+    found, stack = set(), list(roots)
+    while stack:
+        node = stack.pop()
+        if node not in found:
+            found.add(node)
+            stack.extend(children.get(node, []))
+    return found
+
+
+def can_access_site(user, site_id: int) -> bool:
+    allowed = allowed_site_ids(user)
+    return allowed is None or site_id in allowed
+
+
+def require_site(user, site_id: int) -> None:
+    """The one place that refuses a site outside the user's scope."""
+    if not can_access_site(user, site_id):
+        raise Forbidden("这个安置点不在您的管理范围内")
+
+
+def scope_filter(user, site_column):
+    """A WHERE clause limiting a query to the user's sites (True when unlimited)."""
+    allowed = allowed_site_ids(user)
+    if allowed is None:
+        return site_column.isnot(None) | site_column.is_(None)
+    return site_column.in_(allowed)

@@ -1,0 +1,129 @@
+"""A realistic demo county: townships, villages, sites, ~300 households, staff of every role."""
+import random
+from datetime import timedelta
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Area, Household, HouseholdTag, Member, Site, StaffScope, StaffUser
+from models.clock import local_today
+from services import ledger
+from services.cards import issue_card
+
+#: (username, password, label) printed by `flask serve-demo`
+DEMO_LOGINS = [
+    ("admin", "admin12345", "系统管理员"),
+    ("cadre", "cadre12345", "村/社区干部"),
+    ("cadre2", "cadre12345", "村/社区干部(第二审批人)"),
+    ("committee", "committee12345", "评议会成员"),
+    ("shop", "shop12345", "超市管理员"),
+    ("auditor", "auditor12345", "审计"),
+]
+
+COUNTY = ("易安县", {
+    "城关镇": {"幸福社区": [("幸福家园安置点", "XF01"), ("和谐小区安置点", "XF02")],
+              "新村社区": [("新村安置点", "XC01")]},
+    "石门乡": {"石门村": [("石门安置点", "SM01")],
+              "安居社区": [("安居苑安置点", "AJ01"), ("阳光新城安置点", "AJ02")]},
+})
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林龙田石向彭欧阳"
+GIVEN = ["建国", "秀英", "志强", "桂兰", "明", "丽", "德华", "玉兰", "国强", "春梅", "堃", "喆",
+         "赟", "昇", "彧", "小红", "永福", "金花", "海", "文", "䶮", "㛃美", "𠮷祥", "𬌗", "子涵", "浩然"]
+RELATIONS = ["配偶", "子女", "子女", "父母", "孙子女"]
+TAG_CODES = ["low_income", "hardship", "elderly_disabled", "no_house", "no_land", "no_labour",
+             "party_centre", "lifted", "monitored"]
+
+
+def initials(name: str) -> str:
+    """Pinyin initials for search: 张三 -> zs."""
+    return "".join(p[0] for p in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if p)
+
+
+def ensure_demo() -> bool:
+    """Build the demo county once; False when the database already has households."""
+    if db.session.execute(select(func.count(Household.id))).scalar_one():
+        return False
+    build_demo()
+    return True
+
+
+def build_demo(households: int = 300, seed: int = 2026) -> str:
+    rng = random.Random(seed)
+    areas, sites = _build_areas()
+    staff = _build_staff(areas, sites)
+    homes = [_household(rng, sites[i % len(sites)], i) for i in range(households)]
+    db.session.flush()
+    for home in homes:
+        issue_card(home)
+    _opening_balances(rng, homes, staff["admin"])
+    return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
+
+
+def _build_areas():
+    county_name, townships = COUNTY
+    county = Area(level="county", name=county_name)
+    db.session.add(county)
+    areas, sites = {"county": county}, []
+    for township_name, villages in townships.items():
+        township = Area(level="township", name=township_name, parent=county)
+        areas[township_name] = township
+        for village_name, village_sites in villages.items():
+            village = Area(level="village", name=village_name, parent=township)
+            areas[village_name] = village
+            for site_name, code in village_sites:
+                sites.append(Site(name=site_name, code=code, area=village, address=f"{township_name}{village_name}"))
+    db.session.add_all(sites)
+    db.session.flush()
+    return areas, sites
+
+
+def _build_staff(areas, sites):
+    scopes = {"admin": None, "cadre": ("area", areas["城关镇"]), "cadre2": ("area", areas["城关镇"]),
+              "committee": ("area", areas["幸福社区"]), "shop": ("site", sites[0]), "auditor": None}
+    roles = {"admin": ["admin"], "cadre": ["cadre"], "cadre2": ["cadre"], "committee": ["committee"],
+             "shop": ["shopkeeper"], "auditor": ["auditor"]}
+    names = {"admin": "系统管理员", "cadre": "李书记", "cadre2": "王主任", "committee": "赵评议",
+             "shop": "陈店长", "auditor": "周审计"}
+    staff = {}
+    for username, password, _label in DEMO_LOGINS:
+        user = StaffUser(username=username, display_name=names[username])
+        user.roles = roles[username]
+        user.set_password(password)
+        if scopes[username] is None and username == "auditor":
+            user.scopes.append(StaffScope(area_id=areas["county"].id))
+        elif scopes[username] is not None:
+            kind, target = scopes[username]
+            user.scopes.append(StaffScope(area_id=target.id) if kind == "area" else StaffScope(site_id=target.id))
+        db.session.add(user)
+        staff[username] = user
+    db.session.flush()
+    return staff
+
+
+def _household(rng, site, index):
+    name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+    phone = f"1{rng.choice('3578')}{rng.randrange(10**8, 10**9)}"
+    home = Household(
+        site=site, head_name=name, head_initials=initials(name), phone=phone,
+        head_id_number=f"5226{rng.randrange(10**13, 10**14)}",
+        building=f"{rng.randint(1, 12)}栋", door_no=f"{rng.randint(1, 6)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}",
+    )
+    home.members.append(Member(name=name, relation="户主", phone=phone))
+    for _ in range(rng.randint(0, 4)):
+        home.members.append(Member(name=name[0] + rng.choice(GIVEN), relation=rng.choice(RELATIONS)))
+    for tag in rng.sample(TAG_CODES, rng.choice([0, 0, 1, 1, 2])):
+        home.tag_rows.append(HouseholdTag(tag=tag))
+    db.session.add(home)
+    return home
+
+
+def _opening_balances(rng, homes, actor):
+    """Balances carried over from the paper passbooks when the site went digital."""
+    start = local_today() - timedelta(days=120)
+    for home in homes:
+        points = rng.choice([0, 20, 35, 50, 80, 120, 160, 240])
+        if points:
+            ledger.post(home, points, "adjustment", ledger.Source("opening_balance", home.id), actor,
+                        "纸质积分存折结转", f"opening:{home.id}", effective_date=start)

@@ -1,0 +1,206 @@
+"""The ONE path for every points change (DECISIONS #1-#8).
+
+Entries are append-only and chained per household with an HMAC over canonical JSON.
+The balance moves by a conditional UPDATE in the same transaction as the insert, so
+two writers can never both spend the same points.
+"""
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Optional
+
+from flask import current_app
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from extensions import db
+from models import Household, LedgerEntry
+from models.clock import local_today, utcnow
+from models.ledger import LEDGER_KINDS
+from services.errors import (
+    IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
+)
+
+#: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
+CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
+#: never reversed with reverse(): a redemption is voided, a reversal is final
+NOT_REVERSIBLE = frozenset({"redemption", "redemption_void", "reversal"})
+MAX_POINTS = 1_000_000
+
+_APPLY_SQL = text(
+    "UPDATE household SET balance = balance + :delta, ledger_seq = ledger_seq + 1 "
+    "WHERE id = :hid AND balance + :delta >= 0 "
+    "RETURNING balance, ledger_seq, ledger_hash, site_id"
+)
+_SET_HASH_SQL = text("UPDATE household SET ledger_hash = :hash WHERE id = :hid")
+
+
+@dataclass(frozen=True)
+class Source:
+    """What caused an entry, e.g. Source("redemption", 7)."""
+
+    type: str
+    id: int
+
+
+def ledger_key() -> bytes:
+    return current_app.config["LEDGER_KEY"].encode()
+
+
+def canonical_fields(entry) -> dict:
+    """The fields the hash covers; `entry` is a LedgerEntry or a row with the same names."""
+    return {
+        "household_id": entry.household_id,
+        "site_id": entry.site_id,
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "points": entry.points,
+        "requested_points": entry.requested_points,
+        "balance_after": entry.balance_after,
+        "idempotency_key": entry.idempotency_key,
+        "source_type": entry.source_type,
+        "source_id": entry.source_id,
+        "reverses_id": entry.reverses_id,
+        "effective_date": entry.effective_date.isoformat(),
+        "actor_id": entry.actor_id,
+        "note": entry.note,
+        "created_at": entry.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "prev_hash": entry.prev_hash,
+    }
+
+
+def entry_hash(fields: dict, key: bytes) -> str:
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def post(
+    household,
+    points: int,
+    kind: str,
+    source: Optional[Source] = None,
+    actor=None,
+    note: Optional[str] = None,
+    idempotency_key: Optional[str] = None,
+    *,
+    effective_date: Optional[date] = None,
+    reverses_id: Optional[int] = None,
+) -> Optional[LedgerEntry]:
+    """Post `points` (signed) to a household. Returns the entry, or None when a clamped
+    debit found nothing to take. The same key with the same content returns the first
+    entry; with other content raises IdempotencyConflict."""
+    household_id = household if isinstance(household, int) else household.id
+    actor_id = actor if actor is None or isinstance(actor, int) else actor.id
+    _validate(points, kind, idempotency_key)
+    existing = _existing(idempotency_key)
+    if existing is not None:
+        return _replay(existing, household_id, points, kind, source, reverses_id)
+    delta = points
+    if points < 0 and kind in CLAMPED_KINDS:
+        delta = -min(-points, _locked_balance(household_id))
+        if delta == 0:
+            return None
+    row = db.session.execute(_APPLY_SQL, {"delta": delta, "hid": household_id}).one_or_none()
+    if row is None:
+        if db.session.get(Household, household_id) is None:
+            raise NotFound("没有这一户")
+        raise InsufficientPoints(needed=-delta)
+    entry = LedgerEntry(
+        household_id=household_id, site_id=row.site_id, seq=row.ledger_seq, kind=kind,
+        points=delta, requested_points=points, balance_after=row.balance,
+        idempotency_key=idempotency_key,
+        source_type=source.type if source else None, source_id=source.id if source else None,
+        reverses_id=reverses_id, effective_date=effective_date or local_today(),
+        actor_id=actor_id, note=note, created_at=utcnow(), prev_hash=row.ledger_hash,
+    )
+    entry.hash = entry_hash(canonical_fields(entry), ledger_key())
+    db.session.add(entry)
+    db.session.execute(_SET_HASH_SQL, {"hash": entry.hash, "hid": household_id})
+    db.session.flush()
+    _expire_household(household_id)
+    return entry
+
+
+def reverse(entry: LedgerEntry, actor, reason: str) -> Optional[LedgerEntry]:
+    """Post the opposite of `entry`; clamps when the points are already spent."""
+    if entry.kind in NOT_REVERSIBLE:
+        raise LedgerRefused("兑换记录请用“作废兑换”处理;冲正记录不能再冲正")
+    if not reason or not reason.strip():
+        raise ValidationFailed("请填写冲正原因")
+    return post(
+        entry.household_id, -entry.points, "reversal", Source("ledger_entry", entry.id),
+        actor, reason.strip(), f"reverse:{entry.id}",
+        effective_date=entry.effective_date, reverses_id=entry.id,
+    )
+
+
+def balance_of(household_id: int) -> int:
+    """Σ of a household's entries (the truth the cached balance must equal)."""
+    total = db.session.execute(
+        select(db.func.coalesce(db.func.sum(LedgerEntry.points), 0)).where(
+            LedgerEntry.household_id == household_id
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def _validate(points, kind, key) -> None:
+    if isinstance(points, bool) or not isinstance(points, int):
+        raise ValidationFailed("积分必须是整数")
+    if points == 0 or abs(points) > MAX_POINTS:
+        raise ValidationFailed("积分不能为 0,也不能超过一百万")
+    if kind not in LEDGER_KINDS:
+        raise ValidationFailed(f"未知的账目类型: {kind}")
+    if not key or len(key) > 120:
+        raise ValidationFailed("缺少幂等键")
+
+
+def _existing(key: str) -> Optional[LedgerEntry]:
+    return db.session.execute(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def _replay(existing, household_id, points, kind, source, reverses_id) -> LedgerEntry:
+    same = (
+        existing.household_id == household_id
+        and existing.requested_points == points
+        and existing.kind == kind
+        and existing.source_type == (source.type if source else None)
+        and existing.source_id == (source.id if source else None)
+        and existing.reverses_id == reverses_id
+    )
+    if not same:
+        raise IdempotencyConflict(key=existing.idempotency_key)
+    return existing
+
+
+def _locked_balance(household_id: int) -> int:
+    """Read the balance under the row lock (PostgreSQL FOR UPDATE; SQLite writes run
+    inside BEGIN IMMEDIATE, which already excludes other writers)."""
+    balance = db.session.execute(
+        select(Household.balance).where(Household.id == household_id).with_for_update()
+    ).scalar_one_or_none()
+    if balance is None:
+        raise NotFound("没有这一户")
+    return balance
+
+
+def _expire_household(household_id: int) -> None:
+    cached = db.session.identity_map.get(identity_key(Household, household_id))
+    if cached is not None:
+        db.session.expire(cached, ["balance", "ledger_seq", "ledger_hash"])
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_edits(session, flush_context, instances):
+    """Append-only at the ORM level; database triggers cover Core and SQL text."""
+    for obj in session.deleted:
+        if isinstance(obj, LedgerEntry):
+            raise LedgerRefused("账本记录不能删除,请用冲正")
+    for obj in session.dirty:
+        if isinstance(obj, LedgerEntry) and session.is_modified(obj):
+            raise LedgerRefused("账本记录不能修改,请用冲正")

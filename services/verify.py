@@ -1,0 +1,143 @@
+"""`flask ledger verify`: recompute every household's chain and balance (DECISIONS #3, #7).
+
+Streams entries in (household, seq) order, so memory stays flat at any size."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Household, LedgerEntry
+from services.ledger import canonical_fields, entry_hash, ledger_key
+
+_ENTRY_COLUMNS = [
+    LedgerEntry.id, LedgerEntry.household_id, LedgerEntry.site_id, LedgerEntry.seq,
+    LedgerEntry.kind, LedgerEntry.points, LedgerEntry.requested_points,
+    LedgerEntry.balance_after, LedgerEntry.idempotency_key, LedgerEntry.source_type,
+    LedgerEntry.source_id, LedgerEntry.reverses_id, LedgerEntry.effective_date,
+    LedgerEntry.actor_id, LedgerEntry.note, LedgerEntry.created_at, LedgerEntry.prev_hash,
+    LedgerEntry.hash,
+]
+
+
+@dataclass
+class Problem:
+    household_id: int | None
+    entry_id: int | None
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"household {self.household_id}" if self.household_id else "county"
+        if self.entry_id:
+            where += f", entry {self.entry_id}"
+        return f"[{self.kind}] {where}: {self.detail}"
+
+
+@dataclass
+class Report:
+    households: int = 0
+    entries: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    #: site_id -> kind -> Σ points (the per-site identity)
+    by_site: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, *args) -> None:
+        self.problems.append(Problem(*args))
+
+
+class _Chain:
+    """State of one household's chain while its entries stream past."""
+
+    def __init__(self, household_id):
+        self.household_id = household_id
+        self.expected_seq = 1
+        self.last_hash = ""
+        self.total = 0
+        self.hashes = set()
+
+
+def verify(batch_size: int = 5000) -> Report:
+    report, key = Report(), ledger_key()
+    households = db.session.execute(
+        select(Household.id, Household.balance, Household.ledger_seq, Household.ledger_hash)
+        .order_by(Household.id).execution_options(yield_per=batch_size)
+    )
+    entries = db.session.execute(
+        select(*_ENTRY_COLUMNS).order_by(LedgerEntry.household_id, LedgerEntry.seq)
+        .execution_options(yield_per=batch_size)
+    )
+    pending = next(entries, None)
+    for hh in households:
+        report.households += 1
+        chain = _Chain(hh.id)
+        while pending is not None and pending.household_id < hh.id:
+            report.add(pending.household_id, pending.id, "orphan", "entry of an unknown household")
+            pending = next(entries, None)
+        while pending is not None and pending.household_id == hh.id:
+            _check_entry(pending, chain, key, report)
+            pending = next(entries, None)
+        _check_household(hh, chain, report)
+    while pending is not None:
+        report.add(pending.household_id, pending.id, "orphan", "entry of an unknown household")
+        pending = next(entries, None)
+    _check_transfers(report)
+    return report
+
+
+def _check_entry(row, chain: _Chain, key: bytes, report: Report) -> None:
+    report.entries += 1
+    report.by_site[row.site_id][row.kind] += row.points
+    hid = row.household_id
+    if row.seq != chain.expected_seq:
+        what = "gap" if row.seq > chain.expected_seq else "duplicate seq"
+        report.add(hid, row.id, what, f"seq {row.seq}, expected {chain.expected_seq}")
+    if row.prev_hash != chain.last_hash:
+        if row.prev_hash in chain.hashes or row.prev_hash == "":
+            report.add(hid, row.id, "fork", "prev_hash points at an earlier entry, not the last one")
+        else:
+            report.add(hid, row.id, "broken link", "prev_hash matches no entry of this household")
+    if entry_hash(canonical_fields(row), key) != row.hash:
+        report.add(hid, row.id, "bad hash", "the entry's content does not match its hash")
+    chain.total += row.points
+    if row.balance_after != chain.total:
+        report.add(hid, row.id, "balance_after", f"says {row.balance_after}, running sum {chain.total}")
+    if chain.total < 0:
+        report.add(hid, row.id, "negative", f"running balance {chain.total}")
+    chain.hashes.add(chain.last_hash)
+    chain.last_hash = row.hash
+    chain.expected_seq = row.seq + 1
+
+
+def _check_household(hh, chain: _Chain, report: Report) -> None:
+    if hh.balance != chain.total:
+        report.add(hh.id, None, "balance drift", f"cached {hh.balance}, Σ entries {chain.total}")
+    if hh.ledger_seq != chain.expected_seq - 1:
+        report.add(hh.id, None, "seq head", f"household says {hh.ledger_seq}, last entry {chain.expected_seq - 1}")
+    if hh.ledger_hash != chain.last_hash:
+        report.add(hh.id, None, "hash head", "household's last hash differs from its last entry")
+
+
+def _check_transfers(report: Report) -> None:
+    moved_in = sum(kinds.get("transfer_in", 0) for kinds in report.by_site.values())
+    moved_out = sum(kinds.get("transfer_out", 0) for kinds in report.by_site.values())
+    if moved_in != -moved_out:
+        report.add(None, None, "transfers", f"Σ transfer_in {moved_in} ≠ Σ transfer_out {-moved_out}")
+
+
+def format_report(report: Report) -> str:
+    lines = [f"households: {report.households}", f"entries: {report.entries}"]
+    for site_id in sorted(report.by_site):
+        kinds = report.by_site[site_id]
+        detail = ", ".join(f"{k} {v:+d}" for k, v in sorted(kinds.items()))
+        lines.append(f"site {site_id}: outstanding {sum(kinds.values())} ({detail})")
+    if report.ok:
+        lines.append("OK: every chain intact, every balance equals its entries")
+    else:
+        lines.append(f"FAILED: {len(report.problems)} problem(s)")
+        lines.extend(f"  {p}" for p in report.problems[:500])
+    return "\n".join(lines)
