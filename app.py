@@ -4,6 +4,7 @@ import secrets
 from contextvars import ContextVar
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import event
 
 from config import Config
@@ -14,9 +15,9 @@ sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", defaul
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def create_app(config=None) -> Flask:
+def create_app(config=None, instance_path=None) -> Flask:
     """Build the app; `config` is a config class or a mapping of overrides (tests)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -60,10 +61,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             install_sqlite_hooks(db.engine)
+
+    app.after_request(_remember_locale)
 
     @app.before_request
     def _mark_write_intent():
@@ -73,6 +77,14 @@ def register_extensions(app: Flask) -> None:
 def _select_locale():
     lang = request.args.get("lang") or request.cookies.get("lang")
     return lang if lang in ("zh", "en") else "zh"
+
+
+def _remember_locale(response):
+    """?lang=en sticks for the browser session."""
+    lang = request.args.get("lang")
+    if lang in ("zh", "en"):
+        response.set_cookie("lang", lang, httponly=True, samesite="Lax")
+    return response
 
 
 def install_sqlite_hooks(engine) -> None:

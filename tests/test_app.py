@@ -1,0 +1,58 @@
+"""App factory, configuration and SQLite settings."""
+from sqlalchemy import text
+
+from app import create_app
+from extensions import db
+
+
+def test_sqlite_runs_wal_with_full_sync_and_foreign_keys(app):
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_secrets_are_generated_once_into_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("LEDGER_KEY", raising=False)
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": None, "LEDGER_KEY": None}
+    first = create_app(settings, instance_path=str(tmp_path / "instance"))
+    second = create_app(settings, instance_path=str(tmp_path / "instance"))
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["LEDGER_KEY"] != first.config["SECRET_KEY"]
+    assert (tmp_path / "instance" / "ledger_key").stat().st_mode & 0o077 == 0
+
+
+def test_login_and_logout(client, make_user, login):
+    user = make_user("cadre")
+    response = login(user)
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    client.post("/admin/logout")
+    assert client.get("/admin/").status_code == 302
+
+
+def test_wrong_password_is_refused_in_chinese(client, make_user, login):
+    user = make_user("cadre")
+    response = login(user, password="nope")
+    assert response.status_code == 200 and "用户名或密码不对" in response.get_data(as_text=True)
+
+
+def test_verify_page_is_for_auditors(client, make_user, login, make_household):
+    make_household(balance=5)
+    login(make_user("cadre", username="c1"))
+    assert client.get("/admin/ledger/verify").status_code == 403
+    client.post("/admin/logout")
+    login(make_user("auditor", username="a1"))
+    page = client.get("/admin/ledger/verify").get_data(as_text=True)
+    assert "校验通过" in page
+
+
+def test_english_is_the_second_locale(client):
+    chinese = client.get("/admin/login").get_data(as_text=True)
+    assert "工作人员登录" in chinese
+    english = client.get("/admin/login?lang=en").get_data(as_text=True)
+    assert "Staff login" in english
+    # the choice sticks for the session
+    assert "Staff login" in client.get("/admin/login").get_data(as_text=True)
