@@ -1,0 +1,115 @@
+"""The kiosk JSON API (docs/kiosk-api.md). CSRF-exempt; every call but pairing needs
+`Authorization: Device <token>`. The client never sends a household id."""
+from functools import wraps
+
+from flask import current_app, g, jsonify, request
+
+from extensions import csrf, db
+from kiosk import bp
+from kiosk.summary import goods_json, household_json, receipt_json
+from models.clock import utcnow
+from services import kiosk_devices, redemption
+from services.cards import CardUnusable, resolve_token
+from services.errors import NotFound, ValidationFailed
+from services.goods import goods_for_site
+
+
+def api_route(rule: str, **options):
+    """A CSRF-exempt /kiosk/api route; with device=True (default) the device credential is required."""
+    needs_device = options.pop("device", True)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if needs_device:
+                g.device = kiosk_devices.device_from_header(request.headers.get("Authorization"))
+                if request.method == "POST":
+                    g.device.last_seen_at = utcnow()
+            return view(*args, **kwargs)
+
+        csrf.exempt(wrapped)
+        bp.add_url_rule(f"/api{rule}", view.__name__, wrapped, **options)
+        return wrapped
+
+    return decorator
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求格式不对(需要 JSON 对象)")
+    return data
+
+
+@api_route("/pair", methods=["POST"], device=False)
+def api_pair():
+    device, token = kiosk_devices.pair(body().get("code"))
+    db.session.commit()
+    return jsonify({"token": token, "device": device.name, "site": device.site.name}), 201
+
+
+@api_route("/device")
+def api_device():
+    device = g.device
+    config = current_app.config
+    return jsonify({"device": device.name, "site": device.site.name,
+                    "idle_seconds": config["KIOSK_IDLE_SECONDS"], "warn_seconds": config["KIOSK_WARN_SECONDS"],
+                    "notices": []})
+
+
+@api_route("/scan", methods=["POST"])
+def api_scan():
+    card = resolve_token(body().get("card"))
+    household = card.household
+    if household.site_id != g.device.site_id:
+        site = household.site.name
+        raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
+    session = kiosk_devices.open_session(g.device, card)
+    payload = {"session_id": session.id, "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
+               "household": household_json(household),
+               "goods": [goods_json(x, household) for x in goods_for_site(g.device.site_id, only_active=True)]}
+    db.session.commit()
+    return jsonify(payload)
+
+
+@api_route("/goods")
+def api_goods():
+    household = None
+    session_id = request.headers.get("X-Kiosk-Session")
+    if session_id:
+        household = kiosk_devices.get_session(g.device, session_id, touch=False).household
+    return jsonify({"goods": [goods_json(x, household) for x in goods_for_site(g.device.site_id, only_active=True)]})
+
+
+@api_route("/redeem", methods=["POST"])
+def api_redeem():
+    data = body()
+    expected = data.get("expected_total")
+    if expected is not None and type(expected) is not int:
+        raise ValidationFailed("expected_total 必须是整数")
+    result = redemption.redeem(g.device, data.get("session_id"), data.get("request_id"), data.get("cart"), expected)
+    payload = receipt_json(result)
+    db.session.commit()
+    return jsonify({"receipt": payload})
+
+
+@api_route("/receipt/<request_id>")
+def api_receipt(request_id):
+    found = redemption.find(redemption.parse_request_id(request_id))
+    if found is None or found.device_id != g.device.id:
+        raise NotFound("没有这笔兑换记录")
+    return jsonify({"receipt": receipt_json(found)})
+
+
+@api_route("/session/touch", methods=["POST"])
+def api_session_touch():
+    kiosk_devices.get_session(g.device, body().get("session_id"))
+    db.session.commit()
+    return jsonify({"expires_in": current_app.config["KIOSK_IDLE_SECONDS"]})
+
+
+@api_route("/session/end", methods=["POST"])
+def api_session_end():
+    kiosk_devices.end_session(g.device, body().get("session_id"))
+    db.session.commit()
+    return jsonify({"ok": True})

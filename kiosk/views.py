@@ -1,0 +1,25 @@
+"""The kiosk page itself (server-rendered shell; data comes from the JSON API) and goods photos."""
+from flask import Response, current_app, render_template
+from sqlalchemy import select
+
+from extensions import db
+from kiosk import bp
+from models import Goods
+
+
+@bp.route("/")
+def kiosk_page():
+    config = current_app.config
+    return render_template("kiosk/kiosk.html", idle_seconds=config["KIOSK_IDLE_SECONDS"],
+                           warn_seconds=config["KIOSK_WARN_SECONDS"])
+
+
+@bp.route("/photo/<int:goods_id>")
+def goods_photo(goods_id: int):
+    """Goods photos are not personal data; served without a credential so <img> can load them."""
+    photo = db.session.execute(select(Goods.photo).where(Goods.id == goods_id)).scalar_one_or_none()
+    if not photo:
+        return Response(status=404)
+    response = Response(photo, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,0 +1,244 @@
+"""Goods and stock: catalogue edits, photos, 入库/报损/盘点, low stock, monthly reconciliation.
+
+Stock moves only through conditional UPDATEs here and in services/redemption.py, so it can
+never go below zero however many kiosks and staff act at once."""
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Optional
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import func, select, text
+
+from extensions import db
+from models import Goods, StockMovement
+from models.clock import local_today, local_zone
+from models.goods import LIMIT_PERIODS, STOCK_SOURCES
+from services.errors import DomainError, NotFound, ValidationFailed
+
+MAX_PRICE = 100_000
+MAX_STOCK_STEP = 100_000
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000
+PHOTO_SIZE = 640
+
+_TAKE_SQL = text("UPDATE goods SET stock = stock - :q WHERE id = :id AND stock >= :q RETURNING stock")
+_ADD_SQL = text("UPDATE goods SET stock = stock + :q WHERE id = :id RETURNING stock")
+
+
+class OutOfStock(DomainError):
+    code = "out_of_stock"
+    status = 409
+    message = "库存不足"
+
+
+def _int(value, label: str, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise ValidationFailed(f"{label}必须是整数")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{label}必须是整数") from None
+    if not low <= number <= high:
+        raise ValidationFailed(f"{label}应在 {low} 到 {high} 之间")
+    return number
+
+
+def _text(value, label: str, max_len: int, required: bool = True) -> Optional[str]:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"请填写{label}")
+    if len(value) > max_len:
+        raise ValidationFailed(f"{label}不能超过 {max_len} 个字")
+    return value or None
+
+
+def save_goods(site_id: int, form: dict, goods: Optional[Goods] = None) -> Goods:
+    """Create or edit goods from form values (all strings); stock is never edited here."""
+    name = _text(form.get("name"), "名称", 64)
+    clash = db.session.execute(select(Goods.id).where(Goods.site_id == site_id, Goods.name == name)).scalar()
+    if clash is not None and (goods is None or clash != goods.id):
+        raise ValidationFailed(f"本安置点已有名为“{name}”的商品")
+    limit_qty = form.get("limit_qty") or None
+    limit_period = form.get("limit_period") or None
+    if limit_qty is not None:
+        limit_qty = _int(limit_qty, "限购数量", 1, 999)
+        if limit_period not in LIMIT_PERIODS:
+            raise ValidationFailed("设置限购数量时请选择限购周期")
+    else:
+        limit_period = None
+    if goods is None:
+        goods = Goods(site_id=site_id, stock=0)
+        db.session.add(goods)
+    goods.name = name
+    goods.category = _text(form.get("category"), "分类", 32, required=False) or "其他"
+    goods.price = _int(form.get("price"), "积分价格", 1, MAX_PRICE)
+    goods.unit = _text(form.get("unit"), "单位", 16, required=False) or "个"
+    goods.low_stock = _int(form.get("low_stock") or 5, "库存预警线", 0, MAX_STOCK_STEP)
+    goods.limit_qty, goods.limit_period = limit_qty, limit_period
+    goods.active = form.get("active") in ("1", "on", "true", True)
+    db.session.flush()
+    return goods
+
+
+def process_photo(data: bytes) -> bytes:
+    """Check it is an image, shrink to PHOTO_SIZE, drop EXIF/metadata, return JPEG bytes."""
+    if not data:
+        raise ValidationFailed("没有收到图片")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ValidationFailed("图片太大(最大 8 MB)")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_PHOTO_PIXELS:
+                raise ValidationFailed("图片像素太多,请换一张")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)
+            image = image.convert("RGB")
+            image.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
+            clean = Image.new("RGB", image.size)
+            clean.paste(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationFailed("这不是可用的图片文件(请上传 JPG 或 PNG)") from None
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=82, optimize=True)
+    return out.getvalue()
+
+
+def set_photo(goods: Goods, data: bytes) -> None:
+    goods.photo = process_photo(data)
+    goods.photo_version = (goods.photo_version or 0) + 1
+    db.session.flush()
+
+
+def _movement(goods: Goods, kind: str, quantity: int, stock_after: int, actor=None, **fields) -> StockMovement:
+    move = StockMovement(goods_id=goods.id, site_id=goods.site_id, kind=kind, quantity=quantity,
+                         stock_after=stock_after, actor_id=getattr(actor, "id", actor),
+                         movement_date=fields.pop("movement_date", None) or local_today(), **fields)
+    db.session.add(move)
+    return move
+
+
+def take_stock(goods: Goods, quantity: int) -> int:
+    """Conditional decrement; returns the new stock or raises OutOfStock."""
+    stock = db.session.execute(_TAKE_SQL, {"q": quantity, "id": goods.id}).scalar_one_or_none()
+    if stock is None:
+        raise OutOfStock(f"“{goods.name}”库存不足", goods_id=goods.id)
+    return stock
+
+
+def add_stock(goods: Goods, quantity: int) -> int:
+    return db.session.execute(_ADD_SQL, {"q": quantity, "id": goods.id}).scalar_one()
+
+
+def _date(value) -> date:
+    if isinstance(value, date):
+        return value
+    if not value:
+        return local_today()
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed("日期格式应为 年-月-日") from None
+    if day > local_today():
+        raise ValidationFailed("日期不能晚于今天")
+    return day
+
+
+def stock_in(goods: Goods, quantity, source: str, source_name: str = "", note: str = "",
+             movement_date=None, actor=None) -> StockMovement:
+    """入库 from a donor, 帮扶单位 or a purchase."""
+    quantity = _int(quantity, "入库数量", 1, MAX_STOCK_STEP)
+    if source not in STOCK_SOURCES:
+        raise ValidationFailed("请选择物资来源")
+    day = _date(movement_date)
+    move = _movement(goods, "in", quantity, add_stock(goods, quantity), actor, source=source,
+                     source_name=_text(source_name, "来源单位", 100, required=False),
+                     note=_text(note, "备注", 500, required=False), movement_date=day)
+    _refresh(goods)
+    return move
+
+
+def stock_out(goods: Goods, quantity, kind: str, reason: str, actor=None) -> StockMovement:
+    """报损 (loss) or 盘点调整 (adjust, either sign) with a reason; never below zero."""
+    if kind not in ("loss", "adjust"):
+        raise ValidationFailed("未知的库存操作")
+    reason = _text(reason, "原因", 500)
+    low = 1 if kind == "loss" else -MAX_STOCK_STEP
+    quantity = _int(quantity, "数量", low, MAX_STOCK_STEP)
+    if quantity == 0:
+        raise ValidationFailed("调整数量不能为 0")
+    signed = -quantity if kind == "loss" else quantity
+    after = take_stock(goods, -signed) if signed < 0 else add_stock(goods, signed)
+    move = _movement(goods, kind, signed, after, actor, note=reason)
+    _refresh(goods)
+    return move
+
+
+def _refresh(goods: Goods) -> None:
+    db.session.flush()
+    db.session.expire(goods, ["stock"])
+
+
+def goods_for_site(site_id: int, only_active: bool = False) -> list[Goods]:
+    query = select(Goods).where(Goods.site_id == site_id)
+    if only_active:
+        query = query.where(Goods.active.is_(True))
+    return list(db.session.execute(query.order_by(Goods.category, Goods.price, Goods.name)).scalars())
+
+
+def get_goods(goods_id: int) -> Goods:
+    goods = db.session.get(Goods, goods_id)
+    if goods is None:
+        raise NotFound("没有这个商品")
+    return goods
+
+
+def period_start(period: str, today: Optional[date] = None) -> datetime:
+    """Start (naive UTC) of the current limit period in the local zone."""
+    today = today or local_today()
+    first = {"day": today, "week": today - timedelta(days=today.weekday()),
+             "month": today.replace(day=1), "year": today.replace(month=1, day=1)}[period]
+    local_midnight = datetime.combine(first, datetime.min.time(), tzinfo=local_zone())
+    return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class ReconRow:
+    goods: Goods
+    opening: int
+    stock_in: int
+    stock_out: int
+    closing: int
+
+
+def reconciliation(site_id: int, year: int, month: int) -> list[ReconRow]:
+    """Monthly 账实相符 view: opening + in − out = closing, per goods, from the movements."""
+    first = date(year, month, 1)
+    after = date(year + (month == 12), month % 12 + 1, 1)
+    before = dict(db.session.execute(
+        select(StockMovement.goods_id, func.sum(StockMovement.quantity))
+        .where(StockMovement.site_id == site_id, StockMovement.movement_date < first)
+        .group_by(StockMovement.goods_id)).all())
+    ins = dict(db.session.execute(
+        select(StockMovement.goods_id, func.sum(StockMovement.quantity))
+        .where(StockMovement.site_id == site_id, StockMovement.movement_date >= first,
+               StockMovement.movement_date < after, StockMovement.quantity > 0)
+        .group_by(StockMovement.goods_id)).all())
+    outs = dict(db.session.execute(
+        select(StockMovement.goods_id, func.sum(StockMovement.quantity))
+        .where(StockMovement.site_id == site_id, StockMovement.movement_date >= first,
+               StockMovement.movement_date < after, StockMovement.quantity < 0)
+        .group_by(StockMovement.goods_id)).all())
+    rows = []
+    for goods in goods_for_site(site_id):
+        opening, got, gone = int(before.get(goods.id) or 0), int(ins.get(goods.id) or 0), -int(outs.get(goods.id) or 0)
+        rows.append(ReconRow(goods, opening, got, gone, opening + got - gone))
+    return rows
+
+
+def low_stock(site_ids: Optional[set[int]]) -> list[Goods]:
+    query = select(Goods).where(Goods.active.is_(True), Goods.stock <= Goods.low_stock)
+    if site_ids is not None:
+        query = query.where(Goods.site_id.in_(site_ids))
+    return list(db.session.execute(query.order_by(Goods.stock)).scalars())
