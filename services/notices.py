@@ -1,0 +1,75 @@
+"""公示 date math (DECISIONS #14) and what is on 公示 now (kiosk idle screen).
+
+A notice of N days opened on local day D runs D … D+N−1 and ends at 24:00 local on D+N−1,
+exactly as the printed notice says; posting is refused before that moment.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Optional
+
+from sqlalchemy import select
+
+from extensions import db
+from models import EvaluationRound, RoundLine
+from models.clock import local_today, local_zone, to_local, utcnow
+from models.household import mask_name
+
+MAX_NOTICE_DAYS = 60
+
+
+def notice_window(start: date, days: int) -> tuple[date, date]:
+    """First and last local day of an N-day notice opened on `start`."""
+    if days < 1:
+        raise ValueError("a notice lasts at least one day")
+    return start, start + timedelta(days=days - 1)
+
+
+def notice_ends_at(last_day: date) -> datetime:
+    """24:00 local on the last day, as naive UTC (the moment posting becomes possible)."""
+    local_midnight = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=local_zone())
+    return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def is_over(last_day: Optional[date], now: Optional[datetime] = None) -> bool:
+    return last_day is not None and (now or utcnow()) >= notice_ends_at(last_day)
+
+
+def is_running(start: Optional[date], last_day: Optional[date], now: Optional[datetime] = None) -> bool:
+    if start is None or last_day is None:
+        return False
+    today = to_local(now).date() if now else local_today()
+    return start <= today and not is_over(last_day, now)
+
+
+def period_text(start: date, last_day: date) -> str:
+    """公示期 1月1日至1月7日 (the year is added when the notice spans two years)."""
+    if start.year != last_day.year:
+        return f"{start.year}年{start.month}月{start.day}日至{last_day.year}年{last_day.month}月{last_day.day}日"
+    return f"{start.month}月{start.day}日至{last_day.month}月{last_day.day}日"
+
+
+def public_lines(round_id: int) -> list[dict]:
+    """The lines a public notice shows: households with points or awards, names masked."""
+    lines = db.session.execute(
+        select(RoundLine).where(RoundLine.round_id == round_id).order_by(RoundLine.id)
+    ).scalars()
+    return [
+        {"line_id": line.id, "name": mask_name(line.household.head_name),
+         "building": line.household.building or "", "total_score": line.total_score,
+         "points": line.points, "awards": line.awards_text, "award_points": line.award_points}
+        for line in lines if line.points or line.awards_text
+    ]
+
+
+def open_notices(site_id: int, now: Optional[datetime] = None) -> list[dict]:
+    """What is on 公示 at a site right now (for the kiosk idle screen); names are masked."""
+    rounds = db.session.execute(
+        select(EvaluationRound).where(EvaluationRound.site_id == site_id, EvaluationRound.status == "notice")
+        .order_by(EvaluationRound.notice_start, EvaluationRound.id)
+    ).scalars()
+    return [
+        {"type": "evaluation_round", "id": r.id, "title": f"{r.title}“五评五奖”评议结果公示",
+         "site": r.site.name, "period": r.title, "notice_start": r.notice_start, "notice_end": r.notice_end,
+         "notice_text": "公示期" + period_text(r.notice_start, r.notice_end), "contact": r.contact or "",
+         "lines": public_lines(r.id)}
+        for r in rounds if is_running(r.notice_start, r.notice_end, now)
+    ]
