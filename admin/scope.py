@@ -1,0 +1,97 @@
+"""Role AND site scope for every /admin route, checked in one place.
+
+A `before_request` hook on the admin blueprint runs before every staff view:
+
+1. an anonymous user passes through to the view's `login_required` (redirect to the login page);
+2. the view's `required_roles` (set by `roles_required`) are checked (admin passes everywhere);
+3. every URL argument that names a site-scoped object is resolved to its site and checked with
+   `services.access.require_site` (403 outside the user's scope, 404 when it does not exist).
+
+Register the id arguments of your own routes once, next to your views::
+
+    from admin.scope import scoped_arg
+
+    @scoped_arg("round_id")
+    def _round_site(round_id: int):
+        row = db.session.get(Round, round_id)
+        return row.site_id if row else None      # None -> 404
+
+An argument that is county-wide on purpose (e.g. a goods catalog id) is declared with
+`unscoped_arg("goods_id")`. tests/test_access_crawl.py walks the url_map and fails on any id
+argument that is neither, on any view without `roles_required`/an allow-list entry, and proves the
+refusals for anonymous, wrong-role and wrong-site users.
+"""
+from typing import Callable, Optional
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from admin import bp
+from extensions import db
+from models import Card, Household, Site
+from services.access import require_site
+from services.errors import Forbidden
+
+#: URL argument name -> function(value) -> site id (None = no such object)
+SCOPED_ARGS: dict[str, Callable[[object], Optional[int]]] = {}
+#: URL argument names that are deliberately not site-scoped
+UNSCOPED_ARGS: set[str] = {"filename", "path", "fmt", "page", "kind", "lang"}
+#: endpoints any logged-in staff member may open (no role needed)
+LOGIN_ONLY_ENDPOINTS: set[str] = {"admin.dashboard", "admin.change_password", "admin.logout"}
+#: endpoints that need no login at all
+PUBLIC_ENDPOINTS: set[str] = {"admin.login", "admin.static"}
+
+
+def scoped_arg(name: str):
+    """Decorator registering the resolver of a site-scoped URL argument."""
+
+    def register(resolver: Callable[[object], Optional[int]]):
+        SCOPED_ARGS[name] = resolver
+        return resolver
+
+    return register
+
+
+def unscoped_arg(*names: str) -> None:
+    UNSCOPED_ARGS.update(names)
+
+
+def login_only(*endpoints: str) -> None:
+    """Declare views that any logged-in staff member may open (e.g. a personal settings page)."""
+    LOGIN_ONLY_ENDPOINTS.update(endpoints)
+
+
+@scoped_arg("household_id")
+def _household_site(household_id) -> Optional[int]:
+    return db.session.execute(db.select(Household.site_id).where(Household.id == household_id)).scalar_one_or_none()
+
+
+@scoped_arg("card_id")
+def _card_site(card_id) -> Optional[int]:
+    return db.session.execute(
+        db.select(Household.site_id).join(Card, Card.household_id == Household.id).where(Card.id == card_id)
+    ).scalar_one_or_none()
+
+
+@scoped_arg("site_id")
+def _site(site_id) -> Optional[int]:
+    return db.session.execute(db.select(Site.id).where(Site.id == site_id)).scalar_one_or_none()
+
+
+@bp.before_request
+def enforce_role_and_scope():
+    if not current_user.is_authenticated or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    roles = getattr(view, "required_roles", None)
+    if roles is not None and not current_user.has_role("admin", *roles):
+        raise Forbidden("您的角色不能使用这个功能")
+    for name, value in (request.view_args or {}).items():
+        resolver = SCOPED_ARGS.get(name)
+        if resolver is None:
+            continue
+        site_id = resolver(value)
+        if site_id is None:
+            abort(404)
+        require_site(current_user, site_id)
+    return None

@@ -1,0 +1,126 @@
+"""Printable QR cards: CR80 (85.6 × 54 mm) one per page, or A4 sheets of 10 for batch print.
+
+The token only exists at issue time (only its hash is stored), so callers pass freshly issued
+(card, token) pairs; see admin/cards.py for the print-means-reissue flow.
+"""
+import io
+from dataclasses import dataclass
+
+import segno
+from flask import current_app
+from fpdf import FPDF
+
+from models import Card, Household
+from models.clock import to_local
+from services import pdf_fonts
+from services.pdf_fonts import FAMILY
+
+CARD_W, CARD_H = 85.6, 54.0
+A4_W, A4_H = 210.0, 297.0
+SHEET_COLS, SHEET_ROWS = 2, 5
+RED = (179, 38, 30)
+GREY = (90, 90, 90)
+
+
+@dataclass(frozen=True)
+class PrintedCard:
+    household: Household
+    card: Card
+    token: str
+
+
+def card_url(token: str) -> str:
+    """What the QR holds: <PUBLIC_BASE_URL>/c/<token>."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/c/{token}"
+
+
+def qr_png(data: str) -> io.BytesIO:
+    buf = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(buf, kind="png", scale=10, border=0)
+    buf.seek(0)
+    return buf
+
+
+def render_single(items: list[PrintedCard]) -> bytes:
+    """One CR80 card per page (card printers)."""
+    pdf = _document(orientation="L", format=(CARD_H, CARD_W))
+    for item in items:
+        pdf.add_page()
+        draw_card(pdf, item, 0, 0)
+    return bytes(pdf.output())
+
+
+def render_sheet(items: list[PrintedCard]) -> bytes:
+    """A4 sheets of 2 × 5 cards with thin cut lines (pre-perforated card stock or scissors)."""
+    pdf = _document(orientation="P", format="A4")
+    left = (A4_W - SHEET_COLS * CARD_W) / 2
+    top = (A4_H - SHEET_ROWS * CARD_H) / 2
+    per_sheet = SHEET_COLS * SHEET_ROWS
+    for n, item in enumerate(items):
+        if n % per_sheet == 0:
+            pdf.add_page()
+        row, col = divmod(n % per_sheet, SHEET_COLS)
+        x, y = left + col * CARD_W, top + row * CARD_H
+        pdf.set_draw_color(190, 190, 190)
+        pdf.set_line_width(0.1)
+        pdf.rect(x, y, CARD_W, CARD_H)
+        draw_card(pdf, item, x, y)
+    return bytes(pdf.output())
+
+
+def _document(**kwargs) -> FPDF:
+    pdf = FPDF(unit="mm", **kwargs)
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf_fonts.add_cjk_font(pdf)
+    pdf.set_title("家庭积分卡")
+    pdf.set_creator("积分超市")
+    return pdf
+
+
+def draw_card(pdf: FPDF, item: PrintedCard, x: float, y: float) -> None:
+    """One card with its top-left corner at (x, y)."""
+    home, card, site = item.household, item.card, item.household.site
+    band = 10.0
+    pdf.set_fill_color(*RED)
+    pdf.rect(x, y, CARD_W, band, style="F")
+    pdf.set_text_color(255, 255, 255)
+    _text(pdf, x + 4, y + 1.5, 46, "家庭积分卡", 13, bold=True)
+    _text(pdf, x + 48, y + 2.6, CARD_W - 52, site.name, 8.5, align="R")
+
+    qr = 33.0
+    qx, qy = x + CARD_W - qr - 4, y + band + 3.5
+    pdf.image(qr_png(card_url(item.token)), qx, qy, qr, qr)
+
+    col_w = qx - x - 6
+    pdf.set_text_color(*GREY)
+    _text(pdf, x + 4, y + band + 3, col_w, "户主", 7.5)
+    pdf.set_text_color(0, 0, 0)
+    _text(pdf, x + 4, y + band + 6.5, col_w, home.head_name, 17, bold=True)
+    address = " ".join(p for p in (home.building, home.door_no) if p) or "—"
+    pdf.set_text_color(*GREY)
+    _text(pdf, x + 4, y + band + 15.5, col_w, "门牌", 7.5)
+    pdf.set_text_color(0, 0, 0)
+    _text(pdf, x + 4, y + band + 19, col_w, address, 10)
+    pdf.set_text_color(*GREY)
+    _text(pdf, x + 4, y + band + 26, col_w, "卡号(人工查询)", 7.5)
+    pdf.set_text_color(0, 0, 0)
+    _text(pdf, x + 4, y + band + 29.5, col_w, card.short_code, 11, bold=True)
+
+    pdf.set_text_color(*GREY)
+    issued = to_local(card.issued_at).strftime("%Y-%m-%d") if card.issued_at else ""
+    footer = f"第{card.generation}张 · {issued} · {site.code} · 遗失请到村(社区)挂失"
+    _text(pdf, x + 4, y + CARD_H - 5.2, CARD_W - 8, footer, 6.5)
+    pdf.set_text_color(0, 0, 0)
+
+
+def _text(pdf: FPDF, x: float, y: float, width: float, text: str, size: float,
+          bold: bool = False, align: str = "L") -> None:
+    """One line of text shrunk until it fits `width` (long names never run off the card)."""
+    style = "B" if bold else ""
+    pdf.set_font(FAMILY, style, size)
+    while size > 5 and pdf.get_string_width(text) > width:
+        size -= 0.5
+        pdf.set_font(FAMILY, style, size)
+    pdf.set_xy(x, y)
+    pdf.cell(width, size * 0.3528 * 1.25, text, align=align)
