@@ -13,3 +13,4 @@ from models.evaluation import AwardType, Dimension, EvaluationRound, Objection, 
 from models.activity import Activity, ActivitySignIn  # noqa: F401
 from models.support import MonitoringCase, MonitoringStep, Problem, ProblemChange, Responsibility, SupportCadre, SupportPhoto, Visit  # noqa: F401
 from models.life_event import LifeEvent  # noqa: F401
+from models.honor import HonorEntry, HonorList, HonorObjection, HonorSection, YearEndRun  # noqa: F401
