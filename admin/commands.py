@@ -18,6 +18,8 @@ def register(app) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(ledger)
     app.cli.add_command(serve_demo)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def migrate_to_head() -> None:
@@ -99,6 +101,32 @@ def serve_demo(host, port, check):
     if check:
         return
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("backup")
+@click.argument("target", required=False)
+def backup_command(target):
+    """Copy the live database to TARGET (default: instance/backups/jifen-<time>)."""
+    from services.backup import backup, default_backup_path
+
+    path = backup(target or default_backup_path(os.path.join(current_app.instance_path, "backups")))
+    click.echo(f"backup written: {path}")
+
+
+@click.command("restore")
+@click.argument("source")
+@click.option("--yes", is_flag=True, help="confirm replacing the current data")
+def restore_command(source, yes):
+    """Replace the database with the backup SOURCE, then verify the ledger."""
+    from services.backup import restore
+    from services.verify import format_report, verify
+
+    if not yes:
+        raise click.ClickException("恢复会覆盖当前全部数据;确认请加 --yes")
+    restore(source)
+    report = verify()
+    click.echo(format_report(report))
+    sys.exit(0 if report.ok else 1)
 
 
 def _safe_url() -> str:
