@@ -49,6 +49,7 @@ class Activity(db.Model):
     closed_at: Mapped[Optional[datetime]] = mapped_column()
 
     site = relationship("Site")
+    closed_by = relationship("StaffUser", foreign_keys=[closed_by_id])
     signins: Mapped[list["ActivitySignIn"]] = relationship(
         back_populates="activity", order_by="ActivitySignIn.id"
     )

@@ -1,7 +1,7 @@
 """Online backup and restore: SQLite's backup API, pg_dump/pg_restore for PostgreSQL.
 
-A restore is refused unless the restored ledger verifies with this instance's LEDGER_KEY
-(a backup from another county, or one restored without its key, would not)."""
+`flask restore` verifies the ledger afterwards and exits non-zero when it fails, e.g. a backup
+restored without its LEDGER_KEY (keep the key with the backups)."""
 import os
 import sqlite3
 import subprocess

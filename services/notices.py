@@ -73,3 +73,66 @@ def open_notices(site_id: int, now: Optional[datetime] = None) -> list[dict]:
          "lines": public_lines(r.id)}
         for r in rounds if is_running(r.notice_start, r.notice_end, now)
     ]
+
+
+# ------------------------------------------------------------------ printable notice
+WQY_FALLBACK = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+
+def _new_pdf():
+    """An FPDF with a CJK font; services/pdf_fonts when present, else WenQuanYi directly."""
+    try:
+        from services.pdf_fonts import FAMILY, new_pdf
+    except ImportError:  # pragma: no cover - pdf_fonts is written by another issue
+        from fpdf import FPDF
+
+        pdf = FPDF(format="A4")
+        pdf.add_font("cjk", "", WQY_FALLBACK)
+        pdf.add_font("cjk", "B", WQY_FALLBACK)
+        return pdf, "cjk"
+    return new_pdf(), FAMILY
+
+
+def notice_pdf(rnd) -> bytes:
+    """The printable 公示 for the notice board: site, period, households (names masked) with
+    points and awards, the notice dates and whom to contact."""
+    pdf, family = _new_pdf()
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_page()
+    pdf.set_font(family, "B", 18)
+    pdf.multi_cell(0, 10, f"{rnd.site.name}{rnd.title}“五评五奖”评议结果公示", align="C")
+    pdf.ln(2)
+    pdf.set_font(family, "", 11)
+    days = (rnd.notice_end - rnd.notice_start).days + 1
+    pdf.multi_cell(0, 7, f"经评议小组评议,{rnd.title}({rnd.period_start:%Y年%m月%d日}至{rnd.period_end:%Y年%m月%d日})"
+                         f"各户评分结果及获评称号如下,现予公示,公示期 {days} 天。")
+    pdf.ln(2)
+    widths = (14, 34, 30, 22, 22, 46, 22)
+    header = ("序号", "户主", "楼栋", "评分", "积分", "获评称号", "奖励积分")
+    pdf.set_font(family, "B", 11)
+    for width, text in zip(widths, header):
+        pdf.cell(width, 9, text, border=1, align="C")
+    pdf.ln()
+    pdf.set_font(family, "", 11)
+    lines = public_lines(rnd.id)
+    for number, line in enumerate(lines, 1):
+        values = (str(number), line["name"], line["building"], str(line["total_score"]), str(line["points"]),
+                  line["awards"] or "—", str(line["award_points"] or "—"))
+        for width, text in zip(widths, values):
+            pdf.cell(width, 8, text, border=1, align="C")
+        pdf.ln()
+    if not lines:
+        pdf.cell(sum(widths), 8, "本次评议没有得分的住户", border=1, align="C")
+        pdf.ln()
+    pdf.ln(4)
+    pdf.multi_cell(0, 7, f"公示期:{period_text(rnd.notice_start, rnd.notice_end)}"
+                         f"(至 {rnd.notice_end.month}月{rnd.notice_end.day}日24:00 止)。")
+    pdf.multi_cell(0, 7, "公示期内如有异议,请向评议小组实名或匿名反映"
+                         + (f",联系人:{rnd.contact}。" if rnd.contact else "。"))
+    pdf.multi_cell(0, 7, "公示期满无异议(或异议处理完毕)后,积分计入各户积分账户。")
+    pdf.ln(6)
+    area = rnd.site.path_names().get("village", "")
+    pdf.cell(0, 7, f"{area}{rnd.site.name}评议小组", align="R")
+    pdf.ln()
+    pdf.cell(0, 7, f"{rnd.notice_start.year}年{rnd.notice_start.month}月{rnd.notice_start.day}日", align="R")
+    return bytes(pdf.output())
