@@ -72,6 +72,8 @@ def add_step(case: MonitoringCase, step: str, actor, step_date: date, passed: bo
     if step != expected:
         want = MONITORING_STEPS.get(expected, "无") if expected else "无(程序已结束)"
         raise ValidationFailed(f"下一步应为“{want}”,不能办理“{MONITORING_STEPS.get(step, step)}”")
+    if step == "publicity" and step_date is None:
+        step_date = publicity_start
     if not isinstance(step_date, date) or step_date > local_today():
         raise ValidationFailed("请填写日期,且不能晚于今天")
     previous = phase_steps(case)
