@@ -8,6 +8,8 @@ import shutil
 import uuid
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
 from app import create_app
@@ -48,10 +50,23 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+class FreshUserClient(FlaskClient):
+    """The `app` fixture keeps an app context pushed, so every request shares one `g`, and
+    Flask-Login would reuse the user cached in g._login_user instead of reading this client's
+    session cookie (two clients, or logout, would see the wrong user). Forget it per request."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 def _sqlite_app(template, tmp_path, **overrides):
     path = tmp_path / "app.db"
     shutil.copyfile(template, path)
-    return create_app(test_settings(f"sqlite:///{path}", **overrides))
+    app = create_app(test_settings(f"sqlite:///{path}", **overrides))
+    app.test_client_class = FreshUserClient
+    return app
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -91,6 +106,7 @@ def pg_app(pg_template):
     name = f"{template}_{next(_pg_counter)}"
     conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     app = create_app(test_settings(PG_SERVER_URL.rsplit("/", 1)[0] + f"/{name}"))
+    app.test_client_class = FreshUserClient
     yield app
     with app.app_context():
         db.session.remove()
