@@ -26,6 +26,8 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(__file__), "admin", "translations")
     # Staff pages stay open for a working day; the kiosk API does not use CSRF.
     WTF_CSRF_TIME_LIMIT = 12 * 3600
+    #: village offices often serve plain HTTP on the LAN; set JIFEN_HTTPS=1 behind TLS
+    HTTPS = os.environ.get("JIFEN_HTTPS") == "1"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -60,3 +60,18 @@ def test_english_is_the_second_locale(client):
     # the choice sticks for the session
     refresh()
     assert "Staff login" in client.get("/admin/login").get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/admin/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "camera=(self)" in response.headers["Permissions-Policy"]
+
+
+def test_session_cookie_is_httponly_and_samesite(client, make_user, login):
+    response = login(make_user("cadre"))
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
