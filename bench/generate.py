@@ -50,6 +50,8 @@ def generate(app, scale: str, seed: int = 7) -> Generated:
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
+        if db.engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA synchronous=OFF")  # bulk load only; the app runs with FULL
         _insert(cursor, db.engine.dialect.name, "area", ("id", "parent_id", "level", "name"),
                 [(1, None, "county", "基准县"), (2, 1, "township", "基准镇"), (3, 2, "village", "基准村")])
         _insert(cursor, db.engine.dialect.name, "site", ("id", "area_id", "name", "code", "address"),
