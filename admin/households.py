@@ -11,6 +11,7 @@ from models.clock import to_local
 from models.household import HOUSEHOLD_TAGS, mask_id_number
 from services import households as svc
 from services.errors import ValidationFailed
+from services.life_events import MOVE_OUT_POLICIES, move_out_policy
 from services.passbook_pdf import render_passbook
 
 #: who may look at the register; who may change it
@@ -53,7 +54,7 @@ def household_detail(household_id: int):
                            tags=HOUSEHOLD_TAGS, kinds=svc.LEDGER_KIND_LABELS, statuses=svc.STATUS_LABELS,
                            card_statuses=svc.CARD_STATUS_LABELS, mask_id=mask_id_number,
                            move_form=MoveOutForm(), action_form=ActionForm(), print_form=CardPrintForm(),
-                           to_local=to_local)
+                           to_local=to_local, move_out_policy=MOVE_OUT_POLICIES.get(move_out_policy(), ''))
 
 
 @bp.route("/households/new", methods=["GET", "POST"])

@@ -58,6 +58,8 @@ def build_demo(households: int = 300, seed: int = 2026) -> str:
     for home in homes:
         issue_card(home)
     _opening_balances(rng, homes, staff["admin"])
+    _earning_demo(rng, sites, homes, staff)
+    _valid_id_numbers(homes)
     return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
 
 
@@ -127,3 +129,64 @@ def _opening_balances(rng, homes, actor):
         if points:
             ledger.post(home, points, "adjustment", ledger.Source("opening_balance", home.id), actor,
                         "纸质积分存折结转", f"opening:{home.id}", effective_date=start)
+
+
+def _valid_id_numbers(homes) -> None:
+    """Give the demo ID numbers a correct GB 11643 check digit (the registry validates it)."""
+    from services.households import id_number_error
+
+    weights, check = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), "10X98765432"
+    for home in homes:
+        body = (home.head_id_number or "")[:17]
+        if len(body) == 17 and id_number_error(home.head_id_number):
+            home.head_id_number = body + check[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+            for member in home.members:
+                if member.relation == "户主":
+                    member.id_number = home.head_id_number
+    db.session.flush()
+
+
+def _earning_demo(rng, sites, homes, staff) -> None:
+    """Rules catalog, default dimensions/awards, a posted round and one on 公示, activities, rule items."""
+    from datetime import datetime as _dt
+
+    from services import activities, evaluations, notices, rules
+    from services.rules import period_bounds
+
+    rules.seed_catalog(staff["admin"])
+    evaluations.ensure_defaults()
+    site = sites[0]
+    local = [h for h in homes if h.site_id == site.id]
+    committee, cadre = staff["committee"], staff["cadre"]
+    today = local_today()
+    last_q_start, last_q_end = period_bounds(period_bounds(today, "quarter")[0] - timedelta(days=1), "quarter")
+    prev_q_start, prev_q_end = period_bounds(last_q_start - timedelta(days=1), "quarter")
+    for (start, end), posted in (((prev_q_start, prev_q_end), True), ((last_q_start, last_q_end), False)):
+        quarter = (start.month - 1) // 3 + 1
+        rnd = evaluations.create_round(committee, {
+            "site_id": site.id, "title": f"{start.year}年第{quarter}季度", "period_start": start, "period_end": end,
+            "notice_days": 7, "contact": "幸福社区居委会 李书记 0851-8888 1234"})
+        evaluations.start_scoring(committee, rnd)
+        for home in local:
+            for dim in rnd.config["dimensions"]:
+                evaluations.set_score(committee, rnd, home.id, dim["id"], rng.randint(5, 10))
+        for award, home in zip(rnd.config["awards"], rng.sample(local, len(rnd.config["awards"]))):
+            evaluations.set_nomination(committee, rnd, home.id, award["id"], True)
+        opened = end + timedelta(days=10) if posted else today - timedelta(days=2)
+        evaluations.open_notice(cadre, rnd, today=opened)
+        if posted:
+            evaluations.post_round(cadre, rnd, now=notices.notice_ends_at(rnd.notice_end) + timedelta(minutes=5))
+    activity = activities.create(committee, {
+        "site_id": site.id, "title": "小区集中大扫除", "starts_at": _dt.combine(today - timedelta(days=5), _dt.min.time())
+        .replace(hour=9), "place": "幸福家园中心广场", "points_mode": "hour", "points": 3, "hours": 2, "organiser": "赵评议"})
+    for home in rng.sample(local, 12):
+        activities.sign_in_manual(committee, activity, home.id)
+    activities.close(committee, activity)
+    activities.create(committee, {
+        "site_id": site.id, "title": "政策宣讲会", "starts_at": _dt.combine(today, _dt.min.time()).replace(hour=15),
+        "place": "社区会议室", "points_mode": "participant", "points": 2, "organiser": "李书记"})
+    hygiene = next(r for r in rules.current_rules() if r.name == "月度入户检查达标")
+    rules.record(committee, hygiene.id, [h.id for h in rng.sample(local, 20)], note="本月入户卫生检查达标")
+    mediation = next(r for r in rules.current_rules() if r.name == "主动化解邻里纠纷")
+    rules.record(committee, mediation.id, [local[1].id], quantity=6, note="多次调解楼栋邻里纠纷(待干部审批)")
+    db.session.flush()

@@ -4,11 +4,10 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from extensions import db
 from models import Card, Household, HouseholdTag, LedgerEntry, Member, Site
-from models.clock import utcnow
 from models.household import HOUSEHOLD_TAGS, mask_id_number, mask_name
 from services import audit
 from services.access import allowed_site_ids, require_site
@@ -231,21 +230,16 @@ def update(actor, home: Household, data: HouseholdData) -> Household:
 
 
 def move_out(actor, home: Household, reason: str) -> Household:
-    """迁出: the household leaves the register; its cards stop working at once; the balance stays
-    on the ledger untouched (a forfeit, if the county's policy wants one, is a ledger entry)."""
+    """迁出 of the county. One path for it: services.life_events.move_out (county policy decides
+    whether points must be redeemed first or are forfeited; cards are revoked at once; audited)."""
+    from services import life_events
+
     require_site(actor, home.site_id)
     if home.status != "active":
         raise ValidationFailed("这一户已不在册")
     if not clean(reason):
         raise ValidationFailed("请填写迁出原因")
-    before = snapshot(home)
-    home.status = "moved_out"
-    home.note = "\n".join(p for p in (home.note, f"迁出:{clean(reason)}") if p)
-    db.session.execute(update(Card).where(Card.household_id == home.id, Card.status != "revoked")
-                       .values(status="revoked", ended_at=utcnow()))
-    db.session.flush()
-    audit.record(actor, "household.move_out", "household", home.id, before=before, after=snapshot(home),
-                 site_id=home.site_id)
+    life_events.move_out(home, actor, note=clean(reason))
     return home
 
 
