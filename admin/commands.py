@@ -98,9 +98,18 @@ def serve_demo(host, port, check):
     for username, password, label in DEMO_LOGINS:
         click.echo(f"  {label:<10} {username} / {password}")
     click.echo("")
+    from services.demo_supermarket import serve_lines
+
+    for line in serve_lines(base):
+        click.echo(line)
+    db.session.commit()
+    click.echo("")
     if check:
         return
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # app.run() is a no-op under the flask CLI (FLASK_RUN_FROM_CLI); serve with werkzeug directly
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("backup")

@@ -60,6 +60,7 @@ def build_demo(households: int = 300, seed: int = 2026) -> str:
     _opening_balances(rng, homes, staff["admin"])
     _earning_demo(rng, sites, homes, staff)
     _valid_id_numbers(homes)
+    _supermarket_demo(rng, sites, homes, staff)
     return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
 
 
@@ -190,3 +191,10 @@ def _earning_demo(rng, sites, homes, staff) -> None:
     mediation = next(r for r in rules.current_rules() if r.name == "主动化解邻里纠纷")
     rules.record(committee, mediation.id, [local[1].id], quantity=6, note="多次调解楼栋邻里纠纷(待干部审批)")
     db.session.flush()
+
+
+def _supermarket_demo(rng, sites, homes, staff) -> None:
+    """Goods and stock for every site, a few redemptions, one demo kiosk (services/demo_supermarket.py)."""
+    from services import demo_supermarket
+
+    demo_supermarket.build(rng, sites, homes, staff)
