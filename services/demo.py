@@ -61,6 +61,7 @@ def build_demo(households: int = 300, seed: int = 2026) -> str:
     _earning_demo(rng, sites, homes, staff)
     _valid_id_numbers(homes)
     _supermarket_demo(rng, sites, homes, staff)
+    _support_demo(rng, sites, homes, staff)
     return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
 
 
@@ -198,3 +199,52 @@ def _supermarket_demo(rng, sites, homes, staff) -> None:
     from services import demo_supermarket
 
     demo_supermarket.build(rng, sites, homes, staff)
+
+
+def _support_demo(rng, sites, homes, staff) -> None:
+    """后续扶持: 包保 for priority households (a few left open), visits, problems, a 监测 case."""
+    from models.household import PRIORITY_TAGS
+    from services import monitoring, problems, support, visits
+
+    admin, today = staff["admin"], local_today()
+    cadres = [support.create_cadre(admin, staff[u].display_name, f"1390000000{i}", "village", "幸福社区居委会",
+                                   staff[u].id) for i, u in enumerate(("cadre", "cadre2"))]
+    cadres += [support.create_cadre(admin, name, phone, level, unit) for name, phone, level, unit in (
+        ("刘海", "13812340001", "county", "县农业农村局"), ("陈明", "13812340002", "township", "城关镇政府"),
+        ("赵桂兰", "13812340003", "township", "石门乡政府"))]
+    priority = [h for h in homes if set(h.tags) & PRIORITY_TAGS]
+    for n, home in enumerate(priority[:-3]):
+        support.assign(home, cadres[n % len(cadres)], admin, today - timedelta(days=90))
+    for n, home in enumerate(priority):
+        if n % 5 == 4:
+            continue
+        day = today - timedelta(days=rng.randrange(today.day))
+        late = (today - day).days > visits.backdate_days()
+        visits.record_visit(home, staff["cadre"], visit_date=day, visitors="李书记", met=n % 7 != 0,
+                            met_person="户主本人", reached_by=None if n % 7 else "phone",
+                            situation={"income": "ok", "housing": "ok", "medical": "issue" if n % 3 == 0 else "ok"},
+                            confirm_name=home.head_name if n % 7 else None,
+                            backdate_reason="按纸质走访记录补录" if late else None)
+    items = [("就业", "家中两名劳动力待业,希望在园区就近就业", "镇人社中心"), ("医疗", "老人慢性病门诊报销不会办理", "镇卫生院"),
+             ("住房", "卫生间渗水到楼下", "安置点物业"), ("教育", "孩子转学手续未办完", "县教育局"),
+             ("社保", "低保年审材料缺失", "镇民政办"), ("饮水", "高层水压不足", "县水务局")]
+    for n, (category, text, unit) in enumerate(items):
+        home = priority[n * 3 % len(priority)]
+        found = today - timedelta(days=10 + 8 * n)
+        p = problems.create_problem(staff["cadre"], site_id=home.site_id, household_id=home.id, category=category,
+                                    description=text, found_date=found, responsible_unit=unit, responsible_person="刘海",
+                                    measures="入户了解情况,协调责任单位办理", deadline=found + timedelta(days=20 if n % 2 else 45))
+        if n >= 2:
+            problems.change_status(p, "in_progress", staff["cadre"])
+        if n >= 4:
+            problems.change_status(p, "resolved", staff["cadre"], "已办结,群众满意")
+        if n == 5:
+            problems.change_status(p, "closed", staff["cadre2"], "电话回访属实,同意销号")
+    problems.create_problem(staff["cadre"], site_id=sites[0].id, category="基础设施", description="3 栋至 5 栋之间路灯不亮",
+                            found_date=today - timedelta(days=3), responsible_unit="安置点物业", deadline=today + timedelta(days=7))
+    case_home = next(h for h in homes if not set(h.tags) & PRIORITY_TAGS and h.site_id == sites[0].id)
+    case = monitoring.open_case(case_home, "sudden", admin, today - timedelta(days=6), risk_note="户主突发重病住院,医疗支出大")
+    monitoring.add_step(case, "verified", staff["cadre"], today - timedelta(days=5), note="入户核实属实")
+    monitoring.add_step(case, "publicity", staff["cadre"], None, publicity_start=today - timedelta(days=4),
+                        publicity_end=today, note="民主评议小组 5 人一致同意")
+    db.session.flush()
