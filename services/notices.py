@@ -93,6 +93,10 @@ def _new_pdf():
     return new_pdf(), FAMILY
 
 
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def notice_pdf(rnd) -> bytes:
     """The printable 公示 for the notice board: site, period, households (names masked) with
     points and awards, the notice dates and whom to contact."""
@@ -100,12 +104,12 @@ def notice_pdf(rnd) -> bytes:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     pdf.set_font(family, "B", 18)
-    pdf.multi_cell(0, 10, f"{rnd.site.name}{rnd.title}“五评五奖”评议结果公示", align="C")
+    pdf.multi_cell(0, 10, f"{rnd.site.name}{rnd.title}“五评五奖”评议结果公示", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(family, "", 11)
     days = (rnd.notice_end - rnd.notice_start).days + 1
-    pdf.multi_cell(0, 7, f"经评议小组评议,{rnd.title}({rnd.period_start:%Y年%m月%d日}至{rnd.period_end:%Y年%m月%d日})"
-                         f"各户评分结果及获评称号如下,现予公示,公示期 {days} 天。")
+    pdf.multi_cell(0, 7, f"经评议小组评议,{rnd.title}({_cn_date(rnd.period_start)}至{_cn_date(rnd.period_end)})"
+                         f"各户评分结果及获评称号如下,现予公示,公示期 {days} 天。", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     widths = (14, 34, 30, 22, 22, 46, 22)
     header = ("序号", "户主", "楼栋", "评分", "积分", "获评称号", "奖励积分")
@@ -126,13 +130,13 @@ def notice_pdf(rnd) -> bytes:
         pdf.ln()
     pdf.ln(4)
     pdf.multi_cell(0, 7, f"公示期:{period_text(rnd.notice_start, rnd.notice_end)}"
-                         f"(至 {rnd.notice_end.month}月{rnd.notice_end.day}日24:00 止)。")
+                         f"(至 {rnd.notice_end.month}月{rnd.notice_end.day}日24:00 止)。", new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 7, "公示期内如有异议,请向评议小组实名或匿名反映"
-                         + (f",联系人:{rnd.contact}。" if rnd.contact else "。"))
-    pdf.multi_cell(0, 7, "公示期满无异议(或异议处理完毕)后,积分计入各户积分账户。")
+                         + (f",联系人:{rnd.contact}。" if rnd.contact else "。"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, "公示期满无异议(或异议处理完毕)后,积分计入各户积分账户。", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     area = rnd.site.path_names().get("village", "")
     pdf.cell(0, 7, f"{area}{rnd.site.name}评议小组", align="R")
     pdf.ln()
-    pdf.cell(0, 7, f"{rnd.notice_start.year}年{rnd.notice_start.month}月{rnd.notice_start.day}日", align="R")
+    pdf.cell(0, 7, _cn_date(rnd.notice_start), align="R")
     return bytes(pdf.output())
