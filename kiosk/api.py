@@ -59,7 +59,10 @@ def api_device():
 
 @api_route("/scan", methods=["POST"])
 def api_scan():
-    card = resolve_token(body().get("card"))
+    scanned = body().get("card")
+    if not isinstance(scanned, str) or len(scanned) > 500:
+        raise CardUnusable("无法识别这张卡,请确认扫描的是家庭积分卡", reason="unreadable")
+    card = resolve_token(scanned)
     household = card.household
     if household.site_id != g.device.site_id:
         site = household.site.name

@@ -35,8 +35,10 @@ def _sha(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def normalize_code(code: str) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+def normalize_code(code) -> str:
+    if not isinstance(code, str) or len(code) > 32:
+        return ""
+    return "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
 
 
 def new_pairing_code(device: KioskDevice) -> str:

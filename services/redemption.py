@@ -63,7 +63,7 @@ def parse_cart(cart) -> dict[int, int]:
         if not isinstance(line, dict):
             raise ValidationFailed("购物车格式不对")
         goods_id, qty = line.get("goods_id"), line.get("qty")
-        if type(goods_id) is not int or goods_id <= 0:
+        if type(goods_id) is not int or not 0 < goods_id < 2**31:
             raise ValidationFailed("商品编号不对")
         if type(qty) is not int:
             raise ValidationFailed("数量必须是整数")

@@ -33,6 +33,8 @@ def test_pair_then_device_info(client, app, make_site):
     token = res.get_json()["token"]
     again = client.post("/kiosk/api/pair", json={"code": code})
     assert again.status_code == 400 and "配对码" in again.get_json()["message"]
+    for bad in (None, 12345678, ["x"], "x" * 1000, "１２３４５６７８"):
+        assert client.post("/kiosk/api/pair", json={"code": bad}).status_code == 400
     info = client.get("/kiosk/api/device", headers=auth(token)).get_json()
     assert info["site"] == "和谐小区安置点" and info["idle_seconds"] == 60 and info["warn_seconds"] == 20
 
@@ -96,6 +98,10 @@ BAD_CARTS = [
     ([{"goods_id": "RICE", "qty": True}], "整数"),
     ([{"goods_id": 999999, "qty": 1}], "没有这个商品"),
     ([{"goods_id": "x", "qty": 1}], "商品编号"),
+    ([{"goods_id": 10**30, "qty": 1}], "商品编号"),
+    ([{"goods_id": "RICE", "qty": 10**30}], "最多"),
+    ([{"goods_id": "RICE"}], "整数"),
+    (["RICE"], "格式"),
     ([], "购物车"),
     ("rice please", "购物车"),
 ]
@@ -106,7 +112,7 @@ def test_bad_carts_are_refused_and_nothing_written(client, shop, cart, words):
     session_id = scan(client, shop).get_json()["session_id"]
     if isinstance(cart, list):
         cart = [{**line, "goods_id": shop["rice"].id if line["goods_id"] == "RICE" else line["goods_id"]}
-                for line in cart]
+                if isinstance(line, dict) else line for line in cart]
     before = table_counts()
     res = client.post("/kiosk/api/redeem", headers=auth(shop["token"]),
                       json={"session_id": session_id, "request_id": new_request_id(), "cart": cart})
@@ -130,10 +136,10 @@ def test_goods_of_another_site_is_refused(client, shop, make_site):
     assert other.id not in {g["id"] for g in listed}
 
 
-@pytest.mark.parametrize("card", ["AAAA", "A" * 26, "http://x/c/" + "B" * 26, ""])
+@pytest.mark.parametrize("card", ["AAAA", "A" * 26, "http://x/c/" + "B" * 26, " ", 12345, ["A"], None, "x" * 5000])
 def test_tampered_or_unknown_card(client, shop, card):
     before = table_counts()
-    res = scan(client, shop, card=card or " ")
+    res = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(shop["token"]))
     assert res.status_code == 403
     assert res.get_json()["error"] == "card_unusable" and res.get_json()["message"]
     assert table_counts() == before
