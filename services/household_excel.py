@@ -33,6 +33,7 @@ TEXT_COLUMNS = ("户主身份证号", "联系电话", "门牌号")
 MAX_ROWS = 50_000
 _TAG_BY_LABEL = {label: code for code, label in HOUSEHOLD_TAGS.items()}
 _SPLIT = re.compile(r"[、,,;;/\n]+")
+_MEMBER_SPLIT = re.compile(r"[、,,;;\n]+")
 _MEMBER = re.compile(r"^(?P<name>[^(()]+?)\s*(?:[((]\s*(?P<relation>[^))]*)\s*[))])?$")
 
 
@@ -141,19 +142,30 @@ def _sites_for(user) -> list[Site]:
 
 # ---------------------------------------------------------------- preview
 def preview(user, source) -> Preview:
-    """Read `source` (path or file object) and check every row; nothing is written."""
+    """Read `source` (path or binary file object) and check every row; nothing is written."""
     try:
-        wb = load_workbook(source, read_only=True, data_only=True)
+        rows = read_rows(source)
     except Exception:  # noqa: BLE001 - any unreadable upload gets the same answer
         return Preview(file_error="无法读取这个文件:请上传用 Excel 或 WPS 保存的 .xlsx 文件")
+    return _check_rows(user, iter(rows))
+
+
+def read_rows(source) -> list[tuple]:
+    """The first sheet's rows as value tuples. python-calamine (Rust) reads a 10k-row sheet ~10x
+    faster than openpyxl; openpyxl's read-only mode is the fallback when it is not installed."""
     try:
-        return _check_sheet(user, wb.worksheets[0])
-    finally:
-        wb.close()
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        wb = load_workbook(source, read_only=True, data_only=True)
+        try:
+            return list(wb.worksheets[0].iter_rows(values_only=True))
+        finally:
+            wb.close()
+    book = CalamineWorkbook.from_path(source) if isinstance(source, str) else CalamineWorkbook.from_filelike(source)
+    return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
 
 
-def _check_sheet(user, ws) -> Preview:
-    rows = ws.iter_rows(values_only=True)
+def _check_rows(user, rows) -> Preview:
     header, header_row = None, 0
     for header_row, values in enumerate(rows, 1):
         names = [clean(v) for v in values]
@@ -175,11 +187,16 @@ def _check_sheet(user, ws) -> Preview:
             continue
         if len(result.rows) >= MAX_ROWS:
             return Preview(file_error=f"一次最多导入 {MAX_ROWS} 户,请分成几个文件")
-        raw = {name: (values[i] if i < len(values) else None) for name, i in index.items()}
+        raw = {name: _cell(values[i] if i < len(values) else None) for name, i in index.items()}
         result.rows.append(checker.check(number, raw))
     if not result.rows:
         result.file_error = "表格里没有数据行"
     return result
+
+
+def _cell(value):
+    """Whole numbers come back from calamine as floats (501.0): make them ints like openpyxl does."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class _RowChecker:
@@ -233,7 +250,7 @@ class _RowChecker:
         return site_id
 
     def _id_number(self, raw, row: RowResult) -> str:
-        if isinstance(raw, float) or (isinstance(raw, int) and len(str(raw)) > 15):
+        if isinstance(raw, float) or (isinstance(raw, int) and len(str(raw)) > 12):
             row.errors.append("户主身份证号被 Excel 存成了数字,末尾几位可能已丢失;请把该列设为文本后重新填写")
             return ""
         number = normalize_id(raw)
@@ -273,7 +290,7 @@ class _RowChecker:
 
     def _members(self, text: str, row: RowResult) -> list[tuple[str, str]]:
         members = []
-        for part in filter(None, (p.strip() for p in re.split(r"[、,,;;\n]+", text))):
+        for part in filter(None, (p.strip() for p in _MEMBER_SPLIT.split(text))):
             match = _MEMBER.match(part)
             relation = (match.group("relation") or "其他").strip() if match else ""
             if not match or not match.group("name").strip():
@@ -305,9 +322,9 @@ def import_rows(actor, result: Preview, filename: str = "") -> list[int]:
         members.extend({"household_id": hid, "name": name, "relation": relation, "id_number": None,
                         "phone": None, "is_current": True} for name, relation in v["members"])
         tags.extend({"household_id": hid, "tag": tag} for tag in v["tags"])
-    db.session.execute(insert(Member), members)
+    db.session.execute(insert(Member.__table__), members)  # Core executemany: no ORM bookkeeping
     if tags:
-        db.session.execute(insert(HouseholdTag), tags)
+        db.session.execute(insert(HouseholdTag.__table__), tags)
     site_ids = sorted({v["site_id"] for v in (r.values for r in result.rows)})
     audit.record(actor, "household.import", "household", None,
                  after={"file": filename, "count": len(ids), "first_id": ids[0], "last_id": ids[-1],

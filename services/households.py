@@ -13,6 +13,7 @@ from services import audit
 from services.access import allowed_site_ids, require_site
 from services.errors import ValidationFailed
 
+_SPACE = re.compile(r"\s")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 ID_RE = re.compile(r"^\d{17}[\dX]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -43,11 +44,11 @@ def clean(value) -> str:
 
 
 def normalize_phone(value) -> str:
-    return re.sub(r"[\s]", "", clean(value))
+    return _SPACE.sub("", clean(value))
 
 
 def normalize_id(value) -> str:
-    return re.sub(r"\s", "", clean(value)).upper()
+    return _SPACE.sub("", clean(value)).upper()
 
 
 def phone_error(phone: str) -> Optional[str]:
