@@ -7,6 +7,7 @@ from admin.auth import roles_required
 from admin.scope import unscoped_arg
 from extensions import db
 from services import approvals
+from services.errors import ValidationFailed
 
 # item_id's site depends on `kind`; services.approvals.decide checks the scope of the item itself
 unscoped_arg("item_id")
@@ -35,7 +36,12 @@ def approvals_queue():
 @roles_required("cadre")
 def approvals_decide(kind, item_id):
     approve = request.form.get("decision") == "approve"
-    approvals.decide(current_user, kind, item_id, approve, request.form.get("note", ""))
-    db.session.commit()
-    flash("已审批通过,积分已入账" if approve else "已驳回", "success")
+    try:
+        approvals.decide(current_user, kind, item_id, approve, request.form.get("note", ""))
+    except (ValidationFailed, approvals.AlreadyDecided) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("已审批通过,积分已入账" if approve else "已驳回", "success")
     return redirect(url_for("admin.approvals_queue"))

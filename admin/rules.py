@@ -174,7 +174,7 @@ def earning_households():
         like = f"%{q}%"
         query = query.where(or_(Household.head_name.like(like), Household.head_initials.like(f"{q.lower()}%"),
                                 Household.door_no.like(like), Household.phone.like(f"%{q}")))
-    homes = db.session.execute(query.order_by(Household.building, Household.door_no).limit(30)).scalars()
+    homes = db.session.execute(query.order_by(Household.building, Household.door_no).limit(300 if site_id else 30)).scalars()
     return jsonify([household_json(h) for h in homes])
 
 

@@ -59,6 +59,7 @@
   }
 
   q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
+  q.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); search(); } });
   site.addEventListener("change", function () { chosen = {}; render(); search(); });
   scan.addEventListener("keydown", function (ev) {
     if (ev.key !== "Enter") return;
