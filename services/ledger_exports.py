@@ -1,0 +1,195 @@
+"""积分台账 (per household, per site) and 兑换台账, to Excel and PDF, with date range and site filters.
+
+Entries are selected by effective date and by the site they were posted at (the basis of
+`flask ledger verify`); totals per kind therefore reconcile with verify's per-site identity, and a
+household ledger from its first entry closes at its cached balance."""
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Optional
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Household, LedgerEntry, Redemption, Site
+from models.clock import to_local
+from services import pdf_fonts
+from services.households import LEDGER_KIND_LABELS
+from services.reports import utc_bounds
+
+LEDGER_TYPES = {"household": "户积分台账", "site": "安置点积分台账", "redemption": "兑换台账"}
+
+
+@dataclass
+class Table:
+    """A ledger ready to print: title lines, header, rows, totals, column widths (mm, for the PDF)."""
+
+    title: str
+    subtitle: str
+    header: list[str]
+    rows: list[list] = field(default_factory=list)
+    totals: list[list] = field(default_factory=list)
+    widths: list[float] = field(default_factory=list)
+    #: signature lines printed under the table (paper 台账 are signed by both sides)
+    signatures: list[str] = field(default_factory=list)
+    landscape: bool = False
+
+
+def _period(start: date, end: date) -> str:
+    return f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+
+
+def _sites_label(site_ids: Optional[set[int]]) -> str:
+    if site_ids is None:
+        return "全县"
+    names = db.session.execute(select(Site.name).where(Site.id.in_(site_ids)).order_by(Site.code)).scalars().all()
+    return "、".join(names) if len(names) <= 3 else f"{names[0]}等 {len(names)} 个安置点"
+
+
+def _entries(start: date, end: date, site_ids=None, household_id=None):
+    query = (select(LedgerEntry, Household.head_name, Site.name)
+             .join(Household, Household.id == LedgerEntry.household_id).join(Site, Site.id == LedgerEntry.site_id)
+             .where(LedgerEntry.effective_date.between(start, end))
+             .order_by(LedgerEntry.effective_date, LedgerEntry.household_id, LedgerEntry.seq))
+    if site_ids is not None:
+        query = query.where(LedgerEntry.site_id.in_(site_ids))
+    if household_id is not None:
+        query = query.where(LedgerEntry.household_id == household_id)
+    return db.session.execute(query).all()
+
+
+def _kind_totals(rows) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for entry, *_ in rows:
+        totals[entry.kind] += entry.points
+    return dict(totals)
+
+
+def _totals_rows(kinds: dict[str, int], width: int) -> list[list]:
+    lines = [[f"合计 · {LEDGER_KIND_LABELS.get(k, k)}"] + [""] * (width - 2) + [v] for k, v in sorted(kinds.items())]
+    lines.append(["合计 · 净变动"] + [""] * (width - 2) + [sum(kinds.values())])
+    return lines
+
+
+def household_ledger(household_id: int, start: date, end: date) -> Table:
+    home = db.session.get(Household, household_id)
+    opening = int(db.session.execute(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.household_id == household_id, LedgerEntry.effective_date < start)).scalar_one())
+    rows, running = [], opening
+    entries = _entries(start, end, household_id=household_id)
+    for entry, _name, site in entries:
+        running += entry.points
+        rows.append([entry.effective_date.isoformat(), LEDGER_KIND_LABELS.get(entry.kind, entry.kind),
+                     entry.note or "", site, entry.points if entry.points > 0 else "",
+                     -entry.points if entry.points < 0 else "", running])
+    kinds = _kind_totals(entries)
+    table = Table(f"{home.head_name}户 积分台账", f"{home.site.name} · {_period(start, end)} · 期初结余 {opening}",
+                  ["日期", "类型", "摘要", "安置点", "收入", "支出", "结余"], rows,
+                  widths=[24, 24, 62, 34, 16, 16, 16], signatures=["户主签字:", "经办人签字:"])
+    earned = sum(v for v in kinds.values() if v > 0)
+    spent = -sum(v for v in kinds.values() if v < 0)
+    table.totals = [["期初结余", "", "", "", "", "", opening],
+                    ["本期合计", "", "", "", earned, spent, ""],
+                    ["期末结余", "", "", "", "", "", opening + sum(kinds.values())]]
+    return table
+
+
+def site_ledger(site_ids: Optional[set[int]], start: date, end: date) -> Table:
+    entries = _entries(start, end, site_ids=site_ids)
+    rows = [[e.effective_date.isoformat(), name, LEDGER_KIND_LABELS.get(e.kind, e.kind), e.note or "", site,
+             e.points] for e, name, site in entries]
+    return Table(f"{_sites_label(site_ids)} 积分台账", _period(start, end),
+                 ["日期", "户主", "类型", "摘要", "安置点", "积分"], rows, _totals_rows(_kind_totals(entries), 6),
+                 widths=[24, 30, 26, 110, 56, 20], signatures=["制表人:", "审核人:"], landscape=True)
+
+
+def redemption_ledger(site_ids: Optional[set[int]], start: date, end: date) -> Table:
+    lo, hi = utc_bounds(start, end)
+    query = (select(Redemption).where(Redemption.created_at >= lo, Redemption.created_at < hi)
+             .order_by(Redemption.created_at, Redemption.id))
+    if site_ids is not None:
+        query = query.where(Redemption.site_id.in_(site_ids))
+    rows, done, voided = [], 0, 0
+    for r in db.session.execute(query).scalars():
+        goods = "、".join(f"{line.name}×{line.quantity}{line.unit}" for line in r.lines)
+        status = "已作废" if r.status == "void" else "有效"
+        rows.append([to_local(r.created_at).strftime("%Y-%m-%d %H:%M"), r.receipt_no, r.household.head_name,
+                     r.site.name, goods, r.total_points, status, "", ""])
+        if r.status == "void":
+            voided += r.total_points
+        else:
+            done += r.total_points
+    totals = [["合计 · 有效兑换", "", "", "", "", done, "", "", ""],
+              ["合计 · 已作废(已退回)", "", "", "", "", voided, "", "", ""]]
+    return Table(f"{_sites_label(site_ids)} 兑换台账", _period(start, end),
+                 ["时间", "小票号", "户主", "安置点", "兑换物品", "积分", "状态", "户签字", "经办人签字"],
+                 rows, totals, widths=[30, 28, 22, 34, 70, 14, 16, 26, 26], landscape=True)
+
+
+# ------------------------------------------------------------------ output
+def to_xlsx(table: Table) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = table.title[:31].replace("/", "-")
+    sheet.append([table.title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([table.subtitle])
+    sheet.append(table.header)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F0EEEA")
+    for row in table.rows:
+        _append_text_safe(sheet, row)
+    for row in table.totals:
+        _append_text_safe(sheet, row)
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+    for label in table.signatures:
+        sheet.append([])
+        sheet.append([label])
+    for index, width in enumerate(table.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, width * 0.55)
+    for row in sheet.iter_rows(min_row=4):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _append_text_safe(sheet, row: list) -> None:
+    """Names and notes are data, never formulas (a note starting with "=" stays text)."""
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+            cell.data_type = "s"
+
+
+def to_pdf(table: Table) -> bytes:
+    pdf = pdf_fonts.new_pdf(orientation="L" if table.landscape else "P", size=9)
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.set_margins(10, 10, 10)
+    pdf.add_page()
+    pdf.set_font(pdf_fonts.FAMILY, "B", 15)
+    pdf.cell(0, 9, table.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.FAMILY, "", 10)
+    pdf.cell(0, 7, table.subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font(pdf_fonts.FAMILY, "", 9)
+    usable = pdf.w - pdf.l_margin - pdf.r_margin
+    scale = usable / sum(table.widths)
+    with pdf.table(col_widths=[w * scale for w in table.widths], line_height=5.5, first_row_as_headings=True,
+                   repeat_headings=1, markdown=False) as grid:
+        for row in [table.header] + table.rows + table.totals:
+            line = grid.row()
+            for value in row:
+                line.cell("" if value is None else str(value))
+    for label in table.signatures:
+        pdf.ln(6)
+        pdf.cell(0, 7, label + "_" * 20 + "    日期:" + "_" * 12, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,272 @@
+"""Dashboards per site and county: issued vs redeemed per month, by category and rule,
+participation, top goods, stock alerts, pending approvals, households to visit.
+
+Ledger figures use the entry's site at posting time and its effective date, the same basis as
+`flask ledger verify` (DECISIONS #3), so the totals reconcile with it. `site_ids` None = county."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Optional
+
+from sqlalchemy import func, select
+
+from extensions import db
+from models import (
+    Activity, ActivitySignIn, EvaluationRound, Goods, Household, HonorList, LedgerEntry, Redemption,
+    RedemptionLine, Rule, RuleCategory, RuleEvent, Site,
+)
+from models.clock import local_today, local_zone
+from models.ledger import EARNING_KINDS
+
+#: kinds that count as issued (positive earnings)
+ISSUED_KINDS = ("evaluation", "award", "activity", "rule_award")
+#: source type of the earning kinds that have no rule category
+KIND_CATEGORY = {"evaluation": "五评五奖评分", "award": "评比奖励", "activity": "志愿活动"}
+INACTIVE_MONTHS = 3
+TOP = 10
+
+
+@dataclass
+class Filters:
+    start: date
+    end: date
+    #: None = every site (county); otherwise the sites to include
+    site_ids: Optional[set[int]] = None
+
+
+@dataclass
+class MonthRow:
+    month: str
+    issued: int = 0
+    deducted: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    other: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.issued - self.deducted - self.redeemed - self.expired + self.other
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    months: list[MonthRow] = field(default_factory=list)
+    by_kind: dict = field(default_factory=dict)
+    by_category: list = field(default_factory=list)
+    by_rule: list = field(default_factory=list)
+    participation: dict = field(default_factory=dict)
+    top_goods: list = field(default_factory=list)
+    stock_alerts: list = field(default_factory=list)
+    pending: dict = field(default_factory=dict)
+    inactive: list = field(default_factory=list)
+    inactive_total: int = 0
+    sites: list = field(default_factory=list)
+
+
+def default_filters(site_ids: Optional[set[int]] = None, today: Optional[date] = None) -> Filters:
+    """This year so far."""
+    today = today or local_today()
+    return Filters(today.replace(month=1, day=1), today, site_ids)
+
+
+def dashboard(filters: Filters, today: Optional[date] = None) -> Dashboard:
+    board = Dashboard(filters)
+    board.months = monthly(filters)
+    board.by_kind = kind_totals(filters)
+    board.by_category = by_category(filters)
+    board.by_rule = by_rule(filters)
+    board.participation = participation(filters)
+    board.top_goods = top_goods(filters)
+    board.stock_alerts = stock_alerts(filters.site_ids)
+    board.pending = pending(filters.site_ids)
+    board.inactive, board.inactive_total = inactive_households(filters.site_ids, today)
+    board.sites = site_breakdown(filters)
+    return board
+
+
+# ------------------------------------------------------------------ ledger figures
+def _in_scope(query, filters: Filters, column=LedgerEntry.site_id):
+    query = query.where(LedgerEntry.effective_date.between(filters.start, filters.end))
+    return query.where(column.in_(filters.site_ids)) if filters.site_ids is not None else query
+
+
+def kind_totals(filters: Filters) -> dict[str, int]:
+    """kind -> Σ signed points in the period (the verify identity's terms)."""
+    rows = db.session.execute(_in_scope(
+        select(LedgerEntry.kind, func.sum(LedgerEntry.points)).group_by(LedgerEntry.kind), filters)).all()
+    return {kind: int(total) for kind, total in rows}
+
+
+def monthly(filters: Filters) -> list[MonthRow]:
+    rows = db.session.execute(_in_scope(
+        select(LedgerEntry.effective_date, LedgerEntry.kind, func.sum(LedgerEntry.points))
+        .group_by(LedgerEntry.effective_date, LedgerEntry.kind), filters)).all()
+    months = {m: MonthRow(m) for m in _months(filters.start, filters.end)}
+    for day, kind, total in rows:
+        row, total = months[f"{day.year}-{day.month:02d}"], int(total)
+        if kind in ISSUED_KINDS:
+            row.issued += total
+        elif kind == "rule_deduction":
+            row.deducted -= total
+        elif kind in ("redemption", "redemption_void"):
+            row.redeemed -= total
+        elif kind == "expiry":
+            row.expired -= total
+        else:
+            row.other += total
+    return list(months.values())
+
+
+def _months(start: date, end: date) -> list[str]:
+    found, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        found.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def by_category(filters: Filters) -> list[tuple[str, int]]:
+    """Earned points (net of deductions) per rule category, plus rounds, awards and activities."""
+    totals: dict[str, int] = defaultdict(int)
+    rules = db.session.execute(_in_scope(
+        select(RuleCategory.name, func.sum(LedgerEntry.points))
+        .join(RuleEvent, (LedgerEntry.source_type == "rule_event") & (LedgerEntry.source_id == RuleEvent.id))
+        .join(Rule, Rule.id == RuleEvent.rule_id).join(RuleCategory, RuleCategory.id == Rule.category_id)
+        .where(LedgerEntry.kind.in_(("rule_award", "rule_deduction"))).group_by(RuleCategory.name), filters)).all()
+    for name, total in rules:
+        totals[name] += int(total)
+    for kind, total in db.session.execute(_in_scope(
+            select(LedgerEntry.kind, func.sum(LedgerEntry.points))
+            .where(LedgerEntry.kind.in_(tuple(KIND_CATEGORY))).group_by(LedgerEntry.kind), filters)).all():
+        totals[KIND_CATEGORY[kind]] += int(total)
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def by_rule(filters: Filters, limit: int = 15) -> list[dict]:
+    """Points per rule item (all versions of a rule together), largest movements first."""
+    rows = db.session.execute(_in_scope(
+        select(Rule.series, func.max(Rule.name), func.max(RuleCategory.name), func.count(LedgerEntry.id),
+               func.sum(LedgerEntry.points))
+        .join(RuleEvent, (LedgerEntry.source_type == "rule_event") & (LedgerEntry.source_id == RuleEvent.id))
+        .join(Rule, Rule.id == RuleEvent.rule_id).join(RuleCategory, RuleCategory.id == Rule.category_id)
+        .where(LedgerEntry.kind.in_(("rule_award", "rule_deduction"))).group_by(Rule.series), filters)).all()
+    found = [{"rule": name, "category": category, "count": int(count), "points": int(total)}
+             for _series, name, category, count, total in rows]
+    found.sort(key=lambda r: (-abs(r["points"]), r["rule"]))
+    return found[:limit]
+
+
+def participation(filters: Filters) -> dict:
+    """Active households (now at the sites) with any earning in the period."""
+    homes = select(func.count(Household.id)).where(Household.status == "active")
+    earners = (select(func.count(func.distinct(LedgerEntry.household_id)))
+               .join(Household, Household.id == LedgerEntry.household_id)
+               .where(Household.status == "active", LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0,
+                      LedgerEntry.effective_date.between(filters.start, filters.end)))
+    if filters.site_ids is not None:
+        homes = homes.where(Household.site_id.in_(filters.site_ids))
+        earners = earners.where(Household.site_id.in_(filters.site_ids))
+    total, active = db.session.execute(homes).scalar_one(), db.session.execute(earners).scalar_one()
+    return {"households": total, "earners": active, "rate": round(100.0 * active / total, 1) if total else 0.0}
+
+
+# ------------------------------------------------------------------ supermarket and work lists
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """Local days start … end as naive UTC [from, to)."""
+    zone = local_zone()
+    lo = datetime.combine(start, time(0), tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+    return lo, hi
+
+
+def top_goods(filters: Filters, limit: int = TOP) -> list[dict]:
+    lo, hi = utc_bounds(filters.start, filters.end)
+    query = (select(RedemptionLine.name, func.sum(RedemptionLine.quantity), func.sum(RedemptionLine.points))
+             .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
+             .where(Redemption.status == "done", Redemption.created_at >= lo, Redemption.created_at < hi)
+             .group_by(RedemptionLine.name).order_by(func.sum(RedemptionLine.quantity).desc(), RedemptionLine.name)
+             .limit(limit))
+    if filters.site_ids is not None:
+        query = query.where(Redemption.site_id.in_(filters.site_ids))
+    return [{"name": n, "quantity": int(q), "points": int(p)} for n, q, p in db.session.execute(query).all()]
+
+
+def stock_alerts(site_ids: Optional[set[int]]) -> list[Goods]:
+    query = select(Goods).where(Goods.active.is_(True), Goods.stock <= Goods.low_stock)
+    if site_ids is not None:
+        query = query.where(Goods.site_id.in_(site_ids))
+    return list(db.session.execute(query.order_by(Goods.stock, Goods.name)).scalars())
+
+
+def pending(site_ids: Optional[set[int]]) -> dict:
+    """What waits for a cadre: rule items and activity points to approve, notices running."""
+    def count(query, column):
+        return db.session.execute(query.where(column.in_(site_ids)) if site_ids is not None else query).scalar_one()
+
+    return {
+        "rule": count(select(func.count(RuleEvent.id)).where(RuleEvent.status == "pending"), RuleEvent.site_id),
+        "activity": count(select(func.count(ActivitySignIn.id)).join(Activity)
+                          .where(ActivitySignIn.status == "pending"), Activity.site_id),
+        "rounds_on_notice": count(select(func.count(EvaluationRound.id))
+                                  .where(EvaluationRound.status == "notice"), EvaluationRound.site_id),
+        "honors_on_notice": count(select(func.count(HonorList.id)).where(HonorList.status == "notice"),
+                                  HonorList.site_id),
+    }
+
+
+def inactive_households(site_ids: Optional[set[int]], today: Optional[date] = None,
+                        months: int = INACTIVE_MONTHS, limit: int = 200) -> tuple[list[dict], int]:
+    """Active households with no ledger entry in the last `months` months (to visit)."""
+    today = today or local_today()
+    cutoff = _months_before(today, months)
+    last = (select(LedgerEntry.household_id, func.max(LedgerEntry.effective_date).label("last"))
+            .group_by(LedgerEntry.household_id).subquery())
+    query = (select(Household, Site.name, last.c.last)
+             .join(Site, Site.id == Household.site_id).outerjoin(last, last.c.household_id == Household.id)
+             .where(Household.status == "active", (last.c.last.is_(None)) | (last.c.last < cutoff)))
+    if site_ids is not None:
+        query = query.where(Household.site_id.in_(site_ids))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.order_by(last.c.last.is_not(None), last.c.last, Household.id).limit(limit)).all()
+    return [{"id": h.id, "name": h.head_name, "site": site, "building": h.building or "", "door_no": h.door_no or "",
+             "phone": h.phone or "", "last": last_day} for h, site, last_day in rows], total
+
+
+def _months_before(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last_day))
+
+
+def site_breakdown(filters: Filters) -> list[dict]:
+    """One row per site in scope: households, participation, issued, redeemed, outstanding (grouped queries)."""
+    sites = select(Site).order_by(Site.code)
+    if filters.site_ids is not None:
+        sites = sites.where(Site.id.in_(filters.site_ids))
+    kinds: dict = defaultdict(lambda: defaultdict(int))
+    for site_id, kind, total in db.session.execute(_in_scope(
+            select(LedgerEntry.site_id, LedgerEntry.kind, func.sum(LedgerEntry.points))
+            .group_by(LedgerEntry.site_id, LedgerEntry.kind), filters)).all():
+        kinds[site_id][kind] = int(total)
+    outstanding = dict(db.session.execute(select(LedgerEntry.site_id, func.sum(LedgerEntry.points))
+                                          .group_by(LedgerEntry.site_id)).all())
+    homes = dict(db.session.execute(select(Household.site_id, func.count(Household.id))
+                                    .where(Household.status == "active").group_by(Household.site_id)).all())
+    earners = dict(db.session.execute(
+        select(Household.site_id, func.count(func.distinct(LedgerEntry.household_id)))
+        .join(Household, Household.id == LedgerEntry.household_id)
+        .where(Household.status == "active", LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0,
+               LedgerEntry.effective_date.between(filters.start, filters.end))
+        .group_by(Household.site_id)).all())
+    rows = []
+    for site in db.session.execute(sites).scalars():
+        total, active, k = homes.get(site.id, 0), earners.get(site.id, 0), kinds[site.id]
+        rows.append({"site": site.name, "households": total, "earners": active,
+                     "rate": round(100.0 * active / total, 1) if total else 0.0,
+                     "issued": sum(k.get(name, 0) for name in ISSUED_KINDS),
+                     "redeemed": -(k.get("redemption", 0) + k.get("redemption_void", 0)),
+                     "outstanding": int(outstanding.get(site.id) or 0)})
+    return rows
