@@ -4,7 +4,7 @@ from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from extensions import csrf, db
+from extensions import csrf, db, limiter
 from kiosk import bp
 from kiosk.summary import goods_json, household_json, receipt_json
 from models.clock import utcnow
@@ -17,6 +17,7 @@ from services.goods import goods_for_site
 def api_route(rule: str, **options):
     """A CSRF-exempt /kiosk/api route; with device=True (default) the device credential is required."""
     needs_device = options.pop("device", True)
+    rate = options.pop("limit", None)
 
     def decorator(view):
         @wraps(view)
@@ -28,6 +29,8 @@ def api_route(rule: str, **options):
             return view(*args, **kwargs)
 
         csrf.exempt(wrapped)
+        if rate:
+            wrapped = limiter.limit(rate)(wrapped)
         bp.add_url_rule(f"/api{rule}", view.__name__, wrapped, **options)
         return wrapped
 
@@ -41,7 +44,7 @@ def body() -> dict:
     return data
 
 
-@api_route("/pair", methods=["POST"], device=False)
+@api_route("/pair", methods=["POST"], device=False, limit="20 per minute")
 def api_pair():
     device, token = kiosk_devices.pair(body().get("code"))
     db.session.commit()
@@ -54,7 +57,19 @@ def api_device():
     config = current_app.config
     return jsonify({"device": device.name, "site": device.site.name,
                     "idle_seconds": config["KIOSK_IDLE_SECONDS"], "warn_seconds": config["KIOSK_WARN_SECONDS"],
-                    "notices": []})
+                    "notices": honor_notices(device.site_id)})
+
+
+def honor_notices(site_id: int) -> list[str]:
+    """The site's published honor lists as rotating lines for the attract screen (光荣榜)."""
+    from services.honors import published_honor_lists
+
+    lines = []
+    for honor in published_honor_lists(site_id):
+        for section in honor["sections"]:
+            names = "、".join(entry["name"] for entry in section["entries"][:12])
+            lines.append(f"光荣榜 · {honor['title']} · {section['name']}:{names}")
+    return lines
 
 
 @api_route("/scan", methods=["POST"])

@@ -221,3 +221,12 @@ def test_resident_page_masked_and_read_only(client, shop):
     assert res.status_code == 200 and "张*𠮷" in html and "张小𠮷" not in html and ">120<" in html
     assert "<form" not in html and "href=" not in html
     assert client.get("/c/" + "A" * 26).status_code == 404
+
+
+def test_attract_screen_rotates_published_honor_lists(client, shop, monkeypatch):
+    import services.honors
+
+    monkeypatch.setattr(services.honors, "published_honor_lists", lambda site_id: [
+        {"title": "2026年第三季度光荣榜", "sections": [{"name": "文明榜样户", "entries": [{"name": "王建国"}, {"name": "李秀英"}]}]}])
+    info = client.get("/kiosk/api/device", headers=auth(shop["token"])).get_json()
+    assert info["notices"] == ["光荣榜 · 2026年第三季度光荣榜 · 文明榜样户:王建国、李秀英"]

@@ -94,3 +94,46 @@ def test_double_taps_race_to_one_redemption(any_app, make_site, make_household):
     assert len({body["receipt"]["receipt_no"] for _, body in results}) == 1
     balance, stock = _check_books(ids, results)
     assert (balance, stock) == (80, 8)
+
+
+def test_concurrent_voids_credit_and_restock_once(any_app, make_site, make_household, make_user):
+    from models import StaffUser, StockMovement
+    from services import redemption
+
+    ids, card, tokens = _setup(make_site, make_household, balance=100, stock=10)
+    user_id = make_user("shopkeeper").id
+    db.session.commit()
+    sessions = _sessions(any_app, card, tokens[:1])
+    res = any_app.test_client().post("/kiosk/api/redeem", headers=auth(tokens[0]), json={
+        "session_id": sessions[0], "request_id": new_request_id(), "cart": [{"goods_id": ids["goods"], "qty": 3}]})
+    receipt_no = res.get_json()["receipt"]["receipt_no"]
+    redemption_id = int(receipt_no.rsplit("-", 1)[1])
+    db.session.remove()
+    barrier, errors = threading.Barrier(6), []
+
+    def worker():
+        with any_app.app_context():
+            try:
+                barrier.wait()
+                redemption.void(redemption_id, db.session.get(StaffUser, user_id), "重复作废测试")
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    db.session.remove()
+    assert db.session.get(Household, ids["household"]).balance == 100
+    assert db.session.get(Goods, ids["goods"]).stock == 10
+    voids = db.session.execute(select(func.count()).select_from(LedgerEntry)
+                               .where(LedgerEntry.kind == "redemption_void")).scalar_one()
+    restocks = db.session.execute(select(func.count()).select_from(StockMovement)
+                                  .where(StockMovement.kind == "void")).scalar_one()
+    assert (voids, restocks) == (1, 1)
+    assert verify().ok

@@ -108,13 +108,24 @@
     }).catch(function () { text($("pair-error"), "网络不通,请检查后重试"); });
   }
 
+  var noticeTimer = null;
   function renderNotices(notices) {
     var box = $("notices");
     box.textContent = "";
+    clearInterval(noticeTimer);
     if (!notices.length) { return; }
     var i = 0;
     text(box, notices[0]);
-    setInterval(function () { i = (i + 1) % notices.length; text(box, notices[i]); }, 8000);
+    noticeTimer = setInterval(function () { i = (i + 1) % notices.length; text(box, notices[i]); }, 8000);
+  }
+
+  /* On the attract screen: pick up new honor lists every few minutes, and reload the page
+     (new JS/CSS after an update) once it has been open for 12 hours. */
+  var loadedAt = Date.now();
+  function refreshAttract() {
+    if (state.screen !== "attract") { return; }
+    if (Date.now() - loadedAt > 12 * 3600 * 1000) { return location.reload(); }
+    api("GET", "/device").then(function (res) { if (res.ok) { renderNotices(res.data.notices || []); } }).catch(function () {});
   }
 
   function tickClock() {
@@ -503,5 +514,6 @@
   window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession };
   tickClock();
   setInterval(idleTick, 1000);
+  setInterval(refreshAttract, 5 * 60 * 1000);
   start();
 })();
