@@ -93,7 +93,7 @@ def evaluations_action(round_id, action):
     rnd = evaluations.get_round(current_user, round_id)
     form = request.form
     messages = {"scoring": "已开始评分", "notice": "已开始公示", "post": "积分已全部入账", "cancel": "评议已取消",
-                "objection": "异议已登记", "resolve": "异议已处理"}
+                "objection": "异议已登记", "resolve": "异议已处理", "reverse": "已冲正这一户的评议积分"}
     if action not in messages:
         return Response(status=404)
     try:
@@ -103,6 +103,8 @@ def evaluations_action(round_id, action):
             evaluations.open_notice(current_user, rnd, int(form.get("days") or rnd.notice_days), form.get("contact"))
         elif action == "post":
             evaluations.post_round(current_user, rnd)
+        elif action == "reverse":
+            evaluations.reverse_household(current_user, rnd, int(form.get("household_id") or 0), form.get("reason", ""))
         elif action == "cancel":
             evaluations.cancel_round(current_user, rnd, form.get("reason", ""))
         elif action == "objection":

@@ -335,6 +335,28 @@ def posted_summary(rnd: EvaluationRound) -> dict:
             "award_points": sum(n.bonus_points for n in noms)}
 
 
+def reverse_household(actor, rnd: EvaluationRound, household_id: int, reason: str) -> list:
+    """Correct a posted round for one household: reverse its score and award entries
+    (keys reverse:{entry_id}); the round itself stays read-only."""
+    _require_approver(actor, rnd)
+    if rnd.status != "posted":
+        raise WrongState("只有已入账的评议需要冲正;未入账的请在评分阶段修改")
+    from models import LedgerEntry
+
+    entry_ids = [line.ledger_entry_id for line in lines_of(rnd) if line.household_id == household_id]
+    entry_ids += list(db.session.execute(select(RoundNomination.ledger_entry_id).where(
+        RoundNomination.round_id == rnd.id, RoundNomination.household_id == household_id)).scalars())
+    entries = [db.session.get(LedgerEntry, i) for i in entry_ids if i]
+    if not entries:
+        raise ValidationFailed("这一户在本次评议中没有入账的积分")
+    reversals = [ledger.reverse(entry, actor, f"{rnd.title}评议更正:{(reason or '').strip()}") for entry in entries] \
+        if (reason or "").strip() else None
+    if reversals is None:
+        raise ValidationFailed("请填写冲正原因")
+    _log(actor, rnd, "round.reversed", household_id=household_id, reason=reason)
+    return reversals
+
+
 def cancel_round(actor, rnd: EvaluationRound, reason: str) -> None:
     require_site(actor, rnd.site_id)
     if not actor.has_role("cadre", "admin"):

@@ -229,3 +229,21 @@ def test_dimension_and_award_configuration(world, make_user):
     assert [d["name"] for d in rnd.config["dimensions"]][-1] == "诚实守信"
     with pytest.raises(DomainError):
         evaluations.set_score(world["committee"], rnd, world["homes"][0].id, dim.id, 21)
+
+
+def test_posted_round_corrections_are_reversals(world):
+    rnd = to_notice(world)
+    evaluations.post_round(world["cadre"], rnd, now=after_notice(rnd))
+    first = world["homes"][0]
+    assert first.balance == 70
+    with pytest.raises(ValidationFailed, match="原因"):
+        evaluations.reverse_household(world["cadre"], rnd, first.id, " ")
+    with pytest.raises(Forbidden):
+        evaluations.reverse_household(world["committee"], rnd, first.id, "评分有误")
+    reversals = evaluations.reverse_household(world["cadre"], rnd, first.id, "评分有误")
+    assert sorted(r.points for r in reversals) == [-40, -30]
+    assert all(r.kind == "reversal" for r in reversals)
+    assert first.balance == 0
+    again = evaluations.reverse_household(world["cadre"], rnd, first.id, "评分有误")  # same keys: same result
+    assert [r.id for r in again] == [r.id for r in reversals]
+    assert rnd.status == "posted"

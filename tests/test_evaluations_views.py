@@ -136,3 +136,42 @@ def test_double_submit_of_posting_posts_once(world, app, tmp_path):
     from services.verify import verify
 
     assert verify().ok
+
+
+def test_posted_round_page_and_reversal(world, client, login):
+    rnd = evaluations.create_round(world["committee"], {
+        "site_id": world["site"].id, "title": "2026年第2季度", "period_start": "2026-04-01", "period_end": "2026-06-30"})
+    evaluations.start_scoring(world["committee"], rnd)
+    evaluations.set_score(world["committee"], rnd, world["homes"][0].id, rnd.config["dimensions"][0]["id"], 9)
+    evaluations.open_notice(world["cadre"], rnd, today=notices.notice_window(rnd.period_end, 1)[0])
+    evaluations.post_round(world["cadre"], rnd, now=notices.notice_ends_at(rnd.notice_end))
+    login(world["cadre"])
+    page = client.get(f"/admin/evaluations/{rnd.id}").get_data(as_text=True)
+    assert "入账明细" in page and "张三丰" in page and "已入账" in page
+    resp = client.post(f"/admin/evaluations/{rnd.id}/reverse",
+                       data={"household_id": world["homes"][0].id, "reason": "评分录错"}, follow_redirects=True)
+    assert "已冲正" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert world["homes"][0].balance == 0
+    # a posted round refuses every other step
+    for action in ("scoring", "notice", "cancel"):
+        text = client.post(f"/admin/evaluations/{rnd.id}/{action}", data={"reason": "x"},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "已入账" in text
+
+
+def test_json_endpoints_need_csrf_when_enabled(world, tmp_path, sqlite_template):
+    """With CSRF on (as in production), the grid and sign-in JSON posts need the token header."""
+    import shutil
+
+    from app import create_app
+    from tests.conftest import test_settings
+
+    path = tmp_path / "csrf.db"
+    shutil.copyfile(sqlite_template, path)
+    csrf_app = create_app(test_settings(f"sqlite:///{path}", WTF_CSRF_ENABLED=True))
+    client = csrf_app.test_client()
+    resp = client.post("/admin/evaluations/1/cell", json={"household_id": 1, "dimension_id": 1, "score": 5})
+    assert resp.status_code == 400
+    resp = client.post("/admin/activities/1/signin/scan", json={"token": "A" * 26})
+    assert resp.status_code == 400
