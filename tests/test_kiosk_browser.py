@@ -158,10 +158,11 @@ def test_out_of_stock_at_confirm(browser, shop, screenshot_dir):
         stock_out(db.session.get(Goods, shop["ids"]["rice"]), 2, "loss", "受潮")
         db.session.commit()
     page.click("#confirm-btn")
-    page.wait_for_function("document.getElementById('confirm-error').textContent.includes('库存不足')")
+    page.locator("#confirm-error", has_text="库存不足").wait_for()
     _shot(page, screenshot_dir, "07-out-of-stock")
     page.click("#back-btn")
-    page.wait_for_function("document.querySelector('#cart-total').textContent === '0'")
+    page.locator("#cart-total", has_text="0").wait_for()
+    page.locator(f'.goods[data-goods-id="{shop["ids"]["rice"]}"]', has_text="已兑完").wait_for()
     assert "已兑完" in _card(page, shop["ids"]["rice"]).inner_text()
     page.context.close()
 
