@@ -48,6 +48,11 @@ class Config:
     KIOSK_WARN_SECONDS = 20
     #: base URL printed in the card QR codes (<base>/c/<token>)
     PUBLIC_BASE_URL = os.environ.get("JIFEN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: year-end policy: carry_over | expire (points older than N months) | reset (to base)
+    YEAR_END_POLICY = os.environ.get("JIFEN_YEAR_END_POLICY", "carry_over")
+    YEAR_END_EXPIRE_MONTHS = int(os.environ.get("JIFEN_YEAR_END_EXPIRE_MONTHS", "12"))
+    #: per-county overrides: {county id or name: {"policy": "expire", "months": 24}}
+    YEAR_END_COUNTY_POLICIES: dict = {}
 
 
 class TestConfig(Config):
