@@ -3,6 +3,7 @@
 A `before_request` hook on the admin blueprint runs before every staff view:
 
 1. an anonymous user passes through to the view's `login_required` (redirect to the login page);
+   a user disabled while logged in is logged out;
 2. the view's `required_roles` (set by `roles_required`) are checked (admin passes everywhere);
 3. every URL argument that names a site-scoped object is resolved to its site and checked with
    `services.access.require_site` (403 outside the user's scope, 404 when it does not exist).
@@ -23,8 +24,8 @@ refusals for anonymous, wrong-role and wrong-site users.
 """
 from typing import Callable, Optional
 
-from flask import abort, current_app, request
-from flask_login import current_user
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, logout_user
 
 from admin import bp
 from extensions import db
@@ -82,6 +83,10 @@ def _site(site_id) -> Optional[int]:
 def enforce_role_and_scope():
     if not current_user.is_authenticated or request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if not current_user.active:  # disabled while logged in: the session ends now
+        logout_user()
+        flash("这个账号已停用,请联系系统管理员", "error")
+        return redirect(url_for("admin.login"))
     view = current_app.view_functions.get(request.endpoint)
     roles = getattr(view, "required_roles", None)
     if roles is not None and not current_user.has_role("admin", *roles):
