@@ -243,6 +243,7 @@
 
   function change(id, delta) {
     var g = goodsById(id);
+    text($("cart-notice"), "");
     var qty = state.cart[id] || 0;
     if (delta > 0) {
       var reason = blockReason(g);
@@ -375,11 +376,14 @@
       state.busy = false;
       if (res.ok) { return showSuccess(res.data.receipt); }
       if (res.status === 410) { return endSession("这次操作超时了,请重新扫描积分卡"); }
+      var message = res.data.message || "兑换没有成功,请重试";
+      speak("redeem_failed", { message: message });
+      if (["out_of_stock", "price_changed", "limit_exceeded", "insufficient_points", "goods_unavailable",
+           "not_found"].indexOf(res.data.error) >= 0) {
+        return refreshGoods("⚠ " + message + ",购物车已按最新情况调整,请重新确认");
+      }
       $("confirm-btn").disabled = false;
-      text($("confirm-error"), res.data.message || "兑换没有成功,请重试");
-      speak("redeem_failed", { message: res.data.message });
-      if (res.data.error === "out_of_stock" || res.data.error === "price_changed" ||
-          res.data.error === "limit_exceeded" || res.data.error === "insufficient_points") { refreshGoods(); }
+      text($("confirm-error"), message);
     }).catch(function () {
       if (attempt < 3) { return setTimeout(function () { sendRedeem(payload, attempt + 1); }, 800 * (attempt + 1)); }
       state.busy = false;
@@ -388,8 +392,10 @@
     });
   }
 
-  function refreshGoods() {
+  /* Reload goods for this household, trim the cart to what is possible now, go back to the list. */
+  function refreshGoods(notice) {
     api("GET", "/goods", undefined, { "X-Kiosk-Session": state.session }).then(function (res) {
+      if (res.status === 410) { return endSession("这次操作超时了,请重新扫描积分卡"); }
       if (!res.ok) { return; }
       state.goods = res.data.goods;
       Object.keys(state.cart).forEach(function (id) {
@@ -397,8 +403,17 @@
         if (!g) { delete state.cart[id]; } else if (state.cart[id] > g.stock) { state.cart[id] = g.stock; }
         if (state.cart[id] === 0) { delete state.cart[id]; }
       });
+      while (Object.keys(state.cart).length && remaining() < 0) { trimOne(); }
+      show("household");
       renderAll();
+      text($("cart-notice"), notice || "");
     });
+  }
+
+  function trimOne() {
+    var ids = Object.keys(state.cart);
+    var last = ids[ids.length - 1];
+    if (state.cart[last] > 1) { state.cart[last] -= 1; } else { delete state.cart[last]; }
   }
 
   function showSuccess(receipt) {
