@@ -5,21 +5,21 @@ import base64
 import os
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from admin import bp
 from admin.auth import roles_required
 from extensions import db
-from models import Area, Household, Site
-from models.clock import local_today, to_local
+from models import Household, Site
+from models.clock import local_today
 from models.household import HOUSEHOLD_TAGS, PRIORITY_TAGS, mask_id_number
 from models.support import (
     CADRE_LEVELS, MONITORING_STEPS, MONITORING_TYPES, PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_STATUSES,
-    REACHED_BY, SITUATION_AREAS, MonitoringCase, Problem, Responsibility, SupportCadre, SupportPhoto, Visit,
+    REACHED_BY, SITUATION_AREAS, Problem, Responsibility, SupportCadre, SupportPhoto, Visit,
 )
-from services import monitoring, monthly_report, problems, support, visits
+from services import monitoring, problems, support, visits
 from services.access import allowed_site_ids, require_site
 from services.cards import CardUnusable, card_by_short_code, resolve_token
 from services.errors import NotFound, ValidationFailed
@@ -61,11 +61,6 @@ def _int(value, message="请选择"):
         return int(value)
     except (TypeError, ValueError):
         raise ValidationFailed(message)
-
-
-def _back(default):
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/admin/") else default)
 
 
 def _month_arg():

@@ -7,7 +7,7 @@ from admin import bp
 from admin.auth import roles_required
 from admin.support import MANAGERS, READERS, VISITORS, _date, _household, _int, _sites
 from extensions import db
-from models import Area, Household
+from models import Area
 from models.clock import local_today
 from models.support import PROBLEM_STATUSES, MonitoringCase, Problem
 from services import monitoring, monthly_report, problems, support

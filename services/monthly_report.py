@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from extensions import db
 from models import Household, HouseholdTag, LedgerEntry, Site
 from models.clock import local_today, utcnow
-from models.household import HOUSEHOLD_TAGS, PRIORITY_TAGS
+from models.household import HOUSEHOLD_TAGS
 from models.ledger import EARNING_KINDS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
 from services import problems as problem_service

@@ -9,9 +9,6 @@ from models.clock import local_today
 from services import monitoring
 from services.errors import ValidationFailed
 
-TODAY = None
-
-
 def days_ago(n):
     return local_today() - timedelta(days=n)
 
