@@ -57,7 +57,21 @@ def api_device():
     config = current_app.config
     return jsonify({"device": device.name, "site": device.site.name,
                     "idle_seconds": config["KIOSK_IDLE_SECONDS"], "warn_seconds": config["KIOSK_WARN_SECONDS"],
-                    "notices": honor_notices(device.site_id)})
+                    "notices": public_notices(device.site_id) + honor_notices(device.site_id)})
+
+
+def public_notices(site_id: int) -> list[str]:
+    """Evaluation results on 公示 right now (names already masked by services/notices.py)."""
+    from services.notices import open_notices
+
+    lines = []
+    for notice in open_notices(site_id):
+        contact = f",如有异议请联系{notice['contact']}" if notice["contact"] else ""
+        lines.append(f"公示 · {notice['title']} · {notice['notice_text']}{contact}")
+        rows = [f"{row['name']} {row['points']:+d}分" + (f"({row['awards']})" if row["awards"] else "")
+                for row in notice["lines"]]
+        lines.extend(f"公示 · {notice['title']}:" + "、".join(rows[i:i + 8]) for i in range(0, len(rows), 8))
+    return lines
 
 
 def honor_notices(site_id: int) -> list[str]:

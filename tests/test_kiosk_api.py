@@ -228,5 +228,14 @@ def test_attract_screen_rotates_published_honor_lists(client, shop, monkeypatch)
 
     monkeypatch.setattr(services.honors, "published_honor_lists", lambda site_id: [
         {"title": "2026年第三季度光荣榜", "sections": [{"name": "文明榜样户", "entries": [{"name": "王建国"}, {"name": "李秀英"}]}]}])
+    import services.notices
+
+    monkeypatch.setattr(services.notices, "open_notices", lambda site_id: [
+        {"title": "2026年第四季度“五评五奖”评议结果公示", "notice_text": "公示期2026年12月1日至12月7日",
+         "contact": "李书记", "lines": [{"name": "张*三", "points": 35, "awards": "文明榜样户"},
+                                         {"name": "王*", "points": 20, "awards": ""}]}])
     info = client.get("/kiosk/api/device", headers=auth(shop["token"])).get_json()
-    assert info["notices"] == ["光荣榜 · 2026年第三季度光荣榜 · 文明榜样户:王建国、李秀英"]
+    assert info["notices"] == [
+        "公示 · 2026年第四季度“五评五奖”评议结果公示 · 公示期2026年12月1日至12月7日,如有异议请联系李书记",
+        "公示 · 2026年第四季度“五评五奖”评议结果公示:张*三 +35分(文明榜样户)、王* +20分",
+        "光荣榜 · 2026年第三季度光荣榜 · 文明榜样户:王建国、李秀英"]
