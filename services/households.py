@@ -97,7 +97,7 @@ class HouseholdFilter:
 
 
 def search(user, flt: HouseholdFilter):
-    """A SELECT of the households `user` may see that match `flt`, ordered by site and door."""
+    """A SELECT of the households `user` may see that match `flt`, ordered by site and 户号."""
     query = select(Household)
     allowed = allowed_site_ids(user)
     if allowed is not None:
@@ -115,7 +115,7 @@ def search(user, flt: HouseholdFilter):
         query = query.where(Household.balance <= flt.max_balance)
     if flt.q:
         query = query.where(_text_match(clean(flt.q)))
-    return query.order_by(Household.site_id, Household.building, Household.door_no, Household.id)
+    return query.order_by(Household.site_id, Household.id)
 
 
 def _text_match(q: str):
