@@ -22,6 +22,7 @@
         indexAxis: spec.horizontal ? "y" : "x",
         responsive: true,
         maintainAspectRatio: false,
+        scales: { x: { ticks: { precision: 0 } }, y: { ticks: { precision: 0 } } },
         plugins: { legend: { display: spec.datasets.length > 1 } }
       }
     });
