@@ -11,13 +11,14 @@ from sqlalchemy import or_, select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
 from models import Household, Site
 from models.clock import local_today
 from models.household import HOUSEHOLD_TAGS, PRIORITY_TAGS, mask_id_number
 from models.support import (
     CADRE_LEVELS, MONITORING_STEPS, MONITORING_TYPES, PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_STATUSES,
-    REACHED_BY, SITUATION_AREAS, Problem, Responsibility, SupportCadre, SupportPhoto, Visit,
+    REACHED_BY, SITUATION_AREAS, MonitoringCase, Problem, Responsibility, SupportCadre, SupportPhoto, Visit,
 )
 from services import monitoring, problems, support, visits
 from services.access import allowed_site_ids, require_site
@@ -27,6 +28,29 @@ from services.errors import NotFound, ValidationFailed
 READERS = ("cadre", "committee", "auditor")
 VISITORS = ("cadre", "committee")
 MANAGERS = ("cadre",)
+
+
+# ------------------------------------------------------------------ scope of URL arguments
+def _site_of(model):
+    def resolve(object_id):
+        row = db.session.get(model, object_id)
+        return row.site_id if row else None
+    return resolve
+
+
+for _name, _model in (("visit_id", Visit), ("photo_id", SupportPhoto), ("problem_id", Problem),
+                      ("case_id", MonitoringCase)):
+    scoped_arg(_name)(_site_of(_model))
+
+
+@scoped_arg("row_id")
+def _responsibility_site(row_id):
+    row = db.session.get(Responsibility, row_id)
+    return row.household.site_id if row else None
+
+
+#: a 包保 cadre serves households anywhere; the reassign view checks the households' sites
+unscoped_arg("cadre_id")
 
 
 # ------------------------------------------------------------------ helpers
