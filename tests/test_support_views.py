@@ -138,3 +138,46 @@ def test_life_event_post_split(client, login, world):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Member, kid.id).household_id != home.id
+
+
+def test_find_by_scanned_card_url_and_short_code(client, login, world):
+    from services.cards import issue_card
+
+    card, token = issue_card(world["home"])
+    db.session.commit()
+    login(world["cadre"])
+    page = client.get(f"/admin/support/visits/new?q=http://127.0.0.1:5000/c/{token}").get_data(as_text=True)
+    assert f"household_id={world['home'].id}" in page
+    page = client.get(f"/admin/support/visits/new?q={card.short_code}").get_data(as_text=True)
+    assert f"household_id={world['home'].id}" in page
+    far_card, far_token = issue_card(world["far"])
+    db.session.commit()
+    assert "李彧" not in client.get(f"/admin/support/visits/new?q={far_token}").get_data(as_text=True)
+
+
+def test_problem_evidence_photos(client, login, world):
+    from PIL import Image
+
+    def png():
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), "blue").save(out, "PNG")
+        out.seek(0)
+        return out
+
+    login(world["cadre"])
+    response = client.post(f"/admin/support/problems/new?household_id={world['home'].id}", data={
+        "household_id": world["home"].id, "category": "住房", "description": "墙面开裂", "source": "self_report",
+        "deadline": (local_today() + timedelta(days=5)).isoformat(), "photos": (png(), "before.png")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    problem = db.session.execute(select(Problem).where(Problem.description == "墙面开裂")).scalar_one()
+    url = f"/admin/support/problems/{problem.id}/status"
+    client.post(url, data={"to": "in_progress"})
+    client.post(url, data={"to": "resolved", "note": "已修补", "photos": (png(), "after.png")},
+                content_type="multipart/form-data")
+    from services import support as svc
+    before, after = svc.photos_of("problem_before", problem.id), svc.photos_of("problem_after", problem.id)
+    assert len(before) == len(after) == 1
+    assert client.get(f"/admin/support/photos/{after[0].id}").mimetype == "image/jpeg"
+    page = client.get(f"/admin/support/problems/{problem.id}").get_data(as_text=True)
+    assert "整改后" in page and f"/admin/support/photos/{after[0].id}" in page
