@@ -75,6 +75,10 @@ def _seed(app):
         section.entries.append(HonorEntry(household_id=homes[1].id, display_name=homes[1].head_name,
                                           citation="主动化解邻里纠纷五起。"))
         db.session.add(lst)
+        draft = HonorList(site_id=site.id, title="2026年第四季度光荣榜", period_start=date(2026, 1, 1),
+                          period_end=date(2026, 12, 31), created_by_id=user.id)
+        draft.sections.append(HonorSection(name="积分之星"))
+        db.session.add(draft)
         db.session.commit()
         return lst.id
 
@@ -99,6 +103,12 @@ def test_dashboard_charts_and_tables(browser, live_server, screenshot_dir):
     assert page.locator(".chart-row .chart-table table").count() == 4
     assert page.locator(".chart-table").first.inner_text().count("2026-") == 12
     page.screenshot(path=f"{screenshot_dir}/reports-dashboard.png", full_page=True)
+    page.goto(f"{base}/admin/honors/{list_id + 1}")
+    page.click("button:has-text('加入') >> nth=0")
+    page.fill("textarea[name=citation]", "长期照顾孤寡老人,热心公益。")
+    page.click("button:has-text('保存事迹')")
+    assert "先进事迹已保存" in page.content()
+    page.screenshot(path=f"{screenshot_dir}/honor-edit.png", full_page=True)
     page.goto(f"{base}/admin/public/honors/{list_id}")
     assert "<b>坚持</b>" in page.locator(".cite").first.inner_text()  # shown as text, not markup
     page.screenshot(path=f"{screenshot_dir}/honor-public.png", full_page=True)
