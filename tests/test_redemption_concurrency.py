@@ -137,3 +137,34 @@ def test_concurrent_voids_credit_and_restock_once(any_app, make_site, make_house
                                   .where(StockMovement.kind == "void")).scalar_one()
     assert (voids, restocks) == (1, 1)
     assert verify().ok
+
+
+def test_lost_race_on_request_id_returns_stored_result(any_app, make_site, make_household, monkeypatch):
+    """Deterministic version of the race: the duplicate check misses a row another transaction
+    committed a moment later; the unique request_id refuses the insert, we roll back and replay."""
+    from models import Card, KioskDevice
+    from services import kiosk_devices, redemption
+
+    ids, _card, _tokens = _setup(make_site, make_household, balance=100, stock=10)
+    device = db.session.execute(select(KioskDevice)).scalars().first()
+    card = db.session.execute(select(Card).where(Card.household_id == ids["household"],
+                                                 Card.status == "active")).scalar_one()
+    request_id, cart = new_request_id(), [{"goods_id": ids["goods"], "qty": 1}]
+    first = redemption.redeem(device, kiosk_devices.open_session(device, card).id, request_id, cart)
+    first_id = first.id
+    db.session.commit()
+    real_find, calls = redemption.find, []
+
+    def find_missing_once(rid):
+        calls.append(rid)
+        return None if len(calls) == 1 else real_find(rid)
+
+    monkeypatch.setattr(redemption, "find", find_missing_once)
+    session_id = kiosk_devices.open_session(device, card).id
+    db.session.commit()
+    again = redemption.redeem(device, session_id, request_id, cart)
+    assert again.id == first_id and len(calls) == 2
+    db.session.commit()
+    assert db.session.get(Household, ids["household"]).balance == 90
+    assert db.session.get(Goods, ids["goods"]).stock == 9
+    assert verify().ok
