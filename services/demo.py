@@ -62,6 +62,7 @@ def build_demo(households: int = 300, seed: int = 2026) -> str:
     _valid_id_numbers(homes)
     _supermarket_demo(rng, sites, homes, staff)
     _support_demo(rng, sites, homes, staff)
+    _honors_demo(sites, staff)
     return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
 
 
@@ -248,3 +249,29 @@ def _support_demo(rng, sites, homes, staff) -> None:
     monitoring.add_step(case, "publicity", staff["cadre"], None, publicity_start=today - timedelta(days=4),
                         publicity_end=today, note="民主评议小组 5 人一致同意")
     db.session.flush()
+
+
+def _honors_demo(sites, staff):
+    """A published 光荣榜 for the first site (this year so far): award winners of posted rounds and the
+    top of the earned-points ranking."""
+    from services import honors
+    from services.evaluations import award_types
+
+    today = local_today()
+    cadre = staff["cadre"]
+    lst = honors.create_list(cadre, {"site_id": sites[0].id, "title": f"{today.year}年度光荣榜",
+                                     "period_start": today.replace(month=1, day=1).isoformat(),
+                                     "period_end": today.isoformat(), "extra_sections": "积分之星",
+                                     "award_type_ids": [a.id for a in award_types()]})
+    citations = ("坚持照顾楼里的孤寡老人,每周上门代购陪诊。", "带头参加集中清扫和文明劝导,楼道常年干净整洁。",
+                 "主动化解邻里纠纷,积极参加志愿服务。")
+    for n, section in enumerate(lst.sections):
+        found = honors.candidates(lst, section)
+        if section.award_type_id:
+            found = [c for c in found if section.name in c.awards]
+        for k, candidate in enumerate(found[:3]):
+            honors.add_entry(cadre, lst, section.id, candidate.household_id, citations[(n + k) % len(citations)],
+                             "award" if section.award_type_id else "ranking")
+    if honors.entries_of(lst):
+        honors.open_notice(cadre, lst, days=7, today=today - timedelta(days=10))
+        honors.publish(cadre, lst)
