@@ -9,7 +9,7 @@ from admin import bp
 from admin.auth import roles_required
 from extensions import db
 from models import Household
-from services import ledger_exports, reports
+from services import ledger_exports, reports, year_end
 from services.access import allowed_site_ids, require_site
 from services.errors import Forbidden, NotFound, ValidationFailed
 from services.households import LEDGER_KIND_LABELS, visible_sites
@@ -28,6 +28,10 @@ def _filters() -> reports.Filters:
         sites = {int(site_id)}
     else:
         sites = allowed_site_ids(current_user)
+        county_id = request.args.get("county_id", "").strip()
+        if county_id:
+            in_county = year_end.county_site_ids(year_end.get_county(county_id))
+            sites = in_county if sites is None else sites & in_county
     flt = reports.default_filters(sites)
     for name in ("start", "end"):
         raw = request.args.get(name, "").strip()
@@ -51,6 +55,7 @@ def reports_dashboard():
     board = reports.dashboard(flt)
     return render_template("admin/reports/dashboard.html", board=board, flt=flt, charts=_charts(board),
                            sites=visible_sites(current_user), site_id=request.args.get("site_id", ""),
+                           counties=year_end.counties(), county_id=request.args.get("county_id", ""),
                            kind_labels=LEDGER_KIND_LABELS)
 
 

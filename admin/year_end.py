@@ -1,12 +1,14 @@
 """Year-end policy page: the configured policy per county, a dry run, and the one real run."""
-from flask import flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
 from extensions import db
 from models.clock import local_today
-from services import year_end
+from services import ledger_exports, year_end
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 PREVIEW_ROWS = 500
@@ -33,6 +35,19 @@ def year_end_page():
     return render_template("admin/year_end/index.html", counties=counties, county=county, year=year, plan=plan,
                            done=year_end.find_run(county, year) if county else None, runs=year_end.runs(),
                            preview=PREVIEW_ROWS)
+
+
+@bp.route("/year-end/dry-run.xlsx")
+@roles_required()
+def year_end_dry_run_xlsx():
+    _counties, county, year = _county_and_year(request.args)
+    if county is None:
+        raise NotFound("没有这个县")
+    data = ledger_exports.to_xlsx(year_end.plan_table(year_end.dry_run(county, year)))
+    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = quote(f"{county.name}{year}年末处理试算.xlsx")
+    response.headers["Content-Disposition"] = f"attachment; filename=\"year-end.xlsx\"; filename*=UTF-8''{name}"
+    return response
 
 
 @bp.route("/year-end/run", methods=["POST"])

@@ -186,3 +186,15 @@ def run(actor, county: Area, year: int, today: Optional[date] = None) -> YearEnd
                  after={"county": county.name, "year": year, "policy": plan.policy.code,
                         "months": plan.policy.months, "households": record.households, "points": record.points})
     return record
+
+
+def plan_table(plan: Plan):
+    """The dry run as a printable table (Excel download on the year-end page)."""
+    from services.ledger_exports import Table
+
+    rows = [[r.head_name, r.site, r.balance, r.expiring, r.remaining] for r in plan.rows]
+    cutoff = f",{plan.cutoff} 及以前得到的积分" if plan.cutoff else ""
+    return Table(f"{plan.county.name}{plan.year}年末积分处理试算", f"政策:{plan.policy.label}{cutoff}",
+                 ["户主", "安置点", "现有积分", "将过期", "剩余"], rows,
+                 [["合计", "", sum(r.balance for r in plan.rows), plan.total, sum(r.remaining for r in plan.rows)]],
+                 widths=[30, 50, 20, 20, 20])

@@ -123,3 +123,28 @@ def test_dashboard_page_shows_numbers_beside_charts(generated, client, login, ma
     assert client.get(f"/admin/reports?site_id={generated['sites'][1].id}").status_code == 403
     bad = client.get("/admin/reports?start=2026-13-01")
     assert "日期" in bad.get_data(as_text=True)
+
+
+def test_dashboard_queries_run_on_both_databases(any_app, make_site, make_household):
+    """The grouped SQL (CASE, MAX over names, NULLS ordering) is portable."""
+    site = make_site()
+    home = make_household(site=site, head_name="葛䶮")
+    ledger.post(home, 20, "activity", None, None, None, "a:1", effective_date=date(2026, 3, 2))
+    ledger.post(home, -5, "redemption", None, None, None, "r:1", effective_date=date(2026, 4, 2))
+    make_household(site=site, head_name="闲置户")
+    board = reports.dashboard(Filters(*YEAR, {site.id}), today=date(2026, 12, 1))
+    assert [m.issued for m in board.months][2] == 20 and board.months[3].redeemed == 5
+    assert board.participation == {"households": 2, "earners": 1, "rate": 50.0}
+    assert board.inactive_total == 2 and board.inactive[0]["name"] == "闲置户"  # never active comes first
+    assert board.sites[0]["outstanding"] == 15
+
+
+def test_county_filter_limits_the_dashboard(generated, client, login, make_site, make_user, make_household):
+    other_county_site = make_site("外县安置点")
+    home = make_household(site=other_county_site, head_name="外县户")
+    ledger.post(home, 7, "activity", None, None, None, "a:other", effective_date=date(2026, 5, 5))
+    login(make_user("admin"))
+    county = generated["sites"][0].area.parent.parent
+    html = client.get(f"/admin/reports?county_id={county.id}&start=2026-01-01&end=2026-12-31").get_data(as_text=True)
+    assert "报表安置点0" in html and "外县安置点" not in html.split("<h2>各安置点</h2>")[1]
+    assert client.get("/admin/reports?county_id=999999").status_code == 404

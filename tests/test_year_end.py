@@ -112,6 +112,8 @@ def test_year_end_pages(app, county, client, login):
     login(world["admin"])
     page = client.get(f"/admin/year-end?county_id={world['area'].id}&year=2026").get_data(as_text=True)
     assert "钱多多" in page and "70" in page and "试算" in page
+    sheet = client.get(f"/admin/year-end/dry-run.xlsx?county_id={world['area'].id}&year=2026")
+    assert sheet.status_code == 200 and sheet.data[:2] == b"PK"
     def submit(year, confirm="1"):
         return client.post("/admin/year-end/run", data={"county_id": world["area"].id, "year": year,
                                                         "confirm": confirm}, follow_redirects=True).get_data(as_text=True)
