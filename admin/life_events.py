@@ -33,7 +33,10 @@ def life_events_list():
 @roles_required(*EDITORS)
 def life_events_household(household_id):
     home = _household(household_id)
-    return render_template("admin/life_events/household.html", home=home, sites=_sites(),
+    neighbours = db.session.execute(select(Household).where(
+        Household.site_id == home.site_id, Household.status == "active", Household.id != home.id)
+        .order_by(Household.head_initials, Household.head_name)).scalars().all()
+    return render_template("admin/life_events/household.html", home=home, sites=_sites(), neighbours=neighbours,
                            members=[m for m in home.members if m.is_current], events=svc.events_of(home.id),
                            split_policies={k: v for k, v in svc.SPLIT_POLICIES.items() if k in svc.split_policies()},
                            default_policy=svc.split_policy(), move_out_policy=svc.MOVE_OUT_POLICIES[svc.move_out_policy()],

@@ -14,7 +14,7 @@ from admin.auth import roles_required
 from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
 from models import Household, Site
-from models.clock import local_today
+from models.clock import local_today, to_local
 from models.household import HOUSEHOLD_TAGS, PRIORITY_TAGS, mask_id_number
 from models.support import (
     CADRE_LEVELS, MONITORING_STEPS, MONITORING_TYPES, PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_STATUSES,
@@ -89,6 +89,12 @@ def _int(value, message="请选择"):
 
 def _month_arg():
     return support.parse_month(request.args.get("month"))
+
+
+@bp.app_template_global()
+def local_time(moment) -> str:
+    """Naive UTC from the database -> local 'YYYY-MM-DD HH:MM'."""
+    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 @bp.app_template_global()

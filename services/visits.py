@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from extensions import db
 from models import Household, HouseholdTag, Site
@@ -224,12 +224,17 @@ def coverage(year: int, month: int, site_ids: Optional[Iterable[int]] = None) ->
 
 
 def _count_visits(result, dues, blocks, first, last, site_ids):
-    query = select(Visit.household_id, Visit.visit_date).where(Visit.visit_date.between(first, last))
+    """Visits of the required households (wherever the visit was filed: a household that moved
+    mid-month keeps its visits), and the number of visit records filed at the sites."""
+    records = select(func.count(Visit.id)).where(Visit.visit_date.between(first, last))
+    query = (select(Visit.household_id, Visit.visit_date).join(Household, Household.id == Visit.household_id)
+             .where(Visit.visit_date.between(first, last)))
     if site_ids is not None:
-        query = query.where(Visit.site_id.in_(site_ids))
+        records = records.where(Visit.site_id.in_(site_ids))
+        query = query.where(Household.site_id.in_(site_ids))
+    result.visit_records = db.session.execute(records).scalar_one()
     seen = defaultdict(set)
     for hid, day in db.session.execute(query):
-        result.visit_records += 1
         if hid in dues:
             due = dues[hid]
             index = next((i for i, (a, b) in enumerate(blocks) if a <= day <= b), len(blocks)) if due.weekly else 0

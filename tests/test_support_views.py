@@ -181,3 +181,32 @@ def test_problem_evidence_photos(client, login, world):
     assert client.get(f"/admin/support/photos/{after[0].id}").mimetype == "image/jpeg"
     page = client.get(f"/admin/support/problems/{problem.id}").get_data(as_text=True)
     assert "整改后" in page and f"/admin/support/photos/{after[0].id}" in page
+
+
+def test_forms_carry_csrf(app, client, login, world):
+    import re
+
+    login(world["cadre"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        home = world["home"]
+        data = {"household_id": home.id, "visit_date": local_today().isoformat(), "visitors": "甲", "met": "1",
+                "confirm_name": "张喆"}
+        assert client.post("/admin/support/visits/new", data=data).status_code == 400
+        page = client.get(f"/admin/support/visits/new?household_id={home.id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/admin/support/visits/new", data={**data, "csrf_token": token}).status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_merge_form_offers_neighbours(client, login, world, make_household):
+    neighbour = make_household(site=world["mine"], head_name="赵堃", balance=12)
+    db.session.commit()
+    login(world["cadre"])
+    page = client.get(f"/admin/life-events/households/{world['home'].id}").get_data(as_text=True)
+    assert "赵堃" in page and "李彧" not in page
+    response = client.post(f"/admin/life-events/households/{world['home'].id}/merge", data={"absorbed_id": neighbour.id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert neighbour.status == "merged" and world["home"].balance == 12
