@@ -188,3 +188,13 @@ def test_poster_png_is_a_long_red_image(world, tmp_path, screenshot_dir):
     assert image.getpixel((5, image.height // 2)) == poster.RED
     with open(f"{screenshot_dir}/honor-poster.png", "wb") as fh:
         fh.write(data)
+
+
+def test_ranking_candidates_tie_share_a_rank_in_pinyin_order(world, make_household):
+    site = world["site"]
+    for name in ("周昇", "安赟"):
+        _earn(make_household(site=site, head_name=name), 60, date(2026, 12, 1))
+    lst = _new_list(world)
+    rows = [(c.rank, c.head_name, c.earned) for c in honors.candidates(lst, lst.sections[2])]
+    # 60-point tie: 安赟 (an), 王𠮷䶮 (wang), 周昇 (zhou) share rank 2
+    assert rows == [(1, "李堃", 90), (2, "安赟", 60), (2, RARE, 60), (2, "周昇", 60), (5, "赵海", 30)]
