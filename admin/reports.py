@@ -8,8 +8,8 @@ from flask_login import current_user
 from admin import bp
 from admin.auth import roles_required
 from extensions import db
-from models import Household
-from services import ledger_exports, reports, year_end
+from models import Household, Site
+from services import ledger_exports, month_notice, reports, year_end
 from services.access import allowed_site_ids, require_site
 from services.errors import Forbidden, NotFound, ValidationFailed
 from services.households import LEDGER_KIND_LABELS, visible_sites
@@ -81,7 +81,7 @@ def _charts(board: reports.Dashboard) -> dict:
 def reports_exports():
     flt = reports.default_filters()
     return render_template("admin/reports/exports.html", sites=visible_sites(current_user), flt=flt,
-                           types=ledger_exports.LEDGER_TYPES)
+                           types=ledger_exports.LEDGER_TYPES, month=flt.end.strftime("%Y-%m"))
 
 
 @bp.route("/reports/export")
@@ -117,3 +117,27 @@ def _household_in_scope() -> int:
         raise NotFound("没有这一户")
     require_site(current_user, home.site_id)
     return home.id
+
+
+@bp.route("/reports/month-notice")
+@roles_required("cadre", "auditor")
+def reports_month_notice():
+    """本月积分公示 PDF for one site and month (names masked)."""
+    raw_site = request.args.get("site_id", "").strip()
+    if not raw_site.isdigit():
+        raise ValidationFailed("请选择安置点")
+    require_site(current_user, int(raw_site))
+    site = db.get_or_404(Site, int(raw_site))
+    month = request.args.get("month", "").strip()
+    try:
+        month_notice.month_bounds(month)
+    except ValueError:
+        raise ValidationFailed("请选择月份(格式 2026-11)") from None
+    days = request.args.get("days", "7").strip()
+    if not days.isdigit() or not 1 <= int(days) <= 60:
+        raise ValidationFailed("公示天数必须在 1 到 60 之间")
+    data = month_notice.render_pdf(site, month, int(days), request.args.get("contact", "").strip()[:100])
+    response = Response(data, mimetype="application/pdf")
+    name = quote(f"{site.name}{month}积分公示.pdf")
+    response.headers["Content-Disposition"] = f"inline; filename=\"notice.pdf\"; filename*=UTF-8''{name}"
+    return response

@@ -85,3 +85,25 @@ def test_export_route_filters_scope_and_roles(generated, client, login, make_use
     login(shop)
     assert client.get(f"/admin/reports/export?type=redemption&format=pdf&site_id={site.id}").status_code == 200
     assert client.get(f"/admin/reports/export?type=site&format=pdf&site_id={site.id}").status_code == 403
+
+
+def test_month_notice_lists_posted_points_with_masked_names(app, make_site, make_household, make_user, client,
+                                                            login, tmp_path):
+    site = make_site("公示安置点")
+    good = make_household(site=site, head_name="欧阳小明", building="3栋")
+    bad = make_household(site=site, head_name="张三", building="5栋")
+    ledger.post(good, 10, "rule_award", None, None, "月度入户检查达标", "m:1", effective_date=date(2026, 11, 5))
+    ledger.post(bad, 30, "activity", None, None, "志愿服务", "m:2", effective_date=date(2026, 11, 6))
+    ledger.post(bad, -5, "rule_deduction", None, None, "乱扔垃圾", "m:3", effective_date=date(2026, 11, 7))
+    ledger.post(bad, -20, "redemption", None, None, None, "m:4", effective_date=date(2026, 11, 8))  # not a notice item
+    ledger.post(good, 10, "rule_award", None, None, "下月", "m:5", effective_date=date(2026, 12, 1))
+    login(make_user("cadre", sites=[site]))
+    response = client.get(f"/admin/reports/month-notice?site_id={site.id}&month=2026-11&contact=居委会")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "公示安置点2026年11月积分公示" in text
+    assert "欧**明" in text and "张*" in text and "欧阳小明" not in text and "张三" not in text
+    assert "乱扔垃圾" in text and "+25" in text and "下月" not in text and "超市兑换" not in text
+    assert client.get(f"/admin/reports/month-notice?site_id={site.id}&month=2026-13").status_code == 400
