@@ -155,3 +155,11 @@ def test_short_code_lookup(app, client, login, make_site, make_household, make_u
     assert resp.status_code == 302 and resp.location.endswith(f"/admin/households/{home.id}")
     assert client.get("/admin/cards/lookup", query_string={"code": foreign_code}).status_code == 403
     assert client.get("/admin/cards/lookup", query_string={"code": "ZZZZ-9999"}).status_code == 404
+
+
+def test_new_pdf_helper_for_other_documents(app):
+    pdf = pdf_fonts.new_pdf(size=14)
+    pdf.add_page()
+    pdf.cell(text="光荣榜 𠮷祥")
+    data = bytes(pdf.output())
+    assert data.startswith(b"%PDF") and b"NotoSansCJK" in data
