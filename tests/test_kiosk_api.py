@@ -213,6 +213,12 @@ def test_kiosk_api_is_csrf_exempt_but_needs_device(app, shop, tmp_path):
     client = app.test_client()
     assert client.post("/kiosk/api/scan", json={"card": shop["card"]}).status_code == 401
     assert scan(client, shop).status_code == 200
+    res = client.post("/kiosk/api/pair", json={"code": "AAAA-BBBB"})
+    assert res.status_code == 400 and "配对码" in res.get_json()["message"]
+    session_id = scan(client, shop).get_json()["session_id"]
+    res = client.post("/kiosk/api/redeem", headers=auth(shop["token"]), json={
+        "session_id": session_id, "request_id": new_request_id(), "cart": [{"goods_id": shop["soap"].id, "qty": 1}]})
+    assert res.status_code == 200
 
 
 def test_resident_page_masked_and_read_only(client, shop):
