@@ -45,6 +45,14 @@ def test_oversize_photo_refused(app):
         goods_service.process_photo(b"\xff\xd8" + b"\0" * (goods_service.MAX_PHOTO_BYTES + 1))
 
 
+def test_pixel_bomb_refused(app):
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")
+    assert len(out.getvalue()) < goods_service.MAX_PHOTO_BYTES
+    with pytest.raises(ValidationFailed, match="像素"):
+        goods_service.process_photo(out.getvalue())
+
+
 def test_stock_never_negative(app, make_site):
     item = add_goods(make_site(), stock=3)
     with pytest.raises(goods_service.OutOfStock):
