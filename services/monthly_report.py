@@ -282,6 +282,9 @@ def to_pdf(report: Report) -> bytes:
     pdf.cell(0, 6, f"统计截至 {report.as_of:%Y年%m月%d日}  ·  安置点 {len(report.sites)} 个",
              new_x="LMARGIN", new_y="NEXT", align="C")
     for section in report.sections:
+        needed = 16 + 5.5 * (len(section.rows) + 2)  # title + header + rows + 合计
+        if pdf.get_y() + min(needed, 60) > pdf.h - pdf.b_margin:
+            pdf.add_page()  # keep a section's title with (the start of) its table
         pdf.ln(3)
         pdf.set_font(family, "B", 11)
         pdf.cell(0, 7, section.title, new_x="LMARGIN", new_y="NEXT")
