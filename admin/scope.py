@@ -17,8 +17,10 @@ Register the id arguments of your own routes once, next to your views::
         row = db.session.get(Round, round_id)
         return row.site_id if row else None      # None -> 404
 
-An argument that is county-wide on purpose (e.g. a goods catalog id) is declared with
-`unscoped_arg("goods_id")`. tests/test_access_crawl.py walks the url_map and fails on any id
+An argument that is county-wide on purpose (e.g. a rules catalog id) is declared with
+`unscoped_arg("rule_id")`. An undeclared `<x>_id` whose model (table `x` or `..._x`) has a
+`site_id` or `household_id` column is scoped automatically (`resolver_for`); a row whose
+site_id is NULL is county-wide and passes. tests/test_access_crawl.py walks the url_map and fails on any id
 argument that is neither, on any view without `roles_required`/an allow-list entry, and proves the
 refusals for anonymous, wrong-role and wrong-site users.
 """
@@ -35,6 +37,8 @@ from services.errors import Forbidden
 
 #: URL argument name -> function(value) -> site id (None = no such object)
 SCOPED_ARGS: dict[str, Callable[[object], Optional[int]]] = {}
+#: what a resolver returns for an object that exists but belongs to no site (county-wide)
+COUNTY_WIDE = "county"
 #: URL argument names that are deliberately not site-scoped
 UNSCOPED_ARGS: set[str] = {"filename", "path", "fmt", "page", "kind", "lang"}
 #: endpoints any logged-in staff member may open (no role needed)
@@ -92,11 +96,48 @@ def enforce_role_and_scope():
     if roles is not None and not current_user.has_role("admin", *roles):
         raise Forbidden("您的角色不能使用这个功能")
     for name, value in (request.view_args or {}).items():
-        resolver = SCOPED_ARGS.get(name)
+        resolver = resolver_for(name)
         if resolver is None:
             continue
         site_id = resolver(value)
         if site_id is None:
             abort(404)
-        require_site(current_user, site_id)
+        if site_id != COUNTY_WIDE:
+            require_site(current_user, site_id)
     return None
+
+
+def resolver_for(name: str) -> Optional[Callable[[object], object]]:
+    """The registered resolver of a URL argument, or one derived from its model (cached)."""
+    if name in SCOPED_ARGS or name in UNSCOPED_ARGS or not name.endswith("_id"):
+        return SCOPED_ARGS.get(name)
+    model = _model_for(name[:-3])
+    if model is None:
+        return None
+    SCOPED_ARGS[name] = _model_resolver(model)
+    return SCOPED_ARGS[name]
+
+
+def _model_for(stem: str):
+    tables = {m.local_table.name: m.class_ for m in db.Model.registry.mappers if m.local_table is not None}
+    found = [cls for table, cls in tables.items() if table == stem] or \
+            [cls for table, cls in tables.items() if table.endswith("_" + stem)]
+    if len(found) != 1 or not ({"site_id", "household_id"} & set(found[0].__table__.columns.keys())):
+        return None
+    return found[0]
+
+
+def _model_resolver(model):
+    columns = model.__table__.columns
+    if "site_id" in columns:
+        query = db.select(columns["site_id"])
+    else:
+        query = db.select(Household.site_id).join(Household, Household.id == columns["household_id"])
+
+    def resolve(value):
+        row = db.session.execute(query.where(model.__table__.c.id == value)).first()
+        if row is None:
+            return None
+        return COUNTY_WIDE if row[0] is None else row[0]
+
+    return resolve

@@ -5,7 +5,8 @@ Generic over app.url_map, so routes other modules add later are covered automati
 * every /admin route: anonymous -> redirect to the login page (or 401);
 * every /admin route is declared: `roles_required(...)`, or listed in admin.scope's
   LOGIN_ONLY_ENDPOINTS / PUBLIC_ENDPOINTS;
-* every URL argument is declared site-scoped (admin.scope.scoped_arg) or not (unscoped_arg);
+* every URL argument is declared site-scoped (admin.scope.scoped_arg, or derived from a model with
+  site_id/household_id by admin.scope.resolver_for) or not (unscoped_arg);
 * a user holding only OTHER roles -> 403;
 * a user with the right roles but another site, given ids of site A's objects -> 403/404;
 * the same user on its own site is let in (GET only, never 403 or 5xx): the example ids are real.
@@ -19,7 +20,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from admin.scope import LOGIN_ONLY_ENDPOINTS, PUBLIC_ENDPOINTS, SCOPED_ARGS, UNSCOPED_ARGS
+from admin.scope import LOGIN_ONLY_ENDPOINTS, PUBLIC_ENDPOINTS, SCOPED_ARGS, UNSCOPED_ARGS, resolver_for
 from extensions import db
 from models.staff import ROLES
 from services import card_actions
@@ -82,8 +83,9 @@ def test_every_admin_route_is_declared(app):
         if not declared:
             problems.append(f"{rule.rule} ({rule.endpoint}): no roles_required and not allow-listed in admin.scope")
         for name in rule.arguments:
-            if name not in SCOPED_ARGS and name not in UNSCOPED_ARGS:
-                problems.append(f"{rule.rule}: URL argument '{name}' is neither scoped_arg nor unscoped_arg")
+            if resolver_for(name) is None and name not in UNSCOPED_ARGS:
+                problems.append(f"{rule.rule}: URL argument '{name}' is neither scoped_arg nor unscoped_arg "
+                                "(and no model with site_id/household_id matches its name)")
     assert not problems, "\n".join(problems)
 
 
@@ -144,6 +146,9 @@ def test_wrong_site_is_refused_and_right_site_let_in(app, world, make_user, monk
             clients[(roles, site.id)] = client_for(app, make_user(*roles, sites=[site]))
         return clients[(roles, site.id)]
 
+    for rule in admin_rules(app):  # derive the automatic resolvers before pointing them at site A
+        for name in rule.arguments:
+            resolver_for(name)
     for name in set(SCOPED_ARGS) - set(EXAMPLES):  # no example object: point the resolver at site A
         monkeypatch.setitem(SCOPED_ARGS, name, lambda _value, site=world["site_a"].id: site)
     for rule in admin_rules(app):
