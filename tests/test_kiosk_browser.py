@@ -239,3 +239,16 @@ def test_full_flow_by_camera(browser, shop, screenshot_dir, tmp_path):
         context.close()
     finally:
         camera_browser.close()
+
+
+def test_resident_page_on_a_phone(browser, shop, screenshot_dir):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{shop['base']}/c/{shop['card']}")
+    assert page.inner_text("[data-testid=balance]") == "150"
+    assert "张*𠮷" in page.inner_text("body") and page.locator("a, form, input").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, screenshot_dir, "11-resident-phone")
+    page.goto(f"{shop['base']}/c/{'A' * 26}")
+    assert "无效" in page.inner_text("body")
+    context.close()
