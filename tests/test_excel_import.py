@@ -182,3 +182,21 @@ def test_ten_thousand_rows_import_in_seconds(app, setup):
     elapsed = time.perf_counter() - started
     assert len(ids) == 10_000 and count() == 10_000
     assert elapsed < 20, f"10k rows took {elapsed:.1f}s"
+
+
+def test_bulk_import_on_both_databases(any_app, make_site, make_user):
+    """The bulk INSERT ... RETURNING keeps row order on SQLite and PostgreSQL alike."""
+    site = make_site()
+    user = make_user("cadre", sites=[site])
+    data = sheet([(site.name, f"住户{n}", "", "", "", f"{n}", "低收入户" if n % 2 else "", f"成员{n}(子女)", "")
+                  for n in range(300)])
+    result = excel.preview(user, io.BytesIO(data))
+    ids = excel.import_rows(user, result, "x.xlsx")
+    db.session.commit()
+    homes = db.session.execute(db.select(Household).where(Household.id.in_(ids))).scalars().all()
+    by_id = {h.id: h for h in homes}
+    for n, hid in enumerate(ids):
+        home = by_id[hid]
+        assert home.head_name == f"住户{n}" and home.door_no == str(n)
+        assert [m.name for m in home.members] == [f"住户{n}", f"成员{n}"]
+        assert home.tags == (["low_income"] if n % 2 else [])
