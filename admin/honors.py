@@ -171,7 +171,8 @@ def poster_response(lst: HonorList, size: str) -> Response:
     """A4/A3 PDF or the PNG (also used by the public page)."""
     name = f"光荣榜-{lst.site.name}-{lst.title}"
     if size == "png":
-        data, mimetype, name = poster.render_png(lst), "image/png", name + ".png"
+        data = poster.render_png(lst, poster.cache_dir())
+        mimetype, name = "image/png", name + ".png"
     elif size in poster.SIZES:
         data, mimetype, name = poster.render_pdf(lst, size), "application/pdf", f"{name}-{size}.pdf"
     else:

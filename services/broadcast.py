@@ -54,7 +54,7 @@ def save_script(actor, lst: HonorList, text: Optional[str]) -> None:
 
 
 def audio_dir() -> str:
-    return os.path.join(current_app.instance_path, "broadcast")
+    return current_app.config.get("BROADCAST_AUDIO_DIR") or os.path.join(current_app.instance_path, "broadcast")
 
 
 def audio_for(lst: HonorList) -> Optional[str]:

@@ -3,10 +3,13 @@
 Red and gold, large Chinese type, site and period, names in full. fpdf2 with the CJK font of
 services.pdf_fonts (Noto Sans CJK covers rare name characters); text is drawn literally, so
 markup in a citation prints as typed. The PNG is rendered from a one-page PDF with pdftoppm."""
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+from typing import Optional
 
 from fpdf import FPDF
 
@@ -55,8 +58,39 @@ def render_pdf(lst: HonorList, size: str = "A4") -> bytes:
     return bytes(_build(lst, width, height).output())
 
 
-def render_png(lst: HonorList) -> bytes:
-    """A long PNG (about 1240 px wide) for WeChat groups."""
+def render_png(lst: HonorList, cache_dir: Optional[str] = None) -> bytes:
+    """A long PNG (about 1240 px wide) for WeChat groups; cached by content when `cache_dir` is given
+    (the public page serves it, so it must not cost a render per request)."""
+    cached = None
+    if cache_dir:
+        os.makedirs(cache_dir, exist_ok=True)
+        cached = os.path.join(cache_dir, f"{_digest(lst)}.png")
+        if os.path.exists(cached):
+            with open(cached, "rb") as fh:
+                return fh.read()
+    data = _png(lst)
+    if cached:
+        partial = f"{cached}.{os.getpid()}.tmp"
+        with open(partial, "wb") as fh:
+            fh.write(data)
+        os.replace(partial, cached)
+    return data
+
+
+def cache_dir() -> str:
+    """Where rendered PNGs are kept (config POSTER_CACHE_DIR, default instance/posters)."""
+    from flask import current_app
+
+    return current_app.config.get("POSTER_CACHE_DIR") or os.path.join(current_app.instance_path, "posters")
+
+
+def _digest(lst: HonorList) -> str:
+    content = json.dumps([honors.as_dict(lst), str(lst.published_at), lst.notice_start and str(lst.notice_start)],
+                         ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+def _png(lst: HonorList) -> bytes:
     if not shutil.which("pdftoppm"):
         raise PosterUnavailable("没有安装 pdftoppm:请安装 poppler-utils(apt-get install poppler-utils)")
     with tempfile.TemporaryDirectory() as tmp:

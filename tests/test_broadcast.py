@@ -20,7 +20,8 @@ def _require_espeak():
 
 
 @pytest.fixture
-def honor_list(app, make_site, make_household, make_user):
+def honor_list(app, tmp_path, make_site, make_household, make_user):
+    app.config.update(BROADCAST_AUDIO_DIR=str(tmp_path / "audio"), POSTER_CACHE_DIR=str(tmp_path / "posters"))
     site = make_site("阳光社区安置点")
     cadre = make_user("cadre", sites=[site])
     lst = HonorList(site_id=site.id, title="2026年第四季度光荣榜", period_start=date(2026, 10, 1),

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from extensions import db
-from models import AwardType, EvaluationRound, HonorList, RoundNomination
+from models import AwardType, EvaluationRound, RoundNomination
 from services import honors, ledger, notices, poster
 from services.errors import Forbidden, ValidationFailed
 from services.honors import HonorWrongState
@@ -20,7 +20,8 @@ def _earn(home, points, when, kind="rule_award", key=None):
 
 
 @pytest.fixture
-def world(app, make_site, make_household, make_user):
+def world(app, tmp_path, make_site, make_household, make_user):
+    app.config.update(BROADCAST_AUDIO_DIR=str(tmp_path / "audio"), POSTER_CACHE_DIR=str(tmp_path / "posters"))
     site, other_site = make_site("幸福家园安置点"), make_site()
     cadre = make_user("cadre", sites=[site])
     committee = make_user("committee", sites=[site])
@@ -198,3 +199,12 @@ def test_ranking_candidates_tie_share_a_rank_in_pinyin_order(world, make_househo
     rows = [(c.rank, c.head_name, c.earned) for c in honors.candidates(lst, lst.sections[2])]
     # 60-point tie: 安赟 (an), 王𠮷䶮 (wang), 周昇 (zhou) share rank 2
     assert rows == [(1, "李堃", 90), (2, "安赟", 60), (2, RARE, 60), (2, "周昇", 60), (5, "赵海", 30)]
+
+
+def test_poster_png_is_cached_by_content(world, tmp_path, monkeypatch):
+    lst = _published(world)
+    first = poster.render_png(lst, str(tmp_path))
+    monkeypatch.setattr(poster, "_png", lambda _lst: pytest.fail("rendered again"))
+    assert poster.render_png(lst, str(tmp_path)) == first
+    honors.withdraw(world["cadre"], lst, "测试")  # content changed: a new file would be rendered
+    assert poster._digest(lst) not in {p.stem for p in tmp_path.iterdir()}

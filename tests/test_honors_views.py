@@ -9,7 +9,8 @@ from services import ledger
 
 
 @pytest.fixture
-def setup(app, make_site, make_household, make_user):
+def setup(app, tmp_path, make_site, make_household, make_user):
+    app.config.update(BROADCAST_AUDIO_DIR=str(tmp_path / "audio"), POSTER_CACHE_DIR=str(tmp_path / "posters"))
     site, other = make_site("和谐家园安置点"), make_site()
     db.session.add(AwardType(name="文明榜样户", bonus_points=30))
     cadre = make_user("cadre", sites=[site])

@@ -1,6 +1,6 @@
 """Real Chromium: the dashboard draws its charts (vendored Chart.js) with the tables beside them,
 and the public honor page; screenshots saved to artifacts/screenshots."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
