@@ -50,7 +50,7 @@ def households():
 def household_detail(household_id: int):
     home = db.get_or_404(Household, household_id)
     entries = svc.ledger_page(home, request.args.get("page", 1, type=int))
-    return render_template("admin/households/detail.html", home=home, entries=entries, card=svc.current_card(home),
+    return render_template("admin/households/detail.html", home=home, entries=entries, card=svc.current_card(home), cards=svc.cards_of(home),
                            tags=HOUSEHOLD_TAGS, kinds=svc.LEDGER_KIND_LABELS, statuses=svc.STATUS_LABELS,
                            card_statuses=svc.CARD_STATUS_LABELS, mask_id=mask_id_number,
                            move_form=MoveOutForm(), action_form=ActionForm(), print_form=CardPrintForm(),

@@ -143,6 +143,12 @@ def ledger_page(home: Household, page: int, per_page: int = PER_PAGE):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
+def cards_of(home: Household) -> list[Card]:
+    """Every card the household was given, newest first."""
+    return list(db.session.execute(
+        select(Card).where(Card.household_id == home.id).order_by(Card.generation.desc())).scalars())
+
+
 def current_card(home: Household) -> Optional[Card]:
     return db.session.execute(
         select(Card).where(Card.household_id == home.id).order_by(Card.generation.desc()).limit(1)

@@ -107,6 +107,8 @@ def test_print_reissues_and_old_card_stops_working(app, client, login, make_site
         resolve_token(first.token)
     assert db.session.execute(db.select(AuditLog).where(AuditLog.action == "card.issue",
                                                         AuditLog.actor_id == cadre.id)).scalar_one()
+    html = client.get(f"/admin/households/{home.id}").get_data(as_text=True)
+    assert "历次发卡(2 张)" in html and cards[0].short_code in html and cards[1].short_code in html
 
 
 def test_print_refuses_households_outside_scope(app, client, login, make_site, make_household, make_user):
