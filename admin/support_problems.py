@@ -148,7 +148,9 @@ def support_monitoring_new():
 @roles_required(*READERS)
 def support_monitoring_detail(case_id):
     case = _case(case_id)
+    publicity = next((s for s in monitoring.phase_steps(case) if s.step == "publicity"), None)
     return render_template("admin/support/monitoring_detail.html", case=case, next_step=monitoring.next_step(case),
+                           publicity_end=publicity.publicity_end if publicity else None,
                            today=local_today(), default_end=monitoring.publicity_end_for(local_today()),
                            days=monitoring.publicity_days(), over=monitoring.over_time_limit(case),
                            can_manage=current_user.has_role("admin", *MANAGERS))

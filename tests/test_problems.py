@@ -68,11 +68,14 @@ def test_send_back_and_escalate(app, problem, make_user):
     assert p.status == "escalated"
 
 
-def test_history_is_append_only_in_the_database(app, problem):
-    p = problem()
+@pytest.mark.parametrize("statement", ["UPDATE support_problem_change SET note = 'x' WHERE problem_id = :id",
+                                       "DELETE FROM support_problem_change WHERE problem_id = :id"])
+def test_history_is_append_only_in_the_database(any_app, make_site, statement):
+    """Triggers on SQLite AND PostgreSQL refuse edits of the kept history, from any SQL."""
+    p = problems.create_problem(None, site_id=make_site().id, category="环境", description="垃圾清运不及时")
     db.session.commit()
     with pytest.raises(Exception, match="append-only"):
-        db.session.execute(text("UPDATE support_problem_change SET note = 'x' WHERE problem_id = :id"), {"id": p.id})
+        db.session.execute(text(statement), {"id": p.id})
     db.session.rollback()
 
 

@@ -140,3 +140,31 @@ def test_problem_ledger_pages(browser, live_server, screenshot_dir, tmp_path):
     ppage.screenshot(path=os.path.join(screenshot_dir, "support_problem_ledger_phone.png"), full_page=True)
     phone.close()
     context.close()
+
+
+def test_notice_and_report_pages(browser, live_server, screenshot_dir, tmp_path):
+    app, base = live_server
+    household_id = _seed(app, tmp_path)
+    with app.app_context():
+        from models import Household
+        from services import monitoring
+        home = db.session.get(Household, household_id)
+        home.head_id_number, home.phone = "522601199001011234", "13812345678"
+        case = monitoring.open_case(home, "sudden", None, local_today() - timedelta(days=6), risk_note="突发重病住院")
+        monitoring.add_step(case, "verified", None, local_today() - timedelta(days=5))
+        monitoring.add_step(case, "publicity", None, None, publicity_start=local_today() - timedelta(days=4),
+                            publicity_end=local_today())
+        db.session.commit()
+        case_id = case.id
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _login(page, base)
+    page.goto(f"{base}/admin/support/monitoring/{case_id}/notice")
+    text = page.inner_text("body")
+    assert "欧阳𠮷祥" in text and "13812345678" not in text and "重病" not in text and "5226" not in text
+    page.screenshot(path=os.path.join(screenshot_dir, "support_monitoring_notice.png"), full_page=True)
+    page.goto(f"{base}/admin/support/monitoring/{case_id}")
+    page.screenshot(path=os.path.join(screenshot_dir, "support_monitoring_detail.png"), full_page=True)
+    page.goto(f"{base}/admin/support/report")
+    page.screenshot(path=os.path.join(screenshot_dir, "support_monthly_report.png"), full_page=True)
+    context.close()
