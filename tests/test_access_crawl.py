@@ -183,3 +183,37 @@ def test_list_pages_only_show_the_users_sites(app, world, make_household, make_u
     export = client.get("/admin/households/export.xlsx")
     rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
     assert [r[2] for r in rows[1:]] == ["张䶮"]
+
+
+def test_every_admin_post_requires_csrf(sqlite_template, tmp_path):
+    """With CSRF on, every /admin POST (form or JSON) without a token is refused, even for an admin."""
+    from conftest import _sqlite_app
+
+    app = _sqlite_app(sqlite_template, tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        from models import StaffUser
+
+        admin = StaffUser(username="csrf-admin", display_name="x")
+        admin.roles = ["admin"]
+        admin.set_password("password123")
+        db.session.add(admin)
+        db.session.commit()
+        client = app.test_client()
+        html = client.get("/admin/login").get_data(as_text=True)
+        token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        assert client.post("/admin/login", data={"username": "csrf-admin", "password": "password123",
+                                                 "csrf_token": token}).status_code == 302
+        problems, checked = [], 0
+        for rule in admin_rules(app):
+            if "POST" not in rule.methods or rule.endpoint in PUBLIC_ENDPOINTS:
+                continue
+            url = rule.build({name: 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
+                              for name in rule.arguments}, append_unknown=False)[1]
+            for kwargs in ({"data": {}}, {"json": {}}):
+                checked += 1
+                resp = client.post(url, **kwargs)
+                if resp.status_code != 400:
+                    problems.append(f"POST {url} {list(kwargs)[0]} without CSRF token: {resp.status_code}")
+        db.session.remove()
+        db.engine.dispose()
+    assert checked and not problems, "\n".join(problems)
