@@ -157,3 +157,37 @@ def test_weekly_rule_for_monitored(app, make_household, make_user):
     result = visits.coverage(past.year, past.month)
     assert (result.total.visits_required, result.total.visits_done, result.total.visited) == (5, 3, 0)
     assert visits.month_blocks(date(2026, 2, 1), date(2026, 2, 28), date(2026, 2, 28))[-1] == (date(2026, 2, 22), date(2026, 2, 28))
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SQL_SEEN = text("""
+    SELECT h.site_id, COUNT(*),
+           SUM(CASE WHEN EXISTS (SELECT 1 FROM support_visit v WHERE v.household_id = h.id
+                                 AND v.visit_date BETWEEN :a AND :b) THEN 1 ELSE 0 END)
+    FROM household h
+    WHERE h.status = 'active' AND EXISTS (SELECT 1 FROM household_tag t WHERE t.household_id = h.id
+          AND t.tag IN ('low_income','hardship','elderly_disabled','no_house','no_land','no_labour','monitored'))
+    GROUP BY h.site_id""")
+
+
+@given(homes=st.lists(st.tuples(st.sampled_from([None, "low_income", "monitored", "party_centre"]),
+                                st.lists(st.integers(0, 45), max_size=3)), min_size=1, max_size=8))
+def test_coverage_property(app, make_site, make_household, homes):
+    """Random households and visits (days back from today): coverage = independent SQL."""
+    site = make_site()
+    today = local_today()
+    for n, (tag, days_back) in enumerate(homes):
+        home = make_household(site=site, head_name=f"随机{n}")
+        if tag:
+            _tag(home, tag)
+        for back in days_back:
+            visits.record_visit(home, None, **base(visit_date=today - timedelta(days=back), backdate_reason="补录"))
+    db.session.commit()
+    first, last = support.month_range(today.year, today.month)
+    result = visits.coverage(today.year, today.month)
+    expected = {sid: (due, seen) for sid, due, seen in db.session.execute(SQL_SEEN, {"a": first, "b": last})}
+    got = {row.key: (row.households, row.visited) for row in result.by_site if row.households}
+    assert got == expected
+    assert result.total.households - result.total.visited == len(result.overdue)
