@@ -84,8 +84,13 @@ def _save(form: HouseholdForm, home):
         warnings = svc.duplicate_warnings(svc.normalize_id(data.head_id_number), svc.normalize_phone(data.phone),
                                           home.id if home else None)
         if errors:
-            for message in errors.values():
-                flash(message, "error")
+            flash("请改正标出的问题后再保存", "error")
+            for name, message in errors.items():
+                field = form._fields.get(name)
+                if field is not None:
+                    field.errors = [*field.errors, message]
+                else:
+                    flash(message, "error")
         elif warnings and not form.confirm_duplicates.data:
             flash("发现可能重复登记的住户,请核实后勾选“我已核实,仍然保存”再提交", "error")
         else:

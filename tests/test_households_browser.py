@@ -47,6 +47,12 @@ def test_screenshots_list_detail_and_card_sheet(browser, demo_server, screenshot
     assert page.locator("text=积分卡").count() >= 1
     page.screenshot(path=os.path.join(screenshot_dir, "household_detail.png"), full_page=True)
 
+    page.click("text=修改信息")
+    page.fill("input[name=phone]", "12345")
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector("text=格式不对")
+    page.screenshot(path=os.path.join(screenshot_dir, "household_edit_error.png"), full_page=True)
+
     page.goto(f"{base}/admin/households")
     boxes = page.locator("input[name=household_ids]")
     ids = [boxes.nth(i).get_attribute("value") for i in range(10)]
