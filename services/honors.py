@@ -4,42 +4,29 @@ Candidates come from data: posted 五评五奖 award nominations of the period a
 points EARNED in the period (services.rankings; spending never lowers an honor). The cadre picks,
 orders and writes a citation per household. 公示 uses the same date math as evaluation rounds
 (services.notices). An honor list never posts points (DECISIONS #11)."""
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import func, select, update
 
 from extensions import db
-from models import (
-    AwardType, EvaluationRound, Household, HonorEntry, HonorList, HonorObjection, HonorSection, RoundNomination,
-)
+from models import AwardType, Household, HonorEntry, HonorList, HonorObjection, HonorSection
 from models.clock import local_today, utcnow
 from services import audit, notices
 from services.access import allowed_site_ids, require_site
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.honor_candidates import Candidate, awards_in_period, candidates  # noqa: F401 (re-exported)
 from services.rankings import ranking
 
 #: a section suggested from the ranking alone when no award type fits
 RANKING_SECTION = "积分之星"
 CITATION_MAX = 200
-RANKING_CANDIDATES = 20
 
 
 class HonorWrongState(DomainError):
     code = "honor_wrong_state"
     status = 409
     message = "光荣榜当前的状态不允许这个操作"
-
-
-@dataclass
-class Candidate:
-    household_id: int
-    head_name: str
-    earned: int
-    rank: Optional[int] = None
-    #: award names won in posted rounds of the period
-    awards: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ lists
@@ -100,48 +87,6 @@ def add_section(actor, lst: HonorList, name: str) -> HonorSection:
     db.session.flush()
     _log(actor, lst, "honor.section", name=name)
     return section
-
-
-# ------------------------------------------------------------------ candidates
-def candidates(lst: HonorList, section: HonorSection) -> list[Candidate]:
-    """Award winners of the section's award type first (posted rounds of the period), then the
-    ranking by earned points; households already in the section are left out."""
-    ranked = {r.household_id: r for r in ranking(lst.period_start, lst.period_end, site_id=lst.site_id)}
-    awards = awards_in_period(lst)
-    taken = {e.household_id for e in section.entries}
-    found: dict[int, Candidate] = {}
-    if section.award_type_id:
-        for hid, names in awards.items():
-            if section.name in names and hid not in taken:
-                found[hid] = _candidate(hid, ranked, awards)
-    for row in list(ranked.values())[:RANKING_CANDIDATES]:
-        if row.household_id not in taken and row.household_id not in found:
-            found[row.household_id] = _candidate(row.household_id, ranked, awards)
-    return list(found.values())
-
-
-def awards_in_period(lst: HonorList) -> dict[int, list[str]]:
-    """household_id -> award names won in rounds of the site POSTED with a period end in the list's period."""
-    rows = db.session.execute(
-        select(RoundNomination.household_id, AwardType.name)
-        .join(EvaluationRound, EvaluationRound.id == RoundNomination.round_id)
-        .join(AwardType, AwardType.id == RoundNomination.award_type_id)
-        .where(EvaluationRound.site_id == lst.site_id, EvaluationRound.status == "posted",
-               EvaluationRound.period_end.between(lst.period_start, lst.period_end))
-        .order_by(AwardType.sort_order, RoundNomination.id)
-    ).all()
-    found: dict[int, list[str]] = {}
-    for hid, name in rows:
-        found.setdefault(hid, [])
-        if name not in found[hid]:
-            found[hid].append(name)
-    return found
-
-
-def _candidate(hid: int, ranked: dict, awards: dict) -> Candidate:
-    row = ranked.get(hid)
-    name = row.head_name if row else db.session.get(Household, hid).head_name
-    return Candidate(hid, name, row.earned if row else 0, row.rank if row else None, awards.get(hid, []))
 
 
 # ------------------------------------------------------------------ entries
@@ -342,6 +287,16 @@ def published_honor_lists(site_id: int, limit: int = 3) -> list[dict]:
         .order_by(HonorList.period_end.desc(), HonorList.id.desc()).limit(limit)
     ).scalars()
     return [as_dict(lst) for lst in rows]
+
+
+def honor_lists_on_notice(site_id: int, now: Optional[datetime] = None) -> list[dict]:
+    """Hook for the kiosk idle screen next to notices.open_notices(): the site's honor lists whose
+    公示 is running now (same dict shape as published_honor_lists, with notice_text and contact)."""
+    rows = db.session.execute(
+        select(HonorList).where(HonorList.site_id == site_id, HonorList.status == "notice")
+        .order_by(HonorList.notice_start, HonorList.id)
+    ).scalars()
+    return [as_dict(lst) for lst in rows if notices.is_running(lst.notice_start, lst.notice_end, now)]
 
 
 def public_list(list_id: int) -> HonorList:

@@ -105,6 +105,9 @@ def test_lifecycle_notice_objection_publish(world):
     entries_before = db.session.execute(db.select(db.func.count()).select_from(ledger.LedgerEntry)).scalar_one()
     honors.open_notice(world["cadre"], lst, days=7, contact="社区居委会 0851-1234567", today=date(2027, 1, 4))
     assert (lst.status, lst.notice_start, lst.notice_end) == ("notice", date(2027, 1, 4), date(2027, 1, 10))
+    on_notice = honors.honor_lists_on_notice(world["site"].id, now=datetime(2027, 1, 5))
+    assert on_notice[0]["notice_text"] == "公示期1月4日至1月10日" and on_notice[0]["contact"].startswith("社区居委会")
+    assert honors.honor_lists_on_notice(world["site"].id, now=notices.notice_ends_at(lst.notice_end)) == []
     with pytest.raises(HonorWrongState):
         honors.add_entry(world["cadre"], lst, lst.sections[1].id, world["quiet"].id)
     last_minute = notices.notice_ends_at(lst.notice_end) - timedelta(seconds=1)
