@@ -2,10 +2,10 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, PasswordField, SelectField,
+    BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional as Opt, Regexp
+from wtforms.validators import DataRequired, Length, Optional as Opt, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models.household import HOUSEHOLD_TAGS
@@ -96,8 +96,3 @@ class AuditFilterForm(FlaskForm):
     object_id = StringField("对象编号", validators=[Opt(), Length(max=64)])
     date_from = StringField("起始日期", validators=[Opt(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式:2026-01-31")])
     date_to = StringField("截止日期", validators=[Opt(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式:2026-01-31")])
-
-
-class BalanceRange(Form):
-    min_balance = IntegerField("最低积分", validators=[Opt(), NumberRange(min=0)])
-    max_balance = IntegerField("最高积分", validators=[Opt(), NumberRange(min=0)])

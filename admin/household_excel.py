@@ -1,5 +1,6 @@
 """Excel: template download, import (upload -> preview -> confirm), export of the filtered list."""
 import os
+import time
 import uuid
 
 from flask import Response, current_app, flash, redirect, render_template, session, url_for
@@ -17,6 +18,7 @@ from services import audit
 from services import household_excel as excel
 from services import households as svc
 
+STALE_SECONDS = 24 * 3600
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -25,8 +27,16 @@ def _xlsx(data: bytes, name: str) -> Response:
 
 
 def _staging_path(batch: str) -> str:
+    """Uploaded sheets wait here between preview and confirm; ones older than a day are removed."""
     folder = os.path.join(current_app.instance_path, "imports")
     os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        try:
+            if time.time() - os.path.getmtime(path) > STALE_SECONDS:
+                os.remove(path)
+        except OSError:
+            pass
     return os.path.join(folder, f"{batch}.xlsx")
 
 

@@ -74,7 +74,7 @@ def template(user) -> bytes:
             ws[f"{letter}{row}"].number_format = "@"
     sites = _sites_for(user)
     if sites:
-        rule = DataValidation(type="list", formula1="=填写说明!$A$12:$A$%d" % (11 + len(sites)), allow_blank=True)
+        rule = DataValidation(type="list", formula1="='填写说明'!$A$12:$A$%d" % (11 + len(sites)), allow_blank=True)
         ws.add_data_validation(rule)
         rule.add("A2:A5001")
     help_ws = wb.create_sheet("填写说明")

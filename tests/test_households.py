@@ -4,7 +4,7 @@ import subprocess
 import pytest
 
 from extensions import db
-from models import AuditLog, Card, Household
+from models import AuditLog, Card, Household, HouseholdTag
 from services import card_actions
 from services import households as svc
 
@@ -54,7 +54,7 @@ def test_search_by_name_initials_phone_door_and_id(app, client, cadre_site, make
 def test_filters_tag_balance_status_and_pagination(app, client, cadre_site, make_household):
     site, user = cadre_site
     rich = make_household(site, head_name="富户甲", balance=200)
-    rich.tag_rows.append(__import__("models").HouseholdTag(tag="low_income"))
+    rich.tag_rows.append(HouseholdTag(tag="low_income"))
     make_household(site, head_name="穷户乙", balance=5)
     gone = make_household(site, head_name="迁户丙")
     svc.move_out(user, gone, "迁往外县")
