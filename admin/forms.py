@@ -2,7 +2,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
+    BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, PasswordField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional as Opt, Regexp
@@ -83,6 +83,7 @@ class StaffForm(FlaskForm):
     areas = MultiCheckboxField("管理范围(乡镇/村/社区,含其下所有安置点)", coerce=int, validate_choice=False)
     sites = MultiCheckboxField("管理范围(单个安置点)", coerce=int, validate_choice=False)
     active = BooleanField("启用", default=True)
+    household_id = IntegerField("本人家庭户号(评分、审批时自家须回避;不是住户可不填)", validators=[Opt()])
     password = PasswordField("初始密码 / 重置密码", validators=[Opt(), Length(8, 200, "密码至少 8 位")])
 
 

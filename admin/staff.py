@@ -49,7 +49,8 @@ def _edit(user, form: StaffForm):
         data = staff_users.StaffData(
             username=form.username.data, display_name=form.display_name.data, phone=form.phone.data or "",
             roles=form.roles.data, area_ids=form.areas.data or [], site_ids=form.sites.data or [],
-            active=form.active.data, password=form.password.data or "")
+            active=form.active.data, household_id=form.household_id.data or None,
+            password=form.password.data or "")
         try:
             staff_users.save(current_user, user, data)
         except ValidationFailed as error:

@@ -5,7 +5,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from extensions import db
-from models import Area, Site, StaffScope, StaffUser
+from models import Area, Household, Site, StaffScope, StaffUser
 from services import audit
 from services.errors import ValidationFailed
 
@@ -19,13 +19,15 @@ class StaffData:
     area_ids: list[int] = field(default_factory=list)
     site_ids: list[int] = field(default_factory=list)
     active: bool = True
+    #: the user's own household (recusal), None when not a resident
+    household_id: Optional[int] = None
     #: empty = keep the current password (edit) / required (create)
     password: str = ""
 
 
 def snapshot(user: StaffUser) -> dict:
     return {"username": user.username, "display_name": user.display_name, "phone": user.phone,
-            "roles": sorted(user.roles), "active": user.active,
+            "roles": sorted(user.roles), "active": user.active, "household_id": user.household_id,
             "areas": sorted(s.area_id for s in user.scopes if s.area_id),
             "sites": sorted(s.site_id for s in user.scopes if s.site_id)}
 
@@ -41,6 +43,7 @@ def save(actor, user: Optional[StaffUser], data: StaffData) -> StaffUser:
     user.phone = data.phone.strip() or None
     user.roles = data.roles
     user.active = data.active
+    user.household_id = data.household_id
     user.scopes = [StaffScope(area_id=a) for a in sorted(set(data.area_ids))] + \
                   [StaffScope(site_id=s) for s in sorted(set(data.site_ids))]
     if data.password:
@@ -62,6 +65,8 @@ def _check(actor, user: Optional[StaffUser], data: StaffData) -> None:
         raise ValidationFailed("不能停用自己或去掉自己的系统管理员角色(以免无人能管理系统)")
     if "admin" not in data.roles and not (data.area_ids or data.site_ids):
         raise ValidationFailed("请为该用户选择管理范围(乡镇/村/社区或安置点)")
+    if data.household_id and db.session.get(Household, data.household_id) is None:
+        raise ValidationFailed(f"没有户号为 {data.household_id} 的住户")
     known_areas = set(db.session.execute(select(Area.id)).scalars())
     known_sites = set(db.session.execute(select(Site.id)).scalars())
     if set(data.area_ids) - known_areas or set(data.site_ids) - known_sites:

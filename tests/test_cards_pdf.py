@@ -165,3 +165,13 @@ def test_new_pdf_helper_for_other_documents(app):
     pdf.cell(text="光荣榜 𠮷祥")
     data = bytes(pdf.output())
     assert data.startswith(b"%PDF") and b"NotoSansCJK" in data
+
+
+def test_forged_or_altered_tokens_fail(app, make_household, make_user):
+    home = make_household()
+    token = card_actions.issue_for_print(make_user("admin"), [home.id])[0].token
+    assert resolve_token(token).household_id == home.id
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (altered, "A" * 26, f"http://x/c/{altered}", "../households/1", ""):
+        with pytest.raises(CardUnusable):
+            resolve_token(bad)

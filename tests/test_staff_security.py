@@ -92,7 +92,7 @@ def test_session_cookie_flags(app, client, make_user, login):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_admin_creates_and_edits_staff_with_scope(app, client, make_site, make_user, login):
+def test_admin_creates_and_edits_staff_with_scope(app, client, make_site, make_user, make_household, login):
     site = make_site()
     admin = make_user("admin")
     login(admin)
@@ -111,14 +111,20 @@ def test_admin_creates_and_edits_staff_with_scope(app, client, make_site, make_u
                                                  "password": "longpassword1", "areas": [str(site.area_id)]}
                        ).get_data(as_text=True)
     assert "已被使用" in html
-    # disable + reset password
+    # an unknown own household is refused
+    html = client.post(f"/admin/staff/{user.id}/edit", data={
+        "username": "newcadre", "display_name": "新干部", "roles": ["cadre"], "sites": [str(site.id)],
+        "household_id": "999"}).get_data(as_text=True)
+    assert "没有户号为 999 的住户" in html
+    # disable + reset password + own household (recusal)
+    home = make_household(site)
     resp = client.post(f"/admin/staff/{user.id}/edit", data={
         "username": "newcadre", "display_name": "新干部", "roles": ["cadre"], "sites": [str(site.id)],
-        "password": "anotherpass2"})
+        "password": "anotherpass2", "household_id": str(home.id)})
     assert resp.status_code == 302
     db.session.expire_all()
     user = db.session.get(StaffUser, user.id)
-    assert not user.active and user.check_password("anotherpass2")
+    assert not user.active and user.check_password("anotherpass2") and user.household_id == home.id
     logs = db.session.execute(db.select(AuditLog).where(AuditLog.object_type == "staff_user",
                                                         AuditLog.action.in_(["staff.create", "staff.update"]))
                               ).scalars().all()
