@@ -160,6 +160,8 @@ def _earning_demo(rng, sites, homes, staff) -> None:
     evaluations.ensure_defaults()
     site = sites[0]
     local = [h for h in homes if h.site_id == site.id]
+    if len(local) < 2:
+        return
     committee, cadre = staff["committee"], staff["cadre"]
     today = local_today()
     last_q_start, last_q_end = period_bounds(period_bounds(today, "quarter")[0] - timedelta(days=1), "quarter")
@@ -173,7 +175,7 @@ def _earning_demo(rng, sites, homes, staff) -> None:
         for home in local:
             for dim in rnd.config["dimensions"]:
                 evaluations.set_score(committee, rnd, home.id, dim["id"], rng.randint(5, 10))
-        for award, home in zip(rnd.config["awards"], rng.sample(local, len(rnd.config["awards"]))):
+        for award, home in zip(rnd.config["awards"], rng.sample(local, min(len(local), len(rnd.config["awards"])))):
             evaluations.set_nomination(committee, rnd, home.id, award["id"], True)
         opened = end + timedelta(days=10) if posted else today - timedelta(days=2)
         evaluations.open_notice(cadre, rnd, today=opened)
@@ -182,14 +184,14 @@ def _earning_demo(rng, sites, homes, staff) -> None:
     activity = activities.create(committee, {
         "site_id": site.id, "title": "小区集中大扫除", "starts_at": _dt.combine(today - timedelta(days=5), _dt.min.time())
         .replace(hour=9), "place": "幸福家园中心广场", "points_mode": "hour", "points": 3, "hours": 2, "organiser": "赵评议"})
-    for home in rng.sample(local, 12):
+    for home in rng.sample(local, min(len(local), 12)):
         activities.sign_in_manual(committee, activity, home.id)
     activities.close(committee, activity)
     activities.create(committee, {
         "site_id": site.id, "title": "政策宣讲会", "starts_at": _dt.combine(today, _dt.min.time()).replace(hour=15),
         "place": "社区会议室", "points_mode": "participant", "points": 2, "organiser": "李书记"})
     hygiene = next(r for r in rules.current_rules() if r.name == "月度入户检查达标")
-    rules.record(committee, hygiene.id, [h.id for h in rng.sample(local, 20)], note="本月入户卫生检查达标")
+    rules.record(committee, hygiene.id, [h.id for h in rng.sample(local, min(len(local), 20))], note="本月入户卫生检查达标")
     mediation = next(r for r in rules.current_rules() if r.name == "主动化解邻里纠纷")
     rules.record(committee, mediation.id, [local[1].id], quantity=6, note="多次调解楼栋邻里纠纷(待干部审批)")
     db.session.flush()
