@@ -29,7 +29,8 @@ def audit_log():
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     actions = db.session.execute(select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars().all()
     return render_template("admin/audit/list.html", form=form, page=page, users={u.id: u for u in users},
-                           actions=actions, to_local=to_local, fmt=_fmt, args=request.args.to_dict())
+                           actions=actions, to_local=to_local, fmt=_fmt, args=request.args.to_dict(),
+                           site_names=dict(db.session.execute(select(Site.id, Site.name)).all()))
 
 
 def _scope() -> list:

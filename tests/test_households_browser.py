@@ -93,3 +93,12 @@ def test_screenshot_import_preview_with_errors(browser, demo_server, screenshot_
     page.wait_for_selector("text=没有导入任何数据")
     page.screenshot(path=os.path.join(screenshot_dir, "households_import_errors.png"), full_page=True)
     page.close()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    login(page, base, "admin", "admin12345")
+    page.goto(f"{base}/admin/staff")
+    page.screenshot(path=os.path.join(screenshot_dir, "staff_list.png"), full_page=True)
+    page.goto(f"{base}/admin/audit")
+    assert page.locator("td.mono", has_text="staff.login").count() >= 1
+    page.screenshot(path=os.path.join(screenshot_dir, "audit_log.png"))
+    page.close()
