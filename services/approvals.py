@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from extensions import db
 from models import Activity, ActivitySignIn, RuleEvent
 from models.clock import utcnow
-from services import audit, ledger, rules
+from services import audit, rules
 from services.access import allowed_site_ids, require_site
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 

@@ -87,3 +87,35 @@ def test_picker_search_and_scan(world, client, login, make_site, make_household)
     assert scanned["name"] == "李四"
     refused = client.post("/admin/earning/scan", json={"token": outsider_token}, headers={"Accept": "application/json"})
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("role, status", [("admin", 200), ("cadre", 200), ("committee", 200)])
+def test_earning_pages_render(world, client, login, make_user, role, status):
+    user = make_user(role, sites=[world["site"]])
+    login(user)
+    pages = ["/admin/rules", "/admin/rules/events", "/admin/evaluations", "/admin/activities",
+             "/admin/rules/record", "/admin/evaluations/new", "/admin/activities/new"]
+    pages += ["/admin/evaluations/config", "/admin/rules/new"] if role == "admin" else []
+    pages += ["/admin/approvals"] if role in ("admin", "cadre") else []
+    for url in pages:
+        resp = client.get(url)
+        assert resp.status_code == status, url
+    if role == "admin":
+        assert "遵纪守法" in client.get("/admin/evaluations/config").get_data(as_text=True)
+        resp = client.post("/admin/evaluations/config", data={"what": "award", "name": "十星级文明户",
+                                                               "bonus_points": "50", "active": "1"},
+                           follow_redirects=True)
+        assert "十星级文明户" in resp.get_data(as_text=True)
+
+
+def test_activity_create_form(world, client, login):
+    login(world["committee"])
+    resp = client.post("/admin/activities/new", data={
+        "title": "敬老院义务劳动", "site_id": world["site"].id, "starts_at": "2026-11-22T08:30", "place": "敬老院",
+        "points_mode": "hour", "points": "3", "hours": "2", "capacity": "20", "organiser": "赵评议"},
+        follow_redirects=True)
+    text = resp.get_data(as_text=True)
+    assert "活动已创建" in text and "每户 6 分" in text
+    bad = client.post("/admin/activities/new", data={"title": "", "site_id": world["site"].id,
+                                                     "starts_at": "2026-11-22T08:30", "points": "3"})
+    assert "请填写活动名称" in bad.get_data(as_text=True)
