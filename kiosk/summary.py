@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from extensions import db
+from kiosk import pictograms
 from models import LedgerEntry
 from models.clock import to_local
 from models.household import mask_name
@@ -34,7 +35,9 @@ def goods_json(goods, household=None) -> dict:
     data = {"id": goods.id, "name": goods.name, "category": goods.category, "price": goods.price,
             "unit": goods.unit, "stock": goods.stock,
             "photo_url": f"/kiosk/photo/{goods.id}?v={goods.photo_version}" if goods.photo_version else None,
-            "limit_left": None, "available": goods.stock > 0, "reason": None if goods.stock > 0 else "已兑完"}
+            "limit_left": None, "available": goods.stock > 0, "reason": None if goods.stock > 0 else "已兑完",
+            "pictogram_url": pictograms.goods_picture(goods.name, goods.category),
+            "category_picture": pictograms.category_picture(goods.category)}
     if household is not None:
         left = limit_left(household.id, goods)
         data["limit_left"] = left
@@ -51,7 +54,7 @@ def receipt_json(redemption) -> dict:
         "status": redemption.status, "site": redemption.site.name,
         "household": mask_name(redemption.household.head_name),
         "time": to_local(redemption.created_at).strftime("%Y-%m-%d %H:%M"),
-        "lines": [{"name": l.name, "unit": l.unit, "price": l.price, "qty": l.quantity, "points": l.points}
+        "lines": [{"goods_id": l.goods_id, "name": l.name, "unit": l.unit, "price": l.price, "qty": l.quantity, "points": l.points}
                   for l in redemption.lines],
         "total": redemption.total_points, "balance_after": redemption.balance_after,
     }

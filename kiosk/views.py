@@ -5,13 +5,14 @@ from sqlalchemy import select
 from extensions import db
 from kiosk import bp
 from models import Goods
+from services import speech
 
 
 @bp.route("/")
 def kiosk_page():
     config = current_app.config
     return render_template("kiosk/kiosk.html", idle_seconds=config["KIOSK_IDLE_SECONDS"],
-                           warn_seconds=config["KIOSK_WARN_SECONDS"])
+                           warn_seconds=config["KIOSK_WARN_SECONDS"], speech=speech.espeak_available())
 
 
 @bp.route("/photo/<int:goods_id>")

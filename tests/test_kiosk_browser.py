@@ -188,7 +188,7 @@ def test_idle_warning_extend_and_timeout(browser, shop, screenshot_dir):
     page.wait_for_selector("#screen-household:not([hidden])")
     _card(page, shop["ids"]["soap"]).locator("button.plus").click()
     page.wait_for_selector("#idle-warning:not([hidden])", timeout=8000)
-    assert "还需要更多时间吗" in page.inner_text("#extend-btn")
+    assert "还需要更多时间吗" in page.inner_text("#idle-warning")
     _shot(page, screenshot_dir, "09-idle-warning")
     page.click("#extend-btn")
     assert page.is_hidden("#idle-warning")

@@ -5,8 +5,12 @@
  * redemption with a client-made request_id and a double-tap guard, idle timeout with a
  * warning and one big "extend" button, history.replaceState so Back never re-submits.
  *
- * Audio hook: everything the resident should hear goes through speak(phraseKey, params).
- * It is a no-op here; a speech module can set window.KioskHooks.speak = function (key, params) {...}.
+ * Audio hook: everything the resident should hear goes through speak(phraseKey, params);
+ * static/js/kiosk-speech.js sets window.KioskHooks.speak (phrase keys: services/kiosk_speech.py).
+ * Params are numbers, goods ids and codes only - never a name or an id of the household.
+ *
+ * 适老化 (issue 11): a bottom bar with 返回/取消 always in the same place, 大字模式 (html.large),
+ * a picture on every category and item, disabled goods say why in words.
  */
 (function () {
   "use strict";
@@ -64,10 +68,22 @@
   // ------------------------------------------------------------------ screens
   var SCREENS = ["loading", "pair", "attract", "household", "confirm", "success", "message"];
 
+  //: what the 返回/取消 button in the bottom bar says and does on each screen
+  var BACK = {
+    household: ["取消并退出", function () { endSession(); }],
+    confirm: ["返回修改", function () { show("household"); renderAll(); }],
+    success: ["完成", function () { endSession(); }],
+    message: ["返回", function () { show("attract"); }]
+  };
+
   function show(name) {
     SCREENS.forEach(function (s) { $("screen-" + s).hidden = !(s === name || (name === "confirm" && s === "household")); });
+    $("screen-household").inert = name === "confirm";
     state.screen = name;
     hideWarning();
+    $("kiosk-bar").hidden = name === "loading" || name === "pair";
+    $("back-bar").classList.toggle("invisible", !BACK[name]);
+    text($("back-bar"), BACK[name] ? BACK[name][0] : "返回");
     history.replaceState({ screen: name }, "", location.pathname);
     if (name === "attract") { startCamera(); } else { stopCamera(); }
     if (name === "pair") { $("pair-code").focus(); } else { keepFocus(); }
@@ -94,7 +110,7 @@
       text($("site-name"), res.data.site + " · 积分超市");
       renderNotices(res.data.notices || []);
       show("attract");
-      speak("attract", { site: res.data.site });
+      speak("attract");
     }).catch(function () { setTimeout(start, 5000); });
   }
 
@@ -155,9 +171,12 @@
     activity();
     api("POST", "/scan", { card: value }).then(function (res) {
       state.busy = false;
-      if (!res.ok) { return showMessage(res.data.message || "这张卡不能使用", res.status === 401 ? "终端未配对" : "这张卡不能使用"); }
+      if (!res.ok) {
+        return showMessage(res.data.message || "这张卡不能使用", res.status === 401 ? "终端未配对" : "这张卡不能使用",
+                           res.data.reason || "other");
+      }
       openHousehold(res.data);
-    }).catch(function () { state.busy = false; showMessage("网络不通,请稍后再扫一次", "暂时无法连接"); });
+    }).catch(function () { state.busy = false; showMessage("网络不通,请稍后再扫一次", "暂时无法连接", "network"); });
   }
 
   $("scan-input").addEventListener("keydown", function (ev) {
@@ -218,7 +237,7 @@
     renderRecent(data.household.recent || []);
     renderAll();
     show("household");
-    speak("welcome", { name: data.household.name, balance: data.household.balance });
+    speak("welcome", { balance: data.household.balance });
   }
 
   function goodsById(id) { return state.goods.filter(function (g) { return g.id === id; })[0]; }
@@ -229,30 +248,35 @@
 
   function remaining() { return state.household.balance - cartTotal(); }
 
-  /* Why one more unit of g cannot be added (null = it can). */
-  function blockReason(g) {
+  /* Why one more unit of g cannot be added: [code, words] (null = it can). */
+  function blocked(g) {
     var qty = state.cart[g.id] || 0;
-    if (g.stock <= 0) { return "已兑完"; }
-    if (g.limit_left === 0) { return "本期已达限兑数量"; }
-    if (qty >= g.stock) { return "库存只剩 " + g.stock + g.unit; }
-    if (g.limit_left !== null && qty >= g.limit_left) { return "每户限兑 " + g.limit_left + g.unit; }
-    if (qty >= 99) { return "一次最多 99" + g.unit; }
-    if (g.price > remaining()) { return "积分不够"; }
+    if (g.stock <= 0) { return ["sold_out", "已兑完"]; }
+    if (g.limit_left === 0) { return ["limit", "本期已达限兑数量"]; }
+    if (qty >= g.stock) { return ["stock", "库存只剩 " + g.stock + g.unit]; }
+    if (g.limit_left !== null && qty >= g.limit_left) { return ["limit", "每户限兑 " + g.limit_left + g.unit]; }
+    if (qty >= 99) { return ["max", "一次最多 99" + g.unit]; }
+    if (g.price > remaining()) { return ["points", "积分不够"]; }
     return null;
   }
+  function blockReason(g) { var b = blocked(g); return b && b[1]; }
+
+  /* "3:1,8:2" - the cart as goods ids and quantities for the spoken phrases. */
+  function itemsParam(lines) { return lines.map(function (l) { return l[0] + ":" + l[1]; }).join(","); }
+  function cartItems() { return Object.keys(state.cart).map(function (id) { return [id, state.cart[id]]; }); }
 
   function change(id, delta) {
     var g = goodsById(id);
     text($("cart-notice"), "");
     var qty = state.cart[id] || 0;
     if (delta > 0) {
-      var reason = blockReason(g);
-      if (reason) { speak("cannot_add", { name: g.name, reason: reason }); return; }
+      var why = blocked(g);
+      if (why) { speak("cannot_add", { goods: g.id, reason: why[0] }); return; }
       state.cart[id] = qty + 1;
-      speak("added", { name: g.name, qty: qty + 1, unit: g.unit, remaining: remaining() });
+      speak("added", { goods: g.id, qty: qty + 1 });
     } else if (qty > 0) {
       if (qty === 1) { delete state.cart[id]; } else { state.cart[id] = qty - 1; }
-      speak("removed", { name: g.name, qty: qty - 1, unit: g.unit, remaining: remaining() });
+      speak("removed", { goods: g.id, qty: qty - 1 });
     }
     renderAll();
   }
@@ -270,9 +294,16 @@
     state.goods.forEach(function (g) { if (cats.indexOf(g.category) < 0) { cats.push(g.category); } });
     var nav = $("categories");
     nav.textContent = "";
+    var pictures = {};
+    state.goods.forEach(function (g) { pictures[g.category] = pictures[g.category] || g.category_picture; });
     cats.forEach(function (c) {
-      var b = make("button", "", c);
+      var b = make("button", "");
       b.type = "button";
+      var icon = make("img");
+      icon.src = c === "全部" ? root.dataset.allPicture : pictures[c];
+      icon.alt = "";
+      b.appendChild(icon);
+      b.appendChild(make("span", "", c));
       b.setAttribute("aria-pressed", String(c === state.category));
       b.addEventListener("click", function () { state.category = c; renderAll(); });
       nav.appendChild(b);
@@ -293,7 +324,10 @@
     card.dataset.goodsId = g.id;
     card.dataset.testid = "goods";
     var photo = make("div", "photo");
-    if (g.photo_url) { photo.style.backgroundImage = "url('" + g.photo_url + "')"; } else { text(photo, g.name.charAt(0)); }
+    var img = make("img", g.photo_url ? "real" : "pictogram");
+    img.src = g.photo_url || g.pictogram_url;
+    img.alt = "";  // the name is written right below
+    photo.appendChild(img);
     card.appendChild(photo);
     card.appendChild(make("div", "name", g.name));
     var price = make("div", "price", String(g.price));
@@ -302,7 +336,7 @@
     var meta = "库存 " + g.stock + g.unit;
     if (g.limit_left !== null) { meta += " · 还可兑 " + g.limit_left + g.unit; }
     card.appendChild(make("div", "meta", meta));
-    var why = make("div", "reason", reason ? "⚠ " + reason : "");
+    var why = make("div", reason ? "reason" : "in-cart-tag", reason ? "⚠ " + reason : (qty ? "✓ 已选 " + qty + g.unit : ""));
     why.dataset.role = "reason";
     card.appendChild(why);
     var stepper = make("div", "stepper");
@@ -359,7 +393,7 @@
     text($("confirm-error"), "");
     $("confirm-btn").disabled = false;
     show("confirm");
-    speak("confirm", { total: cartTotal(), remaining: remaining() });
+    speak("confirm", { items: itemsParam(cartItems()), total: cartTotal(), remaining: remaining() });
   }
 
   function redeem() {
@@ -375,9 +409,9 @@
     api("POST", "/redeem", payload).then(function (res) {
       state.busy = false;
       if (res.ok) { return showSuccess(res.data.receipt); }
-      if (res.status === 410) { return endSession("这次操作超时了,请重新扫描积分卡"); }
+      if (res.status === 410) { return endSession("这次操作超时了,请重新扫描积分卡", "session_expired"); }
       var message = res.data.message || "兑换没有成功,请重试";
-      speak("redeem_failed", { message: message });
+      speak("redeem_failed", { error: res.data.error || "other" });
       if (["out_of_stock", "price_changed", "limit_exceeded", "insufficient_points", "goods_unavailable",
            "not_found"].indexOf(res.data.error) >= 0) {
         return refreshGoods("⚠ " + message + ",购物车已按最新情况调整,请重新确认");
@@ -389,13 +423,14 @@
       state.busy = false;
       $("confirm-btn").disabled = false;
       text($("confirm-error"), "网络不通,请再点一次“确认兑换”(不会重复扣分)");
+      speak("redeem_failed", { error: "network" });
     });
   }
 
   /* Reload goods for this household, trim the cart to what is possible now, go back to the list. */
   function refreshGoods(notice) {
     api("GET", "/goods", undefined, { "X-Kiosk-Session": state.session }).then(function (res) {
-      if (res.status === 410) { return endSession("这次操作超时了,请重新扫描积分卡"); }
+      if (res.status === 410) { return endSession("这次操作超时了,请重新扫描积分卡", "session_expired"); }
       if (!res.ok) { return; }
       state.goods = res.data.goods;
       Object.keys(state.cart).forEach(function (id) {
@@ -432,7 +467,8 @@
     text($("ok-balance"), receipt.balance_after);
     fillReceipt(receipt);
     show("success");
-    speak("success", { receipt: receipt.receipt_no, total: receipt.total, balance: receipt.balance_after, lines: receipt.lines });
+    speak("success", { items: itemsParam(receipt.lines.map(function (l) { return [l.goods_id, l.qty]; })),
+                       total: receipt.total, balance: receipt.balance_after });
   }
 
   function fillReceipt(r) {
@@ -457,22 +493,23 @@
 
   // ------------------------------------------------------------------ messages, idle, end
   var messageTimer = null;
-  function showMessage(message, title) {
+  function showMessage(message, title, code) {
     text($("msg-title"), title || "这张卡不能使用");
     text($("msg-text"), message);
     show("message");
-    speak("card_error", { message: message });
+    if (code === "session_expired") { speak("redeem_failed", { error: code }); } else { speak("card_error", { reason: code || "other" }); }
     clearTimeout(messageTimer);
     messageTimer = setTimeout(function () { if (state.screen === "message") { show("attract"); } }, 20000);
   }
 
-  function endSession(message) {
+  function endSession(message, code) {
     if (state.session) { api("POST", "/session/end", { session_id: state.session }).catch(function () {}); }
     state.session = null; state.household = null; state.goods = []; state.cart = {}; state.requestId = null;
     state.busy = false;
     $("goods-grid").textContent = ""; $("cart-lines").textContent = ""; $("recent").textContent = "";
     text($("hh-name"), ""); text($("hh-balance"), ""); $("receipt").textContent = "";
-    if (message) { showMessage(message, "已退出"); } else { show("attract"); speak("goodbye", {}); }
+    setLarge(false, true);  // the next resident starts with the normal size
+    if (message) { showMessage(message, "已退出", code || "session_expired"); } else { show("attract"); speak(code || "goodbye", {}); }
   }
 
   function activity() {
@@ -481,7 +518,7 @@
     if (state.session && Date.now() - state.lastTouch > TOUCH_EVERY) {
       state.lastTouch = Date.now();
       api("POST", "/session/touch", { session_id: state.session }).then(function (res) {
-        if (res.status === 410) { endSession("这次操作超时了,请重新扫描积分卡"); }
+        if (res.status === 410) { endSession("这次操作超时了,请重新扫描积分卡", "session_expired"); }
       }).catch(function () {});
     }
   }
@@ -494,7 +531,7 @@
     if (["household", "confirm", "success"].indexOf(state.screen) < 0) { return; }
     var idle = Date.now() - state.lastActivity;
     if (state.screen === "success") { if (idle >= SUCCESS_RETURN) { endSession(); } return; }
-    if (idle >= IDLE) { return endSession(); }
+    if (idle >= IDLE) { return endSession(null, "timeout"); }
     if (idle >= IDLE - WARN) {
       var left = Math.ceil((IDLE - idle) / 1000);
       text($("idle-count"), left);
@@ -503,6 +540,16 @@
         speak("idle_warning", { seconds: left });
       }
     }
+  }
+
+  /* 大字模式: every content size is in rem, so the root size scales the text by 1.5 and the grid reflows. */
+  function setLarge(on, quiet) {
+    var was = document.documentElement.classList.contains("large");
+    document.documentElement.classList.toggle("large", on);
+    $("large-btn").setAttribute("aria-pressed", String(on));
+    text($("large-btn"), on ? "正常字号" : "大字模式");
+    if (!quiet && was !== on) { speak(on ? "large_on" : "large_off", {}); }
+    emit("large", { on: on });
   }
 
   // ------------------------------------------------------------------ wiring
@@ -517,16 +564,16 @@
   $("pair-btn").addEventListener("click", pair);
   $("pair-code").addEventListener("keydown", function (ev) { if (ev.key === "Enter") { pair(); } });
   $("checkout-btn").addEventListener("click", openConfirm);
-  $("back-btn").addEventListener("click", function () { show("household"); renderAll(); });
+  $("back-bar").addEventListener("click", function () { if (BACK[state.screen]) { BACK[state.screen][1](); } });
+  $("large-btn").addEventListener("click", function () { setLarge(!document.documentElement.classList.contains("large")); });
   $("confirm-btn").addEventListener("click", redeem);
   $("finish-btn").addEventListener("click", function () { endSession(); });
-  $("done-btn").addEventListener("click", function () { endSession(); });
   $("print-btn").addEventListener("click", function () { speak("printing", {}); window.print(); });
   $("msg-ok").addEventListener("click", function () { show("attract"); });
   document.addEventListener("click", keepFocus);
   window.addEventListener("popstate", function () { history.replaceState({ screen: state.screen }, "", location.pathname); });
 
-  window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession };
+  window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession, setLarge: setLarge };
   tickClock();
   setInterval(idleTick, 1000);
   setInterval(refreshAttract, 5 * 60 * 1000);

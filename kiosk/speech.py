@@ -1,0 +1,46 @@
+"""GET /kiosk/speech/<key>?params: the spoken phrase as audio, made offline by espeak-ng.
+
+Public (no device credential) on purpose: an <audio> element cannot send the Authorization
+header, and the text is built on the server from a fixed list of keys, bounded integers and
+goods ids (services/kiosk_speech.py) - there is no free text and no personal data to leak.
+Files are cached on disk by the hash of their text; answers carry an ETag and Cache-Control."""
+import hashlib
+import os
+from urllib.parse import quote
+
+from flask import Response, current_app, request, send_file
+
+from extensions import limiter
+from kiosk import bp
+from services import kiosk_speech, speech
+
+
+def audio_dir() -> str:
+    return current_app.config.get("KIOSK_AUDIO_DIR") or os.path.join(current_app.instance_path, "kiosk-audio")
+
+
+def generate_fixed() -> tuple[int, bool]:
+    """Render every fixed phrase into the cache (setup, `flask kiosk-audio`): (count, espeak found)."""
+    if not speech.espeak_available():
+        return 0, False
+    texts = kiosk_speech.fixed_texts()
+    for text in texts:
+        speech.synthesize(text, audio_dir())
+    return len(texts), True
+
+
+@bp.route("/speech/<key>")
+@limiter.limit("240 per minute")
+def speech_audio(key: str):
+    text = kiosk_speech.phrase_text(key, request.args.to_dict())
+    headers = {"X-Phrase": quote(text), "Access-Control-Expose-Headers": "X-Phrase"}
+    path = speech.synthesize(text, audio_dir())
+    if path is None:  # espeak-ng missing: the kiosk stays silent (see /admin/health)
+        return Response(status=204, headers={**headers, "Cache-Control": "no-store"})
+    etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+    max_age = 60 if kiosk_speech.depends_on_goods(key) else 86400
+    mimetype = "audio/ogg" if path.endswith(".ogg") else "audio/wav"
+    response = send_file(path, mimetype=mimetype, etag=etag, conditional=True, max_age=max_age)
+    response.headers.update(headers)
+    response.cache_control.public = True
+    return response
