@@ -131,7 +131,7 @@ def honor_notice(lst):
 
 
 @bp.route("/honors/<int:list_id>/objections", methods=["POST"])
-@roles_required(*READERS)
+@roles_required("cadre", "committee")
 @_action("异议已登记")
 def honor_objection(lst):
     f = request.form
