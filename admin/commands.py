@@ -20,6 +20,7 @@ def register(app) -> None:
     app.cli.add_command(serve_demo)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(kiosk_audio)
 
 
 def migrate_to_head() -> None:
@@ -106,10 +107,40 @@ def serve_demo(host, port, check):
     click.echo("")
     if check:
         return
+    _kiosk_audio_in_background(current_app._get_current_object())
     # app.run() is a no-op under the flask CLI (FLASK_RUN_FROM_CLI); serve with werkzeug directly
     from werkzeug.serving import run_simple
 
     run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+@click.command("kiosk-audio")
+def kiosk_audio():
+    """Pre-generate the kiosk's fixed spoken phrases (espeak-ng, cmn-latn-pinyin) into the cache."""
+    if not _kiosk_audio_setup():
+        sys.exit(1)
+
+
+def _kiosk_audio_setup() -> bool:
+    from kiosk.speech import audio_dir, generate_fixed
+
+    count, found = generate_fixed()
+    if not found:
+        click.echo("  超市终端语音:未安装 espeak-ng,终端将不发声。安装:sudo apt-get install -y espeak-ng sox")
+        return False
+    click.echo(f"  超市终端语音:已生成 {count} 句固定提示语 ({audio_dir()})")
+    return True
+
+
+def _kiosk_audio_in_background(app) -> None:
+    """serve-demo: render the kiosk's fixed phrases while the server already answers (~5 s)."""
+    import threading
+
+    def work():
+        with app.app_context():
+            _kiosk_audio_setup()
+
+    threading.Thread(target=work, name="kiosk-audio", daemon=True).start()
 
 
 @click.command("backup")

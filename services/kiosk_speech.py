@@ -90,6 +90,7 @@ def spoken_name(name: str) -> str:
     for latin, words in _MEASURES:
         name = re.sub(rf"(\d)\s*{latin}\b", rf"\1{words}", name)
     name = re.sub(r"[()()\[\]【】]", ",", name)
+    name = re.sub(r"\d{1,8}", lambda m: amount_words(int(m.group())), name)
     return re.sub(r"\s+", "", name).strip(",")
 
 
@@ -142,13 +143,15 @@ def _welcome(p):
 
 
 def _added(p):
-    goods, qty = _goods(_number(p, "goods", 1)), _number(p, "qty", 1)
+    qty = _number(p, "qty", 1)
+    goods = _goods(_number(p, "goods", 1))
     return (f"{spoken_name(goods.name)},每{goods.unit}{points_words(goods.price)}。"
             f"已选{_count(qty, goods.unit)}")
 
 
 def _removed(p):
-    goods, qty = _goods(_number(p, "goods", 1)), _number(p, "qty")
+    qty = _number(p, "qty")
+    goods = _goods(_number(p, "goods", 1))
     left = f"还选着{_count(qty, goods.unit)}" if qty else "已经不选了"
     return f"去掉一{goods.unit}{spoken_name(goods.name)},每{goods.unit}{points_words(goods.price)}。{left}"
 
@@ -162,13 +165,15 @@ def _cannot_add(p):
 
 
 def _confirm(p):
-    items, total, remaining = _items(p), _number(p, "total"), _number(p, "remaining")
+    total, remaining = _number(p, "total"), _number(p, "remaining")
+    items = _items(p)
     return (f"您选了:{_item_list(items)}。一共{points_words(total)},兑换后还剩{points_words(remaining)}。"
             "没问题的话,请点确认兑换")
 
 
 def _success(p):
-    items, total, balance = _items(p), _number(p, "total"), _number(p, "balance")
+    total, balance = _number(p, "total"), _number(p, "balance")
+    items = _items(p)
     return (f"兑换成功。{_item_list(items)}。这次用了{points_words(total)},"
             f"您家还剩{points_words(balance)}。请拿好商品和小票")
 
