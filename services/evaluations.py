@@ -10,15 +10,16 @@ from sqlalchemy import func, select, update
 
 from extensions import db
 from models import (
-    AwardType, Dimension, EvaluationRound, Household, Objection, RoundLine, RoundNomination, RoundScore,
+    EvaluationRound, Household, Objection, RoundLine, RoundNomination, RoundScore,
 )
 from models.clock import local_today, utcnow
 from services import audit, ledger, notices
 from services.access import require_site
+from services.evaluation_config import (  # noqa: F401  (re-exported for callers)
+    award_types, dimensions, ensure_defaults, int_between, required_text, save_award_type, save_dimension,
+)
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
-DEFAULT_DIMENSIONS = ("遵纪守法", "勤劳致富", "孝老爱亲", "环境卫生", "移风易俗")
-DEFAULT_AWARDS = (("党员示范户", 30), ("致富光荣户", 30), ("文明榜样户", 30))
 #: allowed transitions (anything else is refused)
 TRANSITIONS = {
     "draft": {"scoring", "cancelled"},
@@ -35,66 +36,15 @@ class WrongState(DomainError):
     message = "评议当前的状态不允许这个操作"
 
 
-# ------------------------------------------------------------------ configuration
-def ensure_defaults() -> None:
-    """Default five dimensions and three award types, when none are configured."""
-    if not db.session.execute(select(func.count(Dimension.id))).scalar_one():
-        for order, name in enumerate(DEFAULT_DIMENSIONS):
-            db.session.add(Dimension(name=name, max_score=10, points_per_score=1, sort_order=order))
-    if not db.session.execute(select(func.count(AwardType.id))).scalar_one():
-        for order, (name, bonus) in enumerate(DEFAULT_AWARDS):
-            db.session.add(AwardType(name=name, bonus_points=bonus, sort_order=order))
-    db.session.flush()
-
-
-def dimensions(active_only: bool = True) -> list[Dimension]:
-    query = select(Dimension).order_by(Dimension.sort_order, Dimension.id)
-    return list(db.session.execute(query.where(Dimension.active.is_(True)) if active_only else query).scalars())
-
-
-def award_types(active_only: bool = True) -> list[AwardType]:
-    query = select(AwardType).order_by(AwardType.sort_order, AwardType.id)
-    return list(db.session.execute(query.where(AwardType.active.is_(True)) if active_only else query).scalars())
-
-
-def save_dimension(actor, data: dict, dimension: Optional[Dimension] = None) -> Dimension:
-    name = _name(data.get("name"), "维度名称")
-    max_score = _int_between(data.get("max_score"), "满分", 1, 100)
-    per = _int_between(data.get("points_per_score"), "每分折合积分", 1, 100)
-    dimension = dimension or Dimension(sort_order=len(dimensions(False)))
-    _unique(Dimension, name, dimension.id, "这个维度已经有了")
-    dimension.name, dimension.max_score, dimension.points_per_score = name, max_score, per
-    dimension.active = bool(data.get("active", True))
-    db.session.add(dimension)
-    db.session.flush()
-    audit.record(actor, "evaluation.dimension", "eval_dimension", dimension.id,
-                 after={"name": name, "max_score": max_score, "points_per_score": per, "active": dimension.active})
-    return dimension
-
-
-def save_award_type(actor, data: dict, award: Optional[AwardType] = None) -> AwardType:
-    name = _name(data.get("name"), "奖项名称")
-    bonus = _int_between(data.get("bonus_points"), "奖励积分", 1, 1000)
-    award = award or AwardType(sort_order=len(award_types(False)))
-    _unique(AwardType, name, award.id, "这个奖项已经有了")
-    award.name, award.bonus_points, award.active = name, bonus, bool(data.get("active", True))
-    award.description = (data.get("description") or "").strip() or None
-    db.session.add(award)
-    db.session.flush()
-    audit.record(actor, "evaluation.award_type", "award_type", award.id,
-                 after={"name": name, "bonus_points": bonus, "active": award.active})
-    return award
-
-
 # ------------------------------------------------------------------ rounds
 def create_round(actor, data: dict) -> EvaluationRound:
-    site_id = _int_between(data.get("site_id"), "安置点", 1, 10**9)
+    site_id = int_between(data.get("site_id"), "安置点", 1, 10**9)
     require_site(actor, site_id)
-    title = _name(data.get("title"), "评议期次", 64)
+    title = required_text(data.get("title"), "评议期次", 64)
     start, end = _date(data.get("period_start"), "开始日期"), _date(data.get("period_end"), "结束日期")
     if end < start:
         raise ValidationFailed("结束日期不能早于开始日期")
-    days = _int_between(data.get("notice_days") or 7, "公示天数", 1, notices.MAX_NOTICE_DAYS)
+    days = int_between(data.get("notice_days") or 7, "公示天数", 1, notices.MAX_NOTICE_DAYS)
     rnd = EvaluationRound(site_id=site_id, title=title, period_start=start, period_end=end, notice_days=days,
                           contact=(data.get("contact") or "").strip()[:200] or None, created_by_id=actor.id)
     db.session.add(rnd)
@@ -147,7 +97,7 @@ def set_score(actor, rnd: EvaluationRound, household_id: int, dimension_id: int,
     dim = next((d for d in rnd.config["dimensions"] if d["id"] == dimension_id), None)
     if dim is None:
         raise ValidationFailed("这次评议没有这个维度")
-    score = _int_between(score, f"“{dim['name']}”得分", 0, dim["max_score"])
+    score = int_between(score, f"“{dim['name']}”得分", 0, dim["max_score"])
     cell = db.session.execute(select(RoundScore).where(
         RoundScore.round_id == rnd.id, RoundScore.household_id == home.id, RoundScore.dimension_id == dimension_id)
     ).scalar_one_or_none()
@@ -207,7 +157,7 @@ def open_notice(actor, rnd: EvaluationRound, days: Optional[int] = None, contact
     """scoring → notice: freeze the lines and start an N-day notice today (the approver does this)."""
     _require_approver(actor, rnd)
     if days is not None:
-        rnd.notice_days = _int_between(days, "公示天数", 1, notices.MAX_NOTICE_DAYS)
+        rnd.notice_days = int_between(days, "公示天数", 1, notices.MAX_NOTICE_DAYS)
     if contact is not None and contact.strip():
         rnd.contact = contact.strip()[:200]
     _transition(rnd, "scoring", "notice")
@@ -407,23 +357,6 @@ def _log(actor, rnd: EvaluationRound, action: str, **after) -> None:
     audit.record(actor, action, "evaluation_round", rnd.id, site_id=rnd.site_id, after=after or None)
 
 
-def _name(value, label: str, limit: int = 32) -> str:
-    text = (value or "").strip()
-    if not text or len(text) > limit:
-        raise ValidationFailed(f"请填写{label}({limit} 字以内)")
-    return text
-
-
-def _int_between(value, label: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}必须是整数") from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{label}必须在 {low} 到 {high} 之间")
-    return number
-
-
 def _date(value, label: str) -> date:
     if isinstance(value, date):
         return value
@@ -431,9 +364,3 @@ def _date(value, label: str) -> date:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
         raise ValidationFailed(f"请填写{label}") from None
-
-
-def _unique(model, name: str, own_id: Optional[int], message: str) -> None:
-    other = db.session.execute(select(model.id).where(model.name == name)).scalar_one_or_none()
-    if other is not None and other != own_id:
-        raise ValidationFailed(message)
