@@ -3,6 +3,7 @@
 Posting writes every entry of the round in one transaction through the ledger, idempotent per
 (round, household): round:{id}:{hh}:score and round:{id}:{hh}:award:{type} (DECISIONS #6, #11)."""
 import json
+import re
 from datetime import date, datetime
 from typing import Optional
 
@@ -77,10 +78,15 @@ def start_scoring(actor, rnd: EvaluationRound) -> None:
 
 
 def households(rnd: EvaluationRound) -> list[Household]:
-    return list(db.session.execute(
+    """The site's active households in notice-board order: 1栋, 2栋 … 10栋 (numbers compared as numbers)."""
+    homes = db.session.execute(
         select(Household).where(Household.site_id == rnd.site_id, Household.status == "active")
-        .order_by(Household.building, Household.door_no, Household.id)
-    ).scalars())
+    ).scalars()
+    return sorted(homes, key=lambda h: (_natural(h.building), _natural(h.door_no), h.id))
+
+
+def _natural(text: Optional[str]) -> list:
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text or "") if part]
 
 
 def grid(rnd: EvaluationRound) -> dict:

@@ -113,13 +113,20 @@ def notice_pdf(rnd) -> bytes:
     pdf.ln(2)
     widths = (14, 34, 30, 22, 22, 46, 22)
     header = ("序号", "户主", "楼栋", "评分", "积分", "获评称号", "奖励积分")
-    pdf.set_font(family, "B", 11)
-    for width, text in zip(widths, header):
-        pdf.cell(width, 9, text, border=1, align="C")
-    pdf.ln()
-    pdf.set_font(family, "", 11)
+
+    def table_header():
+        pdf.set_font(family, "B", 11)
+        for width, text in zip(widths, header):
+            pdf.cell(width, 9, text, border=1, align="C")
+        pdf.ln()
+        pdf.set_font(family, "", 11)
+
+    table_header()
     lines = public_lines(rnd.id)
     for number, line in enumerate(lines, 1):
+        if pdf.will_page_break(8):
+            pdf.add_page()
+            table_header()
         values = (str(number), line["name"], line["building"], str(line["total_score"]), str(line["points"]),
                   line["awards"] or "—", str(line["award_points"] or "—"))
         for width, text in zip(widths, values):

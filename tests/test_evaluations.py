@@ -247,3 +247,10 @@ def test_posted_round_corrections_are_reversals(world):
     again = evaluations.reverse_household(world["cadre"], rnd, first.id, "评分有误")  # same keys: same result
     assert [r.id for r in again] == [r.id for r in reversals]
     assert rnd.status == "posted"
+
+
+def test_households_listed_in_natural_building_order(world, make_household):
+    for building in ("10栋", "2栋"):
+        make_household(world["site"], head_name="排序户", building=building, door_no="3单元101")
+    order = [h.building for h in evaluations.households(world["round"])]
+    assert order == ["1栋", "1栋", "1栋", "2栋", "10栋"]
