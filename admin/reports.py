@@ -99,6 +99,7 @@ def reports_export():
         table = ledger_exports.site_ledger(flt.site_ids, flt.start, flt.end)
     else:
         table = ledger_exports.redemption_ledger(flt.site_ids, flt.start, flt.end)
+    ledger_exports.check_size(table, fmt)
     data = ledger_exports.to_xlsx(table) if fmt == "xlsx" else ledger_exports.to_pdf(table)
     mimetype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
                 else "application/pdf")

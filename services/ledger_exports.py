@@ -19,10 +19,13 @@ from extensions import db
 from models import Household, LedgerEntry, Redemption, Site
 from models.clock import to_local
 from services import pdf_fonts
+from services.errors import ValidationFailed
 from services.households import LEDGER_KIND_LABELS
 from services.reports import utc_bounds
 
 LEDGER_TYPES = {"household": "户积分台账", "site": "安置点积分台账", "redemption": "兑换台账"}
+#: larger exports are refused with a message (narrow the dates or pick a site)
+MAX_ROWS = {"xlsx": 200_000, "pdf": 20_000}
 
 
 @dataclass
@@ -51,7 +54,24 @@ def _sites_label(site_ids: Optional[set[int]]) -> str:
     return "、".join(names) if len(names) <= 3 else f"{names[0]}等 {len(names)} 个安置点"
 
 
+class TooLarge(ValidationFailed):
+    code = "export_too_large"
+
+
+def check_size(table: "Table", fmt: str) -> None:
+    if len(table.rows) > MAX_ROWS[fmt]:
+        raise TooLarge(f"{len(table.rows)} 行太多:{fmt.upper()} 最多 {MAX_ROWS[fmt]} 行,请缩小日期范围或选择一个安置点")
+
+
 def _entries(start: date, end: date, site_ids=None, household_id=None):
+    where = [LedgerEntry.effective_date.between(start, end)]
+    if site_ids is not None:
+        where.append(LedgerEntry.site_id.in_(site_ids))
+    if household_id is not None:
+        where.append(LedgerEntry.household_id == household_id)
+    count = db.session.execute(select(func.count(LedgerEntry.id)).where(*where)).scalar_one()
+    if count > MAX_ROWS["xlsx"]:
+        raise TooLarge(f"{count} 条记录太多,请缩小日期范围或选择一个安置点")
     query = (select(LedgerEntry, Household.head_name, Site.name)
              .join(Household, Household.id == LedgerEntry.household_id).join(Site, Site.id == LedgerEntry.site_id)
              .where(LedgerEntry.effective_date.between(start, end))

@@ -3,6 +3,7 @@ import io
 import subprocess
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from extensions import db
@@ -107,3 +108,13 @@ def test_month_notice_lists_posted_points_with_masked_names(app, make_site, make
     assert "欧**明" in text and "张*" in text and "欧阳小明" not in text and "张三" not in text
     assert "乱扔垃圾" in text and "+25" in text and "下月" not in text and "超市兑换" not in text
     assert client.get(f"/admin/reports/month-notice?site_id={site.id}&month=2026-13").status_code == 400
+
+
+def test_too_large_exports_are_refused_with_a_message(generated, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(ledger_exports.MAX_ROWS, "pdf", 5)
+    table = ledger_exports.site_ledger(None, *ALL_TIME)
+    with pytest.raises(ledger_exports.TooLarge, match="请缩小日期范围"):
+        ledger_exports.check_size(table, "pdf")
+    monkeypatch.setitem(ledger_exports.MAX_ROWS, "xlsx", 5)
+    with pytest.raises(ledger_exports.TooLarge):
+        ledger_exports.site_ledger(None, *ALL_TIME)
