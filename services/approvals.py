@@ -99,7 +99,7 @@ def _load(kind: str, item_id: int):
 
 def _post(kind: str, item, user) -> None:
     if kind == "rule":
-        rules.post_event(item, item.recorder, approver=user)
+        rules.post_event(item, user, approver=user)
         return
     from services.activities import post_signin
 
