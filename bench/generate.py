@@ -4,7 +4,8 @@
     python -m bench.generate --scale province --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
 Scales: county 138 sites / 6k households / 1M entries; province 2k sites / 100k households / 5M entries;
-tiny (tests). Card tokens are derived from the seed so the harness can scan them."""
+tiny (tests). Card tokens are derived from the seed so the harness can scan them; each site gets
+BENCH_GOODS (stock 1,000,000, no limits) and one paired kiosk device whose token is device_token()."""
 import argparse
 import hashlib
 import random
@@ -23,6 +24,9 @@ ENTRY_COLUMNS = ("id", "household_id", "site_id", "seq", "kind", "points", "requ
                  "balance_after", "idempotency_key", "source_type", "source_id", "reverses_id",
                  "effective_date", "actor_id", "note", "created_at", "prev_hash", "hash")
 EPOCH = datetime(2025, 12, 1)
+#: (name, price) of the goods every generated site stocks
+BENCH_GOODS = (("基准大米", 5), ("基准食用油", 3), ("基准肥皂", 1))
+BENCH_STOCK = 1_000_000
 
 
 @dataclass
@@ -39,6 +43,11 @@ def card_token(seed: int, household_id: int) -> str:
 
     raw = hashlib.sha256(f"bench-card:{seed}:{household_id}".encode()).digest()[:16]
     return base64.b32encode(raw).decode().rstrip("=")
+
+
+def device_token(seed: int, site_id: int) -> str:
+    """The deterministic credential of a generated site's kiosk device."""
+    return hashlib.sha256(f"bench-device:{seed}:{site_id}".encode()).hexdigest()[:43]
 
 
 def generate(app, scale: str, seed: int = 7) -> Generated:
@@ -62,14 +71,56 @@ def generate(app, scale: str, seed: int = 7) -> Generated:
                 ("household_id", "token_hash", "short_code", "generation", "status", "issued_at"),
                 [(h, hashlib.sha256(card_token(seed, h).encode()).hexdigest(), f"B{h:07d}", 1, "active", EPOCH)
                  for h, _ in homes])
+        _write_kiosks(cursor, db.engine.dialect.name, size["sites"], seed)
         if db.engine.dialect.name == "postgresql":
-            for table in ("area", "site", "household", "card", "ledger_entry"):
+            for table in ("area", "site", "household", "card", "ledger_entry", "goods", "kiosk_device"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
         raw.commit()
     finally:
         raw.close()
     return Generated(size["sites"], size["households"], size["entries"], time.perf_counter() - started)
+
+
+def _write_kiosks(cursor, dialect, sites, seed):
+    """BENCH_GOODS on every site's shelves and one active kiosk device per site."""
+    goods_ids = iter(range(1, sites * len(BENCH_GOODS) + 1))
+    _insert(cursor, dialect, "goods",
+            ("id", "site_id", "name", "category", "price", "unit", "stock", "low_stock", "active",
+             "photo_version", "created_at", "updated_at"),
+            [(next(goods_ids), s, name, "其他", price, "个", BENCH_STOCK, 5, True, 0, EPOCH, EPOCH)
+             for s in range(1, sites + 1) for name, price in BENCH_GOODS])
+    _insert(cursor, dialect, "kiosk_device",
+            ("id", "site_id", "name", "status", "token_hash", "paired_at", "created_at"),
+            [(s, s, "基准终端", "active", hashlib.sha256(device_token(seed, s).encode()).hexdigest(), EPOCH, EPOCH)
+             for s in range(1, sites + 1)])
+
+
+def ensure_kiosks(app, seed: int = 7) -> None:
+    """Add the goods and devices to a database generated before they existed (idempotent)."""
+    from extensions import db
+
+    with app.app_context():
+        if db.session.execute(db.text("SELECT COUNT(*) FROM kiosk_device")).scalar():
+            return
+        sites = db.session.execute(db.text("SELECT MAX(id) FROM site")).scalar()
+        db.session.remove()
+        raw = db.engine.raw_connection()
+        try:
+            _write_kiosks(raw.cursor(), db.engine.dialect.name, sites, seed)
+            if db.engine.dialect.name == "postgresql":
+                for table in ("goods", "kiosk_device"):
+                    raw.cursor().execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                         f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+            raw.commit()
+        finally:
+            raw.close()
+
+
+def goods_ids_of(site_id: int) -> list[int]:
+    """Ids of the BENCH_GOODS of a generated site (cheapest last)."""
+    first = (site_id - 1) * len(BENCH_GOODS) + 1
+    return list(range(first, first + len(BENCH_GOODS)))
 
 
 def _write_households(cursor, dialect, homes, size, rng, key):
