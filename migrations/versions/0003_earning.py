@@ -1,7 +1,7 @@
 """earning: rules catalog, evaluation rounds, volunteer activities
 
 Revision ID: 0003_earning
-Revises: 0001_foundation
+Revises: 0002_supermarket
 Create Date: 2026-11-23 13:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_earning'
-down_revision = '0001_foundation'
+down_revision = '0002_supermarket'
 branch_labels = None
 depends_on = None
 

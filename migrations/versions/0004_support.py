@@ -1,7 +1,7 @@
 """follow-up support (包保, visits, problem ledger, monitoring) and household life events
 
 Revision ID: 0004_support
-Revises: 0001_foundation
+Revises: 0003_earning
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from migrations.append_only import create_append_only, drop_append_only
 
 
 revision = "0004_support"
-down_revision = "0001_foundation"
+down_revision = "0003_earning"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """honors: honor lists (光荣榜) with sections, entries, objections; year-end runs
 
 Revision ID: 0006_honors
-Revises: 0001_foundation
+Revises: 0004_support
 Create Date: 2026-11-23 13:45:00
 
 """
@@ -11,10 +11,9 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_honors'
-down_revision = '0001_foundation'
+down_revision = '0004_support'
 branch_labels = None
-# award_type (honor_section.award_type_id) is created by the earning head
-depends_on = '0003_earning'
+depends_on = None
 
 
 def upgrade():
@@ -55,8 +54,7 @@ def upgrade():
     sa.Column('award_type_id', sa.Integer(), nullable=True),
     sa.Column('sort_order', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['list_id'], ['honor_list.id'], name=op.f('fk_honor_section_list_id_honor_list')),
-    sa.ForeignKeyConstraint(['award_type_id'], ['award_type.id'],
-                            name=op.f('fk_honor_section_award_type_id_award_type')),
+    # award_type_id refers to award_type.id (earning branch); no FK so this branch stands alone
     sa.PrimaryKeyConstraint('id', name=op.f('pk_honor_section')),
     sa.UniqueConstraint('list_id', 'name', name=op.f('uq_honor_section_list_id_name'))
     )
