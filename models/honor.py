@@ -65,8 +65,9 @@ class HonorSection(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("honor_list.id"), index=True)
     name: Mapped[str] = mapped_column(String(32))
-    #: the award type whose posted nominations are suggested (None = ranking only)
-    award_type_id: Mapped[Optional[int]] = mapped_column(ForeignKey("award_type.id"))
+    #: award_type.id whose posted nominations are suggested (None = ranking only); no FK constraint
+    #: because award_type lives on another migration branch (0003_earning)
+    award_type_id: Mapped[Optional[int]] = mapped_column(Integer)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
     honor_list: Mapped[HonorList] = relationship(back_populates="sections")

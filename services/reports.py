@@ -72,16 +72,17 @@ def default_filters(site_ids: Optional[set[int]] = None, today: Optional[date] =
 
 def dashboard(filters: Filters, today: Optional[date] = None) -> Dashboard:
     board = Dashboard(filters)
-    board.months = monthly(filters)
-    board.by_kind = kind_totals(filters)
+    cube, people = ledger_cube(filters), households_by_site(filters)
+    board.months = monthly(filters, cube)
+    board.by_kind = kind_totals(filters, cube)
     board.by_category = by_category(filters)
     board.by_rule = by_rule(filters)
-    board.participation = participation(filters)
+    board.participation = participation(filters, people)
     board.top_goods = top_goods(filters)
     board.stock_alerts = stock_alerts(filters.site_ids)
     board.pending = pending(filters.site_ids)
     board.inactive, board.inactive_total = inactive_households(filters.site_ids, today)
-    board.sites = site_breakdown(filters)
+    board.sites = site_breakdown(filters, cube, people)
     return board
 
 
@@ -91,20 +92,35 @@ def _in_scope(query, filters: Filters, column=LedgerEntry.site_id):
     return query.where(column.in_(filters.site_ids)) if filters.site_ids is not None else query
 
 
-def kind_totals(filters: Filters) -> dict[str, int]:
+def _month_of(column):
+    """'YYYY-MM' of a date column, per dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def ledger_cube(filters: Filters) -> list[tuple]:
+    """(site_id, 'YYYY-MM', kind, Σ points) in the period: ONE scan of the ledger feeds the monthly
+    rows, the per-kind totals and the per-site rows (a county holds about a million entries)."""
+    month = _month_of(LedgerEntry.effective_date)
+    rows = db.session.execute(_in_scope(
+        select(LedgerEntry.site_id, month, LedgerEntry.kind, func.sum(LedgerEntry.points))
+        .group_by(LedgerEntry.site_id, month, LedgerEntry.kind), filters)).all()
+    return [(site_id, str(ym), kind, int(total)) for site_id, ym, kind, total in rows]
+
+
+def kind_totals(filters: Filters, cube: Optional[list] = None) -> dict[str, int]:
     """kind -> Σ signed points in the period (the verify identity's terms)."""
-    rows = db.session.execute(_in_scope(
-        select(LedgerEntry.kind, func.sum(LedgerEntry.points)).group_by(LedgerEntry.kind), filters)).all()
-    return {kind: int(total) for kind, total in rows}
+    totals: dict[str, int] = defaultdict(int)
+    for _site, _month, kind, total in cube if cube is not None else ledger_cube(filters):
+        totals[kind] += total
+    return dict(totals)
 
 
-def monthly(filters: Filters) -> list[MonthRow]:
-    rows = db.session.execute(_in_scope(
-        select(LedgerEntry.effective_date, LedgerEntry.kind, func.sum(LedgerEntry.points))
-        .group_by(LedgerEntry.effective_date, LedgerEntry.kind), filters)).all()
+def monthly(filters: Filters, cube: Optional[list] = None) -> list[MonthRow]:
     months = {m: MonthRow(m) for m in _months(filters.start, filters.end)}
-    for day, kind, total in rows:
-        row, total = months[f"{day.year}-{day.month:02d}"], int(total)
+    for _site, ym, kind, total in cube if cube is not None else ledger_cube(filters):
+        row = months[ym]
         if kind in ISSUED_KINDS:
             row.issued += total
         elif kind == "rule_deduction":
@@ -157,17 +173,30 @@ def by_rule(filters: Filters, limit: int = 15) -> list[dict]:
     return found[:limit]
 
 
-def participation(filters: Filters) -> dict:
-    """Active households (now at the sites) with any earning in the period."""
-    homes = select(func.count(Household.id)).where(Household.status == "active")
-    earners = (select(func.count(func.distinct(LedgerEntry.household_id)))
+def households_by_site(filters: Filters) -> dict[int, dict]:
+    """site_id -> active households now at the site, how many earned in the period, Σ balance."""
+    homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance), 0))
+             .where(Household.status == "active").group_by(Household.site_id))
+    earners = (select(Household.site_id, func.count(func.distinct(LedgerEntry.household_id)))
                .join(Household, Household.id == LedgerEntry.household_id)
                .where(Household.status == "active", LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0,
-                      LedgerEntry.effective_date.between(filters.start, filters.end)))
+                      LedgerEntry.effective_date.between(filters.start, filters.end))
+               .group_by(Household.site_id))
     if filters.site_ids is not None:
         homes = homes.where(Household.site_id.in_(filters.site_ids))
         earners = earners.where(Household.site_id.in_(filters.site_ids))
-    total, active = db.session.execute(homes).scalar_one(), db.session.execute(earners).scalar_one()
+    found = {site: {"households": n, "earners": 0, "balance": int(balance)}
+             for site, n, balance in db.session.execute(homes).all()}
+    for site, n in db.session.execute(earners).all():
+        found.setdefault(site, {"households": 0, "earners": 0, "balance": 0})["earners"] = n
+    return found
+
+
+def participation(filters: Filters, people: Optional[dict] = None) -> dict:
+    """Active households (now at the sites) with any earning in the period."""
+    people = households_by_site(filters) if people is None else people
+    total = sum(p["households"] for p in people.values())
+    active = sum(p["earners"] for p in people.values())
     return {"households": total, "earners": active, "rate": round(100.0 * active / total, 1) if total else 0.0}
 
 
@@ -241,32 +270,22 @@ def _months_before(day: date, months: int) -> date:
     return date(year, month, min(day.day, last_day))
 
 
-def site_breakdown(filters: Filters) -> list[dict]:
-    """One row per site in scope: households, participation, issued, redeemed, outstanding (grouped queries)."""
+def site_breakdown(filters: Filters, cube: Optional[list] = None, people: Optional[dict] = None) -> list[dict]:
+    """One row per site in scope: households, participation, issued, redeemed in the period, and
+    the points its households hold now."""
     sites = select(Site).order_by(Site.code)
     if filters.site_ids is not None:
         sites = sites.where(Site.id.in_(filters.site_ids))
     kinds: dict = defaultdict(lambda: defaultdict(int))
-    for site_id, kind, total in db.session.execute(_in_scope(
-            select(LedgerEntry.site_id, LedgerEntry.kind, func.sum(LedgerEntry.points))
-            .group_by(LedgerEntry.site_id, LedgerEntry.kind), filters)).all():
-        kinds[site_id][kind] = int(total)
-    outstanding = dict(db.session.execute(select(LedgerEntry.site_id, func.sum(LedgerEntry.points))
-                                          .group_by(LedgerEntry.site_id)).all())
-    homes = dict(db.session.execute(select(Household.site_id, func.count(Household.id))
-                                    .where(Household.status == "active").group_by(Household.site_id)).all())
-    earners = dict(db.session.execute(
-        select(Household.site_id, func.count(func.distinct(LedgerEntry.household_id)))
-        .join(Household, Household.id == LedgerEntry.household_id)
-        .where(Household.status == "active", LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0,
-               LedgerEntry.effective_date.between(filters.start, filters.end))
-        .group_by(Household.site_id)).all())
+    for site_id, _month, kind, total in cube if cube is not None else ledger_cube(filters):
+        kinds[site_id][kind] += total
+    people = households_by_site(filters) if people is None else people
     rows = []
     for site in db.session.execute(sites).scalars():
-        total, active, k = homes.get(site.id, 0), earners.get(site.id, 0), kinds[site.id]
-        rows.append({"site": site.name, "households": total, "earners": active,
-                     "rate": round(100.0 * active / total, 1) if total else 0.0,
+        p, k = people.get(site.id, {"households": 0, "earners": 0, "balance": 0}), kinds[site.id]
+        rows.append({"site": site.name, "households": p["households"], "earners": p["earners"],
+                     "rate": round(100.0 * p["earners"] / p["households"], 1) if p["households"] else 0.0,
                      "issued": sum(k.get(name, 0) for name in ISSUED_KINDS),
                      "redeemed": -(k.get("redemption", 0) + k.get("redemption_void", 0)),
-                     "outstanding": int(outstanding.get(site.id) or 0)})
+                     "outstanding": p["balance"]})
     return rows
