@@ -11,6 +11,7 @@ from typing import Optional
 
 from fpdf import FPDF
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
@@ -153,42 +154,37 @@ def redemption_ledger(site_ids: Optional[set[int]], start: date, end: date) -> T
 
 # ------------------------------------------------------------------ output
 def to_xlsx(table: Table) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.title[:31].replace("/", "-")
-    sheet.append([table.title])
-    sheet["A1"].font = Font(bold=True, size=14)
+    """Write-only workbook (streams rows; a county-month of entries stays quick). Text cells are
+    always strings, never formulas, whatever a name or note starts with."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(table.title[:31].replace("/", "-"))
+    for index, width in enumerate(table.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, width * 0.55)
+    sheet.freeze_panes = "A4"
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    heading = PatternFill("solid", fgColor="F0EEEA")
+    sheet.append([_cell(sheet, table.title, font=Font(bold=True, size=14))])
     sheet.append([table.subtitle])
-    sheet.append(table.header)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F0EEEA")
+    sheet.append([_cell(sheet, h, font=bold, fill=heading) for h in table.header])
     for row in table.rows:
-        _append_text_safe(sheet, row)
+        sheet.append([_cell(sheet, v, alignment=wrap) for v in row])
     for row in table.totals:
-        _append_text_safe(sheet, row)
-        for cell in sheet[sheet.max_row]:
-            cell.font = Font(bold=True)
+        sheet.append([_cell(sheet, v, font=bold) for v in row])
     for label in table.signatures:
         sheet.append([])
         sheet.append([label])
-    for index, width in enumerate(table.widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(8, width * 0.55)
-    for row in sheet.iter_rows(min_row=4):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A4"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _append_text_safe(sheet, row: list) -> None:
-    """Names and notes are data, never formulas (a note starting with "=" stays text)."""
-    sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-            cell.data_type = "s"
+def _cell(sheet, value, **style) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        cell.data_type = "s"  # a name or note starting with "=" stays text
+    for name, item in style.items():
+        setattr(cell, name, item)
+    return cell
 
 
 def to_pdf(table: Table) -> bytes:
