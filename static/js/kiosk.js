@@ -312,9 +312,31 @@
 
   function renderGoods() {
     var grid = $("goods-grid");
+    var keep = grid.dataset.category === state.category ? grid.scrollTop : 0;  // + on page 2 stays on page 2
+    grid.dataset.category = state.category;
     grid.textContent = "";
     state.goods.filter(function (g) { return state.category === "全部" || g.category === state.category; })
       .forEach(function (g) { grid.appendChild(goodsCard(g)); });
+    grid.scrollTop = keep;
+    requestAnimationFrame(updatePager);
+  }
+
+  /* No swiping needed: 上一页/下一页 buttons under the goods when they do not fit on one screen. */
+  function updatePager() {
+    var grid = $("goods-grid");
+    var pages = Math.max(1, Math.ceil((grid.scrollHeight - 4) / grid.clientHeight));
+    var page = Math.min(pages, Math.floor((grid.scrollTop + 4) / grid.clientHeight) + 1);
+    if (grid.scrollTop + grid.clientHeight >= grid.scrollHeight - 4) { page = pages; }
+    $("pager").hidden = pages < 2;
+    $("page-up").disabled = grid.scrollTop <= 4;
+    $("page-down").disabled = page >= pages;
+    text($("page-info"), "第" + page + "页\n共" + pages + "页");
+  }
+
+  function turnPage(direction) {
+    var grid = $("goods-grid");
+    grid.scrollBy({ top: direction * (grid.clientHeight - 20), behavior: "instant" });
+    updatePager();
   }
 
   function goodsCard(g) {
@@ -537,7 +559,7 @@
       text($("idle-count"), left);
       if ($("idle-warning").hidden) {
         $("idle-warning").hidden = false;
-        speak("idle_warning", { seconds: left });
+        speak("idle_warning", {});
       }
     }
   }
@@ -549,6 +571,7 @@
     $("large-btn").setAttribute("aria-pressed", String(on));
     text($("large-btn"), on ? "正常字号" : "大字模式");
     if (!quiet && was !== on) { speak(on ? "large_on" : "large_off", {}); }
+    if (state.screen === "household" || state.screen === "confirm") { requestAnimationFrame(updatePager); }
     emit("large", { on: on });
   }
 
@@ -565,6 +588,10 @@
   $("pair-code").addEventListener("keydown", function (ev) { if (ev.key === "Enter") { pair(); } });
   $("checkout-btn").addEventListener("click", openConfirm);
   $("back-bar").addEventListener("click", function () { if (BACK[state.screen]) { BACK[state.screen][1](); } });
+  $("page-up").addEventListener("click", function () { turnPage(-1); });
+  $("page-down").addEventListener("click", function () { turnPage(1); });
+  $("goods-grid").addEventListener("scroll", function () { requestAnimationFrame(updatePager); });
+  window.addEventListener("resize", function () { if (state.screen === "household") { updatePager(); } });
   $("large-btn").addEventListener("click", function () { setLarge(!document.documentElement.classList.contains("large")); });
   $("confirm-btn").addEventListener("click", redeem);
   $("finish-btn").addEventListener("click", function () { endSession(); });
