@@ -14,3 +14,5 @@ from models.activity import Activity, ActivitySignIn  # noqa: F401
 from models.support import MonitoringCase, MonitoringStep, Problem, ProblemChange, Responsibility, SupportCadre, SupportPhoto, Visit  # noqa: F401
 from models.life_event import LifeEvent  # noqa: F401
 from models.honor import HonorEntry, HonorList, HonorObjection, HonorSection, YearEndRun  # noqa: F401
+from models.recusal import AnomalyCheck, RecusalDeclaration  # noqa: F401
+from models.fund import FundEntry, FundHead, GoodsControl, Stocktake, StocktakeLine  # noqa: F401

@@ -12,6 +12,7 @@ from services import audit, cards, ledger
 from services.access import require_site
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.rules import lock_households, monthly_cap, monthly_used, needs_approval
+from services.recusal import ensure_not_recused
 
 
 class SignInRefused(DomainError):
@@ -68,6 +69,7 @@ def sign_in_manual(actor, activity: Activity, household_id: int) -> ActivitySign
 
 
 def _sign_in(actor, activity: Activity, home: Household, method: str, card_id: Optional[int]) -> ActivitySignIn:
+    ensure_not_recused(actor, home.id, "activity.signin")
     if activity.status != "open":
         raise SignInRefused("活动已结束或已取消,不能再签到")
     if home.status != "active":

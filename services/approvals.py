@@ -10,6 +10,7 @@ from models.clock import utcnow
 from services import audit, rules
 from services.access import allowed_site_ids, require_site
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.recusal import ensure_not_recused
 
 KINDS = ("rule", "activity")
 
@@ -79,6 +80,7 @@ def check_approver(user, site_id: int, maker_id: Optional[int], household_id: in
     require_site(user, site_id)
     if maker_id == user.id:
         raise Forbidden("不能审批自己录入的记录,请由另一位干部审批")
+    ensure_not_recused(user, household_id, "approval")
     if user.household_id is not None and user.household_id == household_id:
         raise Forbidden("这是您自己家的记录,请回避,由其他干部审批")
 

@@ -20,6 +20,7 @@ from services.evaluation_config import (  # noqa: F401  (re-exported for callers
     award_types, dimensions, ensure_defaults, int_between, required_text, save_award_type, save_dimension,
 )
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.recusal import ensure_not_recused
 
 #: allowed transitions (anything else is refused)
 TRANSITIONS = {
@@ -152,6 +153,7 @@ def _scoring_household(actor, rnd: EvaluationRound, household_id: int) -> Househ
     home = db.session.get(Household, household_id)
     if home is None or home.site_id != rnd.site_id or home.status != "active":
         raise ValidationFailed("这一户不在本次评议的安置点")
+    ensure_not_recused(actor, home.id, "evaluation.grid")
     if actor.household_id is not None and actor.household_id == home.id:
         raise Forbidden("这是您自己家,请回避,由其他成员评分")
     return home
@@ -199,6 +201,7 @@ def record_objection(actor, rnd: EvaluationRound, line_id: int, content: str, ra
     line = db.session.get(RoundLine, line_id)
     if line is None or line.round_id != rnd.id:
         raise ValidationFailed("请选择异议针对的住户")
+    ensure_not_recused(actor, line.household_id, "evaluation.objection")
     content = (content or "").strip()
     if not content or len(content) > 1000:
         raise ValidationFailed("请填写异议内容(1000 字以内)")
@@ -215,6 +218,7 @@ def resolve_objection(actor, objection: Objection, upheld: bool, resolution: str
     corrected, and a new 公示 must run before posting."""
     rnd = db.session.get(EvaluationRound, objection.round_id)
     _require_approver(actor, rnd)
+    ensure_not_recused(actor, db.session.get(RoundLine, objection.line_id).household_id, "evaluation.objection")
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationFailed("请填写处理意见" if upheld else "请填写不成立的理由")
@@ -295,6 +299,7 @@ def reverse_household(actor, rnd: EvaluationRound, household_id: int, reason: st
     """Correct a posted round for one household: reverse its score and award entries
     (keys reverse:{entry_id}); the round itself stays read-only."""
     _require_approver(actor, rnd)
+    ensure_not_recused(actor, household_id, "evaluation.reverse")
     if rnd.status != "posted":
         raise WrongState("只有已入账的评议需要冲正;未入账的请在评分阶段修改")
     from models import LedgerEntry

@@ -17,6 +17,7 @@ from services.access import allowed_site_ids, require_site
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.honor_candidates import Candidate, awards_in_period, candidates  # noqa: F401 (re-exported)
 from services.rankings import ranking
+from services.recusal import ensure_not_recused
 
 #: a section suggested from the ranking alone when no award type fits
 RANKING_SECTION = "积分之星"
@@ -97,6 +98,7 @@ def add_entry(actor, lst: HonorList, section_id: int, household_id: int, citatio
     home = db.session.get(Household, household_id)
     if home is None or home.site_id != lst.site_id:
         raise ValidationFailed("只能把本安置点的住户列入光荣榜")
+    ensure_not_recused(actor, home.id, "honor.nominate")
     if home.status != "active":
         raise ValidationFailed("这一户已迁出或合户,不能列入光荣榜")
     if any(e.household_id == home.id for e in section.entries):

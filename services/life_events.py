@@ -29,6 +29,7 @@ from models.support import MonitoringCase, Problem, Responsibility
 from services import audit, ledger
 from services.cards import issue_card
 from services.errors import ValidationFailed
+from services.recusal import ensure_not_recused
 
 SPLIT_POLICIES = {"none": "积分留在原户", "by_members": "按分出人口比例", "amount": "评议会决定的分数"}
 MOVE_OUT_POLICIES = {"redeem_first": "迁出前先兑换", "forfeit": "迁出时积分作废"}
@@ -72,6 +73,7 @@ def _event(kind, home, actor, *, other=None, policy=None, points=0, details=None
     day = event_date or local_today()
     if day > local_today():
         raise ValidationFailed("办理日期不能晚于今天")
+    ensure_not_recused(actor, [home.id, other.id if other else None], "life_event")
     event = LifeEvent(kind=kind, household_id=home.id, other_household_id=other.id if other else None,
                       policy=policy, points=points, event_date=day,
                       details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True),

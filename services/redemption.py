@@ -18,6 +18,7 @@ from services.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
 from services.goods import add_stock, period_start, take_stock
 from services.kiosk_devices import get_session
+from services.recusal import ensure_not_recused
 
 MAX_LINES = 30
 MAX_QTY = 99
@@ -185,6 +186,7 @@ def void(redemption_id: int, actor, reason: str) -> Redemption:
         raise NotFound("没有这笔兑换记录")
     claimed = db.session.execute(
         update(Redemption).where(Redemption.id == redemption_id, Redemption.status == "done")
+    ensure_not_recused(actor, redemption.household_id, "redemption.void")
         .values(status="void", void_reason=reason, voided_by=actor.id, voided_at=utcnow())
     ).rowcount
     db.session.refresh(redemption)

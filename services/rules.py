@@ -14,6 +14,7 @@ from models.rules import CAP_PERIODS, RULE_UNITS
 from services import audit, ledger
 from services.access import require_site
 from services.errors import NotFound, ValidationFailed
+from services.recusal import ensure_not_recused
 
 #: units where one household can only get the item once per recording
 SINGLE_UNITS = frozenset({"month", "quarter", "once"})
@@ -248,6 +249,7 @@ def record(actor, rule_id: int, household_ids: list[int], *, event_date: Optiona
     if len(site_ids) != 1:
         raise ValidationFailed("一次只能为同一个安置点的住户记分")
     require_site(actor, site_ids.pop())
+    ensure_not_recused(actor, [h.id for h in homes], "rule.record" if len(homes) == 1 else "rule.bulk")
     nominal = rule.points * quantity
     problems = [p for p in (_home_problem(h, rule, nominal, day) for h in homes) if p]
     if problems:
@@ -318,6 +320,7 @@ def post_event(event: RuleEvent, actor, approver=None) -> None:
 def reverse_event(actor, event: RuleEvent, reason: str):
     """Correct a posted rule item (e.g. an upheld objection to the monthly list): a reversal."""
     require_site(actor, event.site_id)
+    ensure_not_recused(actor, event.household_id, "rule.reverse")
     if event.status != "approved" or event.ledger_entry_id is None:
         raise ValidationFailed("这条记录没有入账,不需要冲正")
     from models import LedgerEntry
