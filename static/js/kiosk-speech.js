@@ -45,6 +45,7 @@
     play(last, false);
   };
   hooks.phraseUrl = phraseUrl;
+  hooks.audio = audio;
 
   function renderControls() {
     $("vol-level").textContent = prefs.muted ? "已静音" : "音量 " + (prefs.level + 1);
