@@ -4,7 +4,6 @@ Entries are append-only and chained per household with an HMAC over canonical JS
 The balance moves by a conditional UPDATE in the same transaction as the insert, so
 two writers can never both spend the same points.
 """
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -67,14 +66,25 @@ def canonical_fields(entry) -> dict:
         "effective_date": entry.effective_date.isoformat(),
         "actor_id": entry.actor_id,
         "note": entry.note,
-        "created_at": entry.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "created_at": _utc_text(entry.created_at),
         "prev_hash": entry.prev_hash,
     }
 
 
+def _utc_text(moment: datetime) -> str:
+    """created_at as hashed, e.g. 2026-11-23T08:00:00.000000Z. isoformat() gives the same text as
+    strftime("%Y-%m-%dT%H:%M:%S.%fZ") for naive datetimes, about 4× faster (verify hashes millions)."""
+    if moment.tzinfo is None and moment.year >= 1000:
+        return moment.isoformat(timespec="microseconds") + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+#: json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")) without a new encoder per call
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def entry_hash(fields: dict, key: bytes) -> str:
-    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, _CANONICAL_JSON.encode(fields).encode(), "sha256").hex()
 
 
 def post(

@@ -113,8 +113,10 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
     if expected_total is not None and expected_total != total:
         raise PriceChanged(total=total)
-    redemption = Redemption(request_id=request_id, household_id=session.household_id, site_id=device.site_id,
-                            device_id=device.id, card_id=card.id, total_points=total, balance_after=0)
+    # household= and lines=[] hand the receipt objects already in memory: no lazy SELECT of the
+    # household (garbage-collected from the identity map by then) nor of the empty lines collection
+    redemption = Redemption(request_id=request_id, household=card.household, site_id=device.site_id,
+                            device_id=device.id, card_id=card.id, total_points=total, balance_after=0, lines=[])
     db.session.add(redemption)
     db.session.flush()
     for goods_id in sorted(lines):
@@ -184,9 +186,9 @@ def void(redemption_id: int, actor, reason: str) -> Redemption:
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None:
         raise NotFound("没有这笔兑换记录")
+    ensure_not_recused(actor, redemption.household_id, "redemption.void")
     claimed = db.session.execute(
         update(Redemption).where(Redemption.id == redemption_id, Redemption.status == "done")
-    ensure_not_recused(actor, redemption.household_id, "redemption.void")
         .values(status="void", void_reason=reason, voided_by=actor.id, voided_at=utcnow())
     ).rowcount
     db.session.refresh(redemption)

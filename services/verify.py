@@ -1,23 +1,26 @@
 """`flask ledger verify`: recompute every household's chain and balance (DECISIONS #3, #7).
 
-Streams entries in (household, seq) order, so memory stays flat at any size."""
-from collections import defaultdict
+Streams entries in (household, seq) order, so memory stays flat at any size. The entries come
+straight from the DB-API cursor as plain tuples (a server-side cursor on PostgreSQL): ORM/Core
+row objects cost more than the HMAC itself at millions of rows."""
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from extensions import db
-from models import Household, LedgerEntry
+from models import Household
 from services.ledger import canonical_fields, entry_hash, ledger_key
 
-_ENTRY_COLUMNS = [
-    LedgerEntry.id, LedgerEntry.household_id, LedgerEntry.site_id, LedgerEntry.seq,
-    LedgerEntry.kind, LedgerEntry.points, LedgerEntry.requested_points,
-    LedgerEntry.balance_after, LedgerEntry.idempotency_key, LedgerEntry.source_type,
-    LedgerEntry.source_id, LedgerEntry.reverses_id, LedgerEntry.effective_date,
-    LedgerEntry.actor_id, LedgerEntry.note, LedgerEntry.created_at, LedgerEntry.prev_hash,
-    LedgerEntry.hash,
-]
+_ENTRY_FIELDS = (
+    "id", "household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
+    "idempotency_key", "source_type", "source_id", "reverses_id", "effective_date", "actor_id", "note",
+    "created_at", "prev_hash", "hash",
+)
+_EntryRow = namedtuple("_EntryRow", _ENTRY_FIELDS)
+_ENTRIES_SQL = f"SELECT {', '.join(_ENTRY_FIELDS)} FROM ledger_entry ORDER BY household_id, seq"
+_DATE, _CREATED = _ENTRY_FIELDS.index("effective_date"), _ENTRY_FIELDS.index("created_at")
 
 
 @dataclass
@@ -67,10 +70,7 @@ def verify(batch_size: int = 5000) -> Report:
         select(Household.id, Household.balance, Household.ledger_seq, Household.ledger_hash)
         .order_by(Household.id).execution_options(yield_per=batch_size)
     )
-    entries = db.session.execute(
-        select(*_ENTRY_COLUMNS).order_by(LedgerEntry.household_id, LedgerEntry.seq)
-        .execution_options(yield_per=batch_size)
-    )
+    entries = _stream_entries(batch_size)
     pending = next(entries, None)
     for hh in households:
         report.households += 1
@@ -87,6 +87,30 @@ def verify(batch_size: int = 5000) -> Report:
         pending = next(entries, None)
     _check_transfers(report)
     return report
+
+
+def _stream_entries(batch_size: int):
+    """Every entry as an _EntryRow, in (household_id, seq) order, batch by batch."""
+    raw = db.session.connection().connection.driver_connection
+    postgres = db.engine.dialect.name == "postgresql"
+    cursor = raw.cursor(name="ledger_verify") if postgres else raw.cursor()
+    try:
+        if postgres:
+            cursor.itersize = batch_size
+        cursor.execute(_ENTRIES_SQL)
+        while batch := cursor.fetchmany(batch_size):
+            if not postgres:  # sqlite3 hands back the stored text of dates and times
+                batch = [_from_sqlite(row) for row in batch]
+            yield from map(_EntryRow._make, batch)
+    finally:
+        cursor.close()
+
+
+def _from_sqlite(row: tuple) -> list:
+    row = list(row)
+    row[_DATE] = date.fromisoformat(row[_DATE])
+    row[_CREATED] = datetime.fromisoformat(row[_CREATED])
+    return row
 
 
 def _check_entry(row, chain: _Chain, key: bytes, report: Report) -> None:
