@@ -15,4 +15,4 @@ from models.support import MonitoringCase, MonitoringStep, Problem, ProblemChang
 from models.life_event import LifeEvent  # noqa: F401
 from models.honor import HonorEntry, HonorList, HonorObjection, HonorSection, YearEndRun  # noqa: F401
 from models.recusal import AnomalyCheck, RecusalDeclaration  # noqa: F401
-from models.fund import FundEntry, FundHead, GoodsControl, Stocktake, StocktakeLine  # noqa: F401
+from models.fund import FundEntry, FundHead, GoodsControl, PointsAdjustment, Stocktake, StocktakeLine  # noqa: F401

@@ -137,3 +137,26 @@ class StocktakeLine(db.Model):
     @property
     def difference(self) -> int:
         return 0 if self.counted_qty is None else self.counted_qty - self.book_qty
+
+
+class PointsAdjustment(db.Model):
+    """调整: an admin correction of a household's points; posts only when a second person confirms."""
+
+    __tablename__ = "points_adjustment"
+    __table_args__ = (
+        CheckConstraint("points <> 0", name="points_non_zero"),
+        CheckConstraint("status IN ('pending', 'confirmed', 'rejected')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    #: signed points to post
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column()
+    ledger_entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_entry.id"))

@@ -1,8 +1,8 @@
-"""integrity: recusal, anomaly checks, points fund, goods controls, stocktake
+"""integrity: recusal, anomaly checks, points fund, goods controls, stocktake, points adjustments
 
 Revision ID: 0008_integrity
 Revises: 0006_honors
-Create Date: 2026-11-23 14:24:16.048835
+Create Date: 2026-11-23 14:27:54.906272
 
 """
 from alembic import op
@@ -74,6 +74,31 @@ def upgrade():
     )
     with op.batch_alter_table('stocktake', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stocktake_site_id'), ['site_id'], unique=False)
+
+    op.create_table('points_adjustment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'confirmed', 'rejected')", name=op.f('ck_points_adjustment_status')),
+    sa.CheckConstraint('points <> 0', name=op.f('ck_points_adjustment_points_non_zero')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['staff_user.id'], name=op.f('fk_points_adjustment_decided_by_id_staff_user')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_points_adjustment_household_id_household')),
+    sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entry.id'], name=op.f('fk_points_adjustment_ledger_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['staff_user.id'], name=op.f('fk_points_adjustment_requested_by_id_staff_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_points_adjustment_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_adjustment'))
+    )
+    with op.batch_alter_table('points_adjustment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_adjustment_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_points_adjustment_site_id'), ['site_id'], unique=False)
 
     op.create_table('stocktake_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -179,6 +204,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_stocktake_line_stocktake_id'))
 
     op.drop_table('stocktake_line')
+    with op.batch_alter_table('points_adjustment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_points_adjustment_site_id'))
+        batch_op.drop_index(batch_op.f('ix_points_adjustment_household_id'))
+
+    op.drop_table('points_adjustment')
     with op.batch_alter_table('stocktake', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stocktake_site_id'))
 
