@@ -61,3 +61,24 @@ def db_row(sql):
     from extensions import db
 
     return db.session.execute(text(sql)).one()._mapping
+
+
+def test_faster_entry_hash_gives_the_same_bytes_as_the_original_formula():
+    """services/ledger.py was tuned for verify (issue 13); the hash must not change."""
+    import hashlib
+    import hmac
+    import json
+    from datetime import date, datetime
+    from types import SimpleNamespace
+
+    from services.ledger import canonical_fields, entry_hash
+
+    for moment in (datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 11, 23, 8, 0, 0, 123456), datetime(2025, 12, 1)):
+        entry = SimpleNamespace(household_id=7, site_id=2, seq=3, kind="redemption", points=-5, requested_points=-5,
+                                balance_after=10, idempotency_key="redeem:x", source_type="redemption", source_id=9,
+                                reverses_id=None, effective_date=date(2026, 1, 2), actor_id=None,
+                                note="积分超市兑换 “𠮷”\n", created_at=moment, prev_hash="ab" * 32)
+        fields = canonical_fields(entry)
+        assert fields["created_at"] == moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert entry_hash(fields, b"k") == hmac.new(b"k", payload.encode(), hashlib.sha256).hexdigest()
