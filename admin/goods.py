@@ -9,6 +9,7 @@ from sqlalchemy import select
 from admin import bp
 from admin.auth import roles_required
 from admin.goods_export import ledger_workbook
+from admin import integrity
 from extensions import db
 from models import Goods, KioskDevice, Redemption, Site, StockMovement
 from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES
@@ -117,6 +118,8 @@ def goods_detail(goods_id: int):
 def goods_stock(goods_id: int):
     goods = _goods_in_scope(goods_id)
     form = request.form
+    if form.get("kind") in ("loss", "adjust") and integrity.hold_stock_change(goods, form):
+        return redirect(url_for("admin.goods_detail", goods_id=goods_id))
     try:
         if form.get("kind") == "in":
             move = goods_service.stock_in(goods, form.get("quantity"), form.get("source"), form.get("source_name"),
@@ -195,6 +198,8 @@ def redemption_detail(redemption_id: int):
 def redemption_void(redemption_id: int):
     row = db.get_or_404(Redemption, redemption_id)
     require_site(current_user, row.site_id)
+    if integrity.hold_void(row, request.form.get("reason")):
+        return redirect(url_for("admin.redemption_detail", redemption_id=redemption_id))
     try:
         redemption.void(redemption_id, current_user, request.form.get("reason"))
         db.session.commit()

@@ -13,7 +13,7 @@ from extensions import db
 from models import Household, StaffUser
 from models.recusal import RecusalDeclaration
 from services import audit
-from services.errors import DomainError, NotFound, ValidationFailed
+from services.errors import Forbidden, NotFound, ValidationFailed
 
 #: action code -> what the refusal says the user tried to do
 ACTIONS = {
@@ -26,7 +26,9 @@ _PENDING = "recusal_refusals"
 _TO_WRITE = "recusal_refusals_after_rollback"
 
 
-class RecusalRefused(DomainError):
+class RecusalRefused(Forbidden):
+    """A Forbidden, so callers that catch Forbidden keep working."""
+
     code = "recused"
     status = 403
     message = "回避:您不能为本人或亲属户操作"
