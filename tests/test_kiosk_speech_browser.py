@@ -102,6 +102,23 @@ def test_errors_are_spoken_with_what_to_do(browser, shop):
     page.context.close()
 
 
+def test_a_blocked_plus_says_why(browser, shop):
+    page = _open(browser, shop)
+    rice = shop["ids"]["rice"]
+    page.keyboard.type(shop["card"], delay=2)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#screen-household:not([hidden])")
+    for qty in (1, 2, 3):
+        _spoken(page, _plus(page, rice))
+    plus = page.locator(f'.goods[data-goods-id="{rice}"] button.plus')
+    assert plus.get_attribute("aria-disabled") == "true" and "积分不够" in page.inner_text(f'.goods[data-goods-id="{rice}"]')
+    url, response = _spoken(page, lambda: plus.click(force=True))  # a real finger ignores aria-disabled
+    assert unquote(url) == f"cannot_add?goods={rice}&reason=points"
+    assert unquote(response.headers["x-phrase"]) == "大米十公斤不能再加了,积分不够"
+    assert page.inner_text("#cart-total") == "150"
+    page.context.close()
+
+
 def test_mute_repeat_and_volume(browser, shop):
     page = _open(browser, shop)
     soap = shop["ids"]["soap"]

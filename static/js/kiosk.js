@@ -366,7 +366,9 @@
     minus.type = "button"; minus.disabled = !qty; minus.setAttribute("aria-label", "减少 " + g.name);
     minus.addEventListener("click", function () { change(g.id, -1); });
     var plus = make("button", "plus", "+");
-    plus.type = "button"; plus.disabled = !!reason; plus.setAttribute("aria-label", "增加 " + g.name);
+    plus.type = "button"; plus.setAttribute("aria-label", "增加 " + g.name);
+    // not `disabled`: a tap on a blocked + still answers, aloud, why it cannot be added
+    plus.setAttribute("aria-disabled", String(!!reason));
     plus.addEventListener("click", function () { change(g.id, 1); });
     var count = make("span", "qty", String(qty));
     count.dataset.role = "qty";
