@@ -80,7 +80,10 @@ def ledger_verify():
 
     report = verify()
     click.echo(format_report(report))
-    sys.exit(0 if report.ok else 1)
+    from services.fund_verify import fund_verify  # per-site points/stock/fund identities (issue 12)
+    fund = fund_verify()
+    click.echo(fund.text())
+    sys.exit(0 if report.ok and fund.ok else 1)
 
 
 @click.command("serve-demo")

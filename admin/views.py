@@ -30,4 +30,6 @@ def dashboard():
 @bp.route("/ledger/verify")
 @roles_required("auditor")
 def ledger_verify():
-    return render_template("admin/verify.html", report=verify())
+    from services.fund_verify import fund_verify
+
+    return render_template("admin/verify.html", report=verify(), fund=fund_verify())

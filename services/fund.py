@@ -240,10 +240,8 @@ class SiteFund:
 
 
 def _months_back(today: date, months: int) -> date:
-    year, month = today.year, today.month - months
-    while month <= 0:
-        month, year = month + 12, year - 1
-    return date(year, month, 1)
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def site_fund(site: Site, today: Optional[date] = None) -> SiteFund:
