@@ -96,6 +96,7 @@ def household_export():
         selectinload(Household.members), selectinload(Household.tag_rows), joinedload(Household.site))
     homes = db.session.execute(query).scalars()
     data = excel.export(homes)
+    db.session.commit()  # end the read transaction: on SQLite the audit INSERT then waits for the lock
     audit.record(current_user, "household.export", "household", None,
                  after={"filter": {k: v for k, v in vars(flt).items() if v not in (None, "")}})
     db.session.commit()
