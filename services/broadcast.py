@@ -14,7 +14,7 @@ from services import audit, speech
 from services.errors import ValidationFailed
 
 SCRIPT_MAX = 5000
-INSTALL_HINT = "sudo apt-get install espeak-ng sox"
+INSTALL_HINT = "sudo apt-get install -y espeak-ng sox libsox-fmt-all"
 
 
 def default_script(lst: HonorList) -> str:
