@@ -86,5 +86,5 @@ def test_without_espeak_the_page_explains_and_still_shows_the_script(honor_list,
     monkeypatch.setattr(speech, "espeak_available", lambda: False)
     login(cadre)
     html = client.get(f"/admin/honors/{lst.id}/broadcast").get_data(as_text=True)
-    assert "apt-get install espeak-ng" in html and "张喆家" in html
+    assert "apt-get install -y espeak-ng" in html and "张喆家" in html
     assert client.get(f"/admin/honors/{lst.id}/broadcast/audio").status_code == 404
