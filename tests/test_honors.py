@@ -211,3 +211,16 @@ def test_poster_png_is_cached_by_content(world, tmp_path, monkeypatch):
     assert poster.render_png(lst, str(tmp_path)) == first
     honors.withdraw(world["cadre"], lst, "测试")  # content changed: a new file would be rendered
     assert poster._digest(lst) not in {p.stem for p in tmp_path.iterdir()}
+
+
+def test_entry_with_an_upheld_objection_can_be_removed(world):
+    lst = _full_list(world)
+    honors.open_notice(world["cadre"], lst, today=date(2027, 1, 4))
+    target = lst.sections[2].entries[0]
+    objection = honors.record_objection(world["committee"], lst, "不是本安置点住户", target.id)
+    honors.resolve_objection(world["cadre"], lst, objection.id, True, "核实属实,移除")
+    honors.remove_entry(world["cadre"], lst, target.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert [o.status for o in honors.objections(lst)] == ["upheld"]
+    assert target.id not in {e.id for e in honors.entries_of(lst)}
