@@ -12,6 +12,7 @@ from services.access import require_site
 from services.card_pdf import render_sheet, render_single
 from services.cards import card_by_short_code
 from services.errors import ValidationFailed
+from services.pdf_fonts import find_font
 
 
 @bp.route("/cards/print", methods=["POST"])
@@ -20,10 +21,12 @@ def cards_print():
     form = CardPrintForm()
     if not form.validate_on_submit():
         raise ValidationFailed("请先勾选要制卡的住户")
+    find_font()  # no font, no cards: fail before anything is issued
     printed = card_actions.issue_for_print(current_user, form.household_ids.data)
-    pdf = (render_single if form.layout.data == "single" else render_sheet)(printed)
-    db.session.commit()
+    faces = [item.face() for item in printed]
     name = f"cards-{printed[0].household.id}.pdf" if len(printed) == 1 else f"cards-{len(printed)}.pdf"
+    db.session.commit()  # commit first: rendering must not hold the SQLite write lock the kiosks need
+    pdf = (render_single if form.layout.data == "single" else render_sheet)(faces)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
 
 

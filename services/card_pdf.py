@@ -22,10 +22,34 @@ GREY = (90, 90, 90)
 
 
 @dataclass(frozen=True)
+class CardFace:
+    """Everything printed on one card, as plain values (rendering needs no database)."""
+
+    token: str
+    head_name: str
+    address: str
+    site_name: str
+    site_code: str
+    short_code: str
+    generation: int
+    issued: str
+
+
+@dataclass(frozen=True)
 class PrintedCard:
+    """A freshly issued card and its token (the token exists only now)."""
+
     household: Household
     card: Card
     token: str
+
+    def face(self) -> CardFace:
+        home, card, site = self.household, self.card, self.household.site
+        return CardFace(
+            token=self.token, head_name=home.head_name,
+            address=" ".join(p for p in (home.building, home.door_no) if p) or "—",
+            site_name=site.name, site_code=site.code, short_code=card.short_code, generation=card.generation,
+            issued=to_local(card.issued_at).strftime("%Y-%m-%d") if card.issued_at else "")
 
 
 def card_url(token: str) -> str:
@@ -51,22 +75,26 @@ def draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
             pdf.rect(x + start * module, y + r * module, (c - start) * module, module * 1.04, style="F")
 
 
-def render_single(items: list[PrintedCard]) -> bytes:
-    """One CR80 card per page (card printers)."""
+def _faces(items) -> list[CardFace]:
+    return [item.face() if isinstance(item, PrintedCard) else item for item in items]
+
+
+def render_single(items: list) -> bytes:
+    """One CR80 card per page (card printers). `items`: PrintedCard or CardFace."""
     pdf = _document(orientation="L", format=(CARD_H, CARD_W))
-    for item in items:
+    for item in _faces(items):
         pdf.add_page()
         draw_card(pdf, item, 0, 0)
     return bytes(pdf.output())
 
 
-def render_sheet(items: list[PrintedCard]) -> bytes:
+def render_sheet(items: list) -> bytes:
     """A4 sheets of 2 × 5 cards with thin cut lines (pre-perforated card stock or scissors)."""
     pdf = _document(orientation="P", format="A4")
     left = (A4_W - SHEET_COLS * CARD_W) / 2
     top = (A4_H - SHEET_ROWS * CARD_H) / 2
     per_sheet = SHEET_COLS * SHEET_ROWS
-    for n, item in enumerate(items):
+    for n, item in enumerate(_faces(items)):
         if n % per_sheet == 0:
             pdf.add_page()
         row, col = divmod(n % per_sheet, SHEET_COLS)
@@ -88,38 +116,29 @@ def _document(**kwargs) -> FPDF:
     return pdf
 
 
-def draw_card(pdf: FPDF, item: PrintedCard, x: float, y: float) -> None:
+def draw_card(pdf: FPDF, face: CardFace, x: float, y: float) -> None:
     """One card with its top-left corner at (x, y)."""
-    home, card, site = item.household, item.card, item.household.site
     band = 10.0
     pdf.set_fill_color(*RED)
     pdf.rect(x, y, CARD_W, band, style="F")
     pdf.set_text_color(255, 255, 255)
     _text(pdf, x + 4, y + 1.5, 46, "家庭积分卡", 13, bold=True)
-    _text(pdf, x + 48, y + 2.6, CARD_W - 52, site.name, 8.5, align="R")
+    _text(pdf, x + 48, y + 2.6, CARD_W - 52, face.site_name, 8.5, align="R")
 
     qr = 33.0
     qx, qy = x + CARD_W - qr - 4, y + band + 3.5
-    draw_qr(pdf, card_url(item.token), qx, qy, qr)
+    draw_qr(pdf, card_url(face.token), qx, qy, qr)
 
     col_w = qx - x - 6
-    pdf.set_text_color(*GREY)
-    _text(pdf, x + 4, y + band + 3, col_w, "户主", 7.5)
-    pdf.set_text_color(0, 0, 0)
-    _text(pdf, x + 4, y + band + 6.5, col_w, home.head_name, 17, bold=True)
-    address = " ".join(p for p in (home.building, home.door_no) if p) or "—"
-    pdf.set_text_color(*GREY)
-    _text(pdf, x + 4, y + band + 15.5, col_w, "门牌", 7.5)
-    pdf.set_text_color(0, 0, 0)
-    _text(pdf, x + 4, y + band + 19, col_w, address, 10)
-    pdf.set_text_color(*GREY)
-    _text(pdf, x + 4, y + band + 26, col_w, "卡号(人工查询)", 7.5)
-    pdf.set_text_color(0, 0, 0)
-    _text(pdf, x + 4, y + band + 29.5, col_w, card.short_code, 11, bold=True)
+    for label, value, top, size, bold in (("户主", face.head_name, 3, 17, True), ("门牌", face.address, 15.5, 10, False),
+                                          ("卡号(人工查询)", face.short_code, 26, 11, True)):
+        pdf.set_text_color(*GREY)
+        _text(pdf, x + 4, y + band + top, col_w, label, 7.5)
+        pdf.set_text_color(0, 0, 0)
+        _text(pdf, x + 4, y + band + top + 3.5, col_w, value, size, bold=bold)
 
     pdf.set_text_color(*GREY)
-    issued = to_local(card.issued_at).strftime("%Y-%m-%d") if card.issued_at else ""
-    footer = f"第{card.generation}张 · {issued} · {site.code} · 遗失请到村(社区)挂失"
+    footer = f"第{face.generation}张 · {face.issued} · {face.site_code} · 遗失请到村(社区)挂失"
     _text(pdf, x + 4, y + CARD_H - 5.2, CARD_W - 8, footer, 6.5)
     pdf.set_text_color(0, 0, 0)
 
