@@ -126,3 +126,42 @@ def test_year_end_pages(app, county, client, login):
     client.post("/admin/logout")
     login(world["cadre"])
     assert client.get("/admin/year-end").status_code == 403
+
+
+def test_concurrent_runs_expire_once(any_app, make_site, make_household, make_user):
+    """Four administrators press 执行 at the same moment: one run, one expiry entry per household."""
+    import threading
+
+    any_app.config["YEAR_END_POLICY"], any_app.config["YEAR_END_EXPIRE_MONTHS"] = "expire", 12
+    site = make_site("并发年末安置点")
+    homes = [make_household(site=site, head_name=f"并发{n}") for n in range(5)]
+    for home in homes:
+        _post(home, 40, date(2024, 6, 1))
+        _post(home, 10, date(2025, 6, 1))
+    make_user("admin", username="yearend")
+    county_id = site.area.parent.parent.id
+    db.session.commit()
+    db.session.remove()
+    clients = []
+    for _ in range(4):
+        client = any_app.test_client()
+        client.post("/admin/login", data={"username": "yearend", "password": "password123"})
+        clients.append(client)
+    barrier, statuses = threading.Barrier(len(clients)), []
+
+    def press(client):
+        barrier.wait()
+        statuses.append(client.post("/admin/year-end/run", data={"county_id": county_id, "year": 2025,
+                                                                 "confirm": "1"}).status_code)
+
+    threads = [threading.Thread(target=press, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [302] * 4
+    db.session.remove()
+    assert db.session.execute(db.select(db.func.count(YearEndRun.id))).scalar_one() == 1
+    expiries = db.session.execute(db.select(LedgerEntry.points).where(LedgerEntry.kind == "expiry")).scalars().all()
+    assert sorted(expiries) == [-40] * 5
+    assert verify().ok
