@@ -60,3 +60,298 @@ def hold_void(row, reason) -> bool:
         db.session.rollback()
         flash(error.message, "error")
     return True
+
+
+# ================================================================== screens
+from datetime import date  # noqa: E402
+
+from flask import abort, flash, redirect, render_template, send_file, url_for  # noqa: E402
+from flask_login import current_user  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from admin.auth import roles_required  # noqa: E402
+from admin.scope import scoped_arg  # noqa: E402
+from models import Household, Site, StaffUser  # noqa: E402
+from models.clock import local_today  # noqa: E402
+from models.fund import CONTROL_KINDS, CONTROL_STATUSES, FUND_KINDS, FUND_SOURCES, GoodsControl, PointsAdjustment  # noqa: E402,E501
+from models.fund import Stocktake  # noqa: E402
+from services import anomalies, fund, fund_exports  # noqa: E402
+from services import stocktake as stocktakes  # noqa: E402
+from services.access import allowed_site_ids, require_site  # noqa: E402
+from services.errors import DomainError  # noqa: E402
+
+STAFF = ("cadre", "committee", "shopkeeper", "auditor")
+
+
+@scoped_arg("control_id")
+def _control_site(control_id):
+    return db.session.execute(select(GoodsControl.site_id).where(GoodsControl.id == control_id)).scalar_one_or_none()
+
+
+@scoped_arg("stocktake_id")
+def _stocktake_site(stocktake_id):
+    return db.session.execute(select(Stocktake.site_id).where(Stocktake.id == stocktake_id)).scalar_one_or_none()
+
+
+@scoped_arg("adjustment_id")
+def _adjustment_site(adjustment_id):
+    return db.session.execute(select(PointsAdjustment.site_id)
+                              .where(PointsAdjustment.id == adjustment_id)).scalar_one_or_none()
+
+
+def _sites() -> list[Site]:
+    allowed = allowed_site_ids(current_user)
+    query = select(Site).order_by(Site.code)
+    if allowed is not None:
+        query = query.where(Site.id.in_(allowed or {-1}))
+    return list(db.session.execute(query).scalars())
+
+
+def _site_arg() -> Site:
+    sites = _sites()
+    if not sites:
+        abort(403)
+    wanted = request.values.get("site_id", type=int)
+    if wanted is None:
+        return sites[0]
+    if not 0 < wanted < 2**31:
+        abort(404)
+    require_site(current_user, wanted)
+    return db.get_or_404(Site, wanted)
+
+
+def _done(endpoint: str, message: str, **args):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(endpoint, **args))
+
+
+def _failed(error: DomainError, endpoint: str, **args):
+    db.session.rollback()
+    flash(error.message, "error")
+    return redirect(url_for(endpoint, **args))
+
+
+# ------------------------------------------------------------------ recusal
+@bp.route("/integrity/recusal", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def integrity_recusal():
+    if request.method == "POST":
+        try:
+            user_id = request.form.get("user_id", type=int) or current_user.id
+            recusal.declare(current_user, user_id, request.form.get("household_id"), request.form.get("relation"))
+            return _done("admin.integrity_recusal", "已登记回避:今后不能为这一户记分、评分、审批或办理")
+        except DomainError as error:
+            return _failed(error, "admin.integrity_recusal")
+    mine = None if current_user.has_role("admin") else current_user.id
+    rows = recusal.declarations(mine)
+    users = {u.id: u for u in db.session.execute(select(StaffUser)).scalars()}
+    homes = {h.id: h for h in db.session.execute(
+        select(Household).where(Household.id.in_({r.household_id for r in rows} | {u.household_id for u in users.values()
+                                                                                    if u.household_id}))).scalars()}
+    return render_template("admin/integrity/recusal.html", rows=rows, users=users, homes=homes)
+
+
+@bp.route("/integrity/recusal/withdraw", methods=["POST"])
+@roles_required()
+def integrity_recusal_withdraw():
+    try:
+        recusal.withdraw(current_user, request.form.get("declaration_id", type=int))
+        return _done("admin.integrity_recusal", "已撤销这条回避申报")
+    except DomainError as error:
+        return _failed(error, "admin.integrity_recusal")
+
+
+# ------------------------------------------------------------------ anomalies
+def _period():
+    start, end = anomalies.default_period()
+    try:
+        start = date.fromisoformat(request.args["start"]) if request.args.get("start") else start
+        end = date.fromisoformat(request.args["end"]) if request.args.get("end") else end
+    except ValueError:
+        abort(400, "日期格式应为 年-月-日")
+    if end < start or (end - start).days > 400:
+        abort(400, "核查期间应在 400 天以内,且结束不早于开始")
+    return start, end
+
+
+@bp.route("/integrity/anomalies")
+@roles_required("auditor", "cadre", "committee")
+def integrity_anomalies():
+    start, end = _period()
+    try:
+        thresholds = anomalies.Thresholds.from_form(request.args)
+    except DomainError as error:
+        flash(error.message, "error")
+        thresholds = anomalies.Thresholds()
+    findings = anomalies.find(start, end, thresholds, allowed_site_ids(current_user))
+    if request.args.get("open"):
+        findings = [f for f in findings if f.check is None]
+    return render_template("admin/integrity/anomalies.html", findings=findings, rules=anomalies.RULES,
+                           t=thresholds, start=start, end=end, sites={s.id: s for s in _sites()})
+
+
+@bp.route("/integrity/anomalies/check", methods=["POST"])
+@roles_required("auditor", "cadre", "committee")
+def integrity_anomaly_check():
+    back = request.form.get("back") or url_for("admin.integrity_anomalies")
+    if not back.startswith("/admin/"):
+        back = url_for("admin.integrity_anomalies")
+    try:
+        anomalies.mark_checked(current_user, request.form.get("rule", ""), request.form.get("fingerprint", ""),
+                               request.form.get("note"))
+        db.session.commit()
+        flash("已标记为已核查", "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(back)
+
+
+# ------------------------------------------------------------------ two-person controls
+@bp.route("/integrity/controls")
+@roles_required("shopkeeper", "cadre", "auditor")
+def integrity_controls():
+    status = request.args.get("status", "pending")
+    rows = stocktakes.controls(current_user, status if status in CONTROL_STATUSES else None)
+    names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+    return render_template("admin/integrity/controls.html", rows=rows, names=names, kinds=CONTROL_KINDS,
+                           statuses=CONTROL_STATUSES, status=status, threshold=stocktakes.threshold())
+
+
+@bp.route("/integrity/controls/<int:control_id>/decide", methods=["POST"])
+@roles_required("shopkeeper", "cadre")
+def integrity_control_decide(control_id: int):
+    try:
+        stocktakes.decide(current_user, control_id, request.form.get("decision") == "confirm", request.form.get("note"))
+        return _done("admin.integrity_controls", "已复核")
+    except DomainError as error:
+        return _failed(error, "admin.integrity_controls")
+
+
+# ------------------------------------------------------------------ stocktake
+@bp.route("/integrity/stocktake", methods=["GET", "POST"])
+@roles_required("shopkeeper", "cadre", "auditor")
+def integrity_stocktake():
+    site = _site_arg()
+    if request.method == "POST":
+        if not current_user.has_role("admin", "shopkeeper", "cadre"):
+            abort(403)
+        try:
+            year, month = (int(x) for x in (request.form.get("month") or "").split("-"))
+        except ValueError:
+            flash("月份格式应为 2026-01", "error")
+            return redirect(url_for("admin.integrity_stocktake", site_id=site.id))
+        try:
+            take = stocktakes.open_stocktake(current_user, site.id, year, month)
+            return _done("admin.integrity_stocktake_sheet", "已生成盘点表,请逐项填写实盘数量", stocktake_id=take.id)
+        except DomainError as error:
+            return _failed(error, "admin.integrity_stocktake", site_id=site.id)
+    rows = [m for m in stocktakes.mismatches(current_user)]
+    takes = list(db.session.execute(select(Stocktake).where(Stocktake.site_id == site.id)
+                                    .order_by(Stocktake.year.desc(), Stocktake.month.desc())).scalars())
+    return render_template("admin/integrity/stocktake.html", site=site, sites=_sites(), rows=rows, takes=takes,
+                           month=local_today().strftime("%Y-%m"))
+
+
+@bp.route("/integrity/stocktake/<int:stocktake_id>", methods=["GET", "POST"])
+@roles_required("shopkeeper", "cadre", "auditor")
+def integrity_stocktake_sheet(stocktake_id: int):
+    take = stocktakes.get_stocktake(stocktake_id)
+    if request.method == "POST":
+        if not current_user.has_role("admin", "shopkeeper", "cadre"):
+            abort(403)
+        counts = {k[6:]: v for k, v in request.form.items() if k.startswith("count-")}
+        reasons = {k[7:]: v for k, v in request.form.items() if k.startswith("reason-")}
+        try:
+            stocktakes.record_counts(current_user, take, counts, reasons)
+            if request.form.get("action") == "post":
+                result = stocktakes.post_stocktake(current_user, take)
+                return _done("admin.integrity_stocktake_sheet",
+                             f"盘点已过账:{result['posted']} 项差异已调整,{result['pending']} 项等待复核",
+                             stocktake_id=take.id)
+            return _done("admin.integrity_stocktake_sheet", "已保存", stocktake_id=take.id)
+        except DomainError as error:
+            return _failed(error, "admin.integrity_stocktake_sheet", stocktake_id=take.id)
+    return render_template("admin/integrity/stocktake_sheet.html", take=take, site=db.session.get(Site, take.site_id))
+
+
+# ------------------------------------------------------------------ points fund
+@bp.route("/integrity/fund")
+@roles_required("cadre", "auditor", "shopkeeper")
+def integrity_fund():
+    return render_template("admin/integrity/fund.html", data=fund.dashboard(current_user), yuan=fund.yuan)
+
+
+@bp.route("/integrity/fund/ledger", methods=["GET", "POST"])
+@roles_required("cadre", "auditor", "shopkeeper")
+def integrity_fund_ledger():
+    site = _site_arg()
+    if request.method == "POST":
+        if not current_user.has_role("admin", "cadre", "shopkeeper"):
+            abort(403)
+        form = request.form
+        try:
+            action = form.get("action")
+            if action == "money":
+                fund.receive_money(current_user, site.id, form.get("amount"), form.get("source"),
+                                   form.get("source_name"), form.get("reference"), form.get("entry_date"),
+                                   form.get("note"))
+            elif action == "value":
+                fund.value_stock_in(current_user, form.get("movement_id", type=int), form.get("unit_cost"),
+                                    form.get("reference"), form.get("note"))
+            elif action == "reverse":
+                entry = db.session.get(fund.FundEntry, form.get("entry_id", type=int) or 0)
+                if entry is None or entry.site_id != site.id:
+                    abort(404)
+                fund.reverse(current_user, entry.id, form.get("reason"))
+            else:
+                abort(400)
+            return _done("admin.integrity_fund_ledger", "已记入资金台账", site_id=site.id)
+        except DomainError as error:
+            return _failed(error, "admin.integrity_fund_ledger", site_id=site.id)
+    year = request.args.get("year", type=int) or local_today().year
+    fmt = request.args.get("format")
+    if fmt:
+        book = (fund_exports.goods_book if request.args.get("book") == "goods" else fund_exports.fund_book)(site, year)
+        name = f"{book.title.replace(' ', '-')}"
+        if fmt == "xlsx":
+            return send_file(fund_exports.to_excel(book), as_attachment=True, download_name=f"{name}.xlsx",
+                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        if fmt == "pdf":
+            import io
+
+            return send_file(io.BytesIO(fund_exports.to_pdf(book)), as_attachment=True, download_name=f"{name}.pdf",
+                             mimetype="application/pdf")
+        abort(400)
+    return render_template("admin/integrity/fund_ledger.html", site=site, sites=_sites(),
+                           entries=fund.entries(site.id, year), year=year, kinds=FUND_KINDS, sources=FUND_SOURCES,
+                           unvalued=fund.unvalued_stock_ins(site.id), yuan=fund.yuan,
+                           cash=fund.cash_balance(site.id), today=local_today())
+
+
+# ------------------------------------------------------------------ points adjustments (maker-checker)
+@bp.route("/integrity/adjustments", methods=["GET", "POST"])
+@roles_required("cadre")
+def integrity_adjustments():
+    if request.method == "POST":
+        try:
+            fund.request_adjustment(current_user, request.form.get("household_id", type=int) or 0,
+                                    request.form.get("points"), request.form.get("reason"))
+            return _done("admin.integrity_adjustments", "调整申请已提交,须由另一位工作人员复核后入账")
+        except DomainError as error:
+            return _failed(error, "admin.integrity_adjustments")
+    rows = fund.pending_adjustments(current_user)
+    names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+    return render_template("admin/integrity/adjustments.html", rows=rows, names=names)
+
+
+@bp.route("/integrity/adjustments/<int:adjustment_id>/decide", methods=["POST"])
+@roles_required("cadre")
+def integrity_adjustment_decide(adjustment_id: int):
+    try:
+        fund.decide_adjustment(current_user, adjustment_id, request.form.get("decision") == "confirm",
+                               request.form.get("note"))
+        return _done("admin.integrity_adjustments", "已复核")
+    except DomainError as error:
+        return _failed(error, "admin.integrity_adjustments")
