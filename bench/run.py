@@ -319,14 +319,16 @@ def _assert_invariants(bench, app, mark, label, ok, statuses, in_flight=0) -> No
 
 # ---------------------------------------------------------------- 3-6. in-process measures
 
-def timed(fn, runs: int, warm: bool = True) -> tuple[float, object]:
-    """Median seconds of `runs` calls after one untimed warm-up call, and the last result."""
-    times, result = [], fn() if warm else None
+def timed(fn, runs: int, warm: bool = True) -> tuple[float, float, object]:
+    """Median wall and CPU seconds (this process: on a shared machine the CPU time is what the
+    code costs) of `runs` calls after one untimed warm-up call, and the last result."""
+    walls, cpus, result = [], [], fn() if warm else None
     for _ in range(runs):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
 
 
 def measure_ranking(bench: Bench, app) -> None:
@@ -335,12 +337,14 @@ def measure_ranking(bench: Bench, app) -> None:
     start = date(2025, 12, 1)
     end = date(2026, 2, 28)
     with app.app_context():
-        whole, rows = timed(lambda: ranking(start, end), bench.runs)
-        one_site, _ = timed(lambda: ranking(start, end, site_id=1), bench.runs)
+        whole, whole_cpu, rows = timed(lambda: ranking(start, end), bench.runs)
+        one_site, site_cpu, _ = timed(lambda: ranking(start, end, site_id=1), bench.runs)
         db.session.rollback()
     bench.rows.append(Row(f"3. ranking by points earned {start}…{end}, all {len(rows):,} households (ms)",
-                          f"{whole * 1000:.0f}", goal="≤ 300", met=_met(whole <= 0.3)))
-    bench.rows.append(Row("3. the same for one site (ms)", f"{one_site * 1000:.0f}", goal="≤ 300",
+                          f"{whole * 1000:.0f} (Python CPU {whole_cpu * 1000:.0f})", goal="≤ 300",
+                          met=_met(whole <= 0.3)))
+    bench.rows.append(Row("3. the same for one site, as an honor list ranks (ms)",
+                          f"{one_site * 1000:.0f} (Python CPU {site_cpu * 1000:.0f})", goal="≤ 300",
                           met=_met(one_site <= 0.3)))
 
 
@@ -354,11 +358,11 @@ def measure_card_pdf(bench: Bench, app, cards: int = 100) -> None:
         for home in homes:
             card = db.session.execute(db.select(Card).where(Card.household_id == home.id)).scalar_one()
             items.append(PrintedCard(home, card, card_token(bench.seed, home.id)))
-        seconds, pdf = timed(lambda: render_sheet(items), bench.runs)
+        seconds, cpu, pdf = timed(lambda: render_sheet(items), bench.runs)
         db.session.rollback()
     rate = len(items) / seconds
     bench.rows.append(Row(f"4. QR card PDF, A4 sheets of 10 ({len(items)} cards, {len(pdf) // 1024} KiB), cards/s",
-                          f"{rate:,.0f}", goal="≥ 50", met=_met(rate >= 50)))
+                          f"{rate:,.0f} ({len(items) / cpu:,.0f} per CPU-s)", goal="≥ 50", met=_met(rate >= 50)))
 
 
 def measure_excel(bench: Bench, rows: int = 10_000) -> None:
@@ -367,9 +371,14 @@ def measure_excel(bench: Bench, rows: int = 10_000) -> None:
     path = os.path.join(bench.workdir, "sheet.xlsx")
     excel_import.make_sheet(path, rows, "幸福家园安置点")
     base = statistics.median(excel_import.baseline(path) for _ in range(bench.runs))
-    ours = statistics.median(excel_import.ours(path, bench.workdir, run) for run in range(bench.runs))
+    ours, cpu = [], []
+    for run in range(bench.runs):
+        started = time.process_time()
+        ours.append(excel_import.ours(path, bench.workdir, run))
+        cpu.append(time.process_time() - started)
+    ours, cpu = statistics.median(ours), statistics.median(cpu)
     bench.rows.append(Row(f"5. Excel import of {rows:,} households, preview + import + commit (s)",
-                          f"{ours:.2f}", f"{base:.2f} (openpyxl read-only read)", f"{ours / base:.2f}×",
+                          f"{ours:.2f} (CPU {cpu:.2f})", f"{base:.2f} (openpyxl read-only read)", f"{ours / base:.2f}×",
                           "≤ 10 s", _met(ours <= 10)))
 
 
@@ -377,11 +386,12 @@ def measure_verify(bench: Bench, app, runs: int) -> None:
     from services.verify import verify
 
     with app.app_context():
-        seconds, report = timed(verify, runs, warm=False)
+        seconds, cpu, report = timed(verify, runs, warm=False)
         db.session.rollback()
     assert report.ok, "\n".join(str(p) for p in report.problems[:20])
     bench.rows.append(Row(f"6. ledger verify, {report.entries:,} entries / {report.households:,} households "
-                          f"(entries/s)", f"{report.entries / seconds:,.0f} ({seconds:.1f} s)",
+                          f"(entries/s; per CPU-second of the verify process)",
+                          f"{report.entries / seconds:,.0f} ({seconds:.1f} s); {report.entries / cpu:,.0f}/CPU-s",
                           goal="streams; report", met="OK" if report.ok else "FAILED"))
 
 
