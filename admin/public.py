@@ -7,6 +7,7 @@ from flask import render_template
 from admin import bp
 from admin.honors import poster_response
 from admin.scope import PUBLIC_ENDPOINTS, unscoped_arg
+from extensions import limiter
 from services import honors
 from services.errors import NotFound
 
@@ -21,6 +22,7 @@ def public_honor(public_list_id: int):
 
 
 @bp.route("/public/honors/<int:public_list_id>/poster.<fmt>")
+@limiter.limit("20 per minute")  # a render costs seconds of CPU; the PNG is cached, the PDF is not
 def public_honor_poster(public_list_id: int, fmt: str):
     if fmt not in ("png", "pdf"):
         raise NotFound("没有这种格式")
