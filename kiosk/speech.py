@@ -6,6 +6,7 @@ goods ids (services/kiosk_speech.py) - there is no free text and no personal dat
 Files are cached on disk by the hash of their text; answers carry an ETag and Cache-Control."""
 import hashlib
 import os
+import subprocess
 from urllib.parse import quote
 
 from flask import Response, current_app, request, send_file
@@ -34,7 +35,11 @@ def generate_fixed() -> tuple[int, bool]:
 def speech_audio(key: str):
     text = kiosk_speech.phrase_text(key, request.args.to_dict())
     headers = {"X-Phrase": quote(text), "Access-Control-Expose-Headers": "X-Phrase"}
-    path = speech.synthesize(text, audio_dir())
+    try:
+        path = speech.synthesize(text, audio_dir())
+    except (OSError, ValueError, subprocess.SubprocessError):  # never a 500 for a sentence: stay silent
+        current_app.logger.exception("kiosk speech failed for %r", key)
+        path = None
     if path is None:  # espeak-ng missing: the kiosk stays silent (see /admin/health)
         return Response(status=204, headers={**headers, "Cache-Control": "no-store"})
     etag = hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -91,7 +91,8 @@ def spoken_name(name: str) -> str:
         name = re.sub(rf"(\d)\s*{latin}\b", rf"\1{words}", name)
     name = re.sub(r"[()()\[\]【】]", ",", name)
     name = re.sub(r"\d{1,8}", lambda m: amount_words(int(m.group())), name)
-    return re.sub(r"\s+", "", name).strip(",")
+    name = re.sub(r"[\x00-\x1f\x7f<>&\\\"'`]", "", name)
+    return re.sub(r"\s+", "", name).strip(",-")
 
 
 def _number(params: dict, name: str, low: int = 0) -> int:

@@ -117,3 +117,16 @@ def test_health_page_for_admin(client, login, make_user, monkeypatch):
 def test_health_page_is_admin_only(client, login, make_user):
     login(make_user("shopkeeper"))
     assert client.get("/admin/health").status_code in (302, 403)
+
+
+def test_odd_goods_names_never_break_the_endpoint(client, goods, monkeypatch):
+    goods["soap"].name = "-肥皂<b>"
+    db.session.commit()
+    response = client.get(f"/kiosk/speech/added?goods={goods['soap'].id}&qty=1")
+    assert response.status_code == 200 and unquote(response.headers["X-Phrase"]).startswith("肥皂b,")
+
+    def broken(*_args, **_kwargs):
+        raise OSError("espeak crashed")
+
+    monkeypatch.setattr(speech, "synthesize", broken)
+    assert client.get("/kiosk/speech/goodbye").status_code == 204
