@@ -75,6 +75,7 @@ from models import Household, Site, StaffUser  # noqa: E402
 from models.clock import local_today  # noqa: E402
 from models.fund import CONTROL_KINDS, CONTROL_STATUSES, FUND_KINDS, FUND_SOURCES, GoodsControl, PointsAdjustment  # noqa: E402,E501
 from models.fund import Stocktake  # noqa: E402
+from models.goods import STOCK_SOURCES  # noqa: E402
 from services import anomalies, fund, fund_exports  # noqa: E402
 from services import stocktake as stocktakes  # noqa: E402
 from services.access import allowed_site_ids, require_site  # noqa: E402
@@ -326,6 +327,7 @@ def integrity_fund_ledger():
         abort(400)
     return render_template("admin/integrity/fund_ledger.html", site=site, sites=_sites(),
                            entries=fund.entries(site.id, year), year=year, kinds=FUND_KINDS, sources=FUND_SOURCES,
+                           labels={**STOCK_SOURCES, **FUND_SOURCES},
                            unvalued=fund.unvalued_stock_ins(site.id), yuan=fund.yuan,
                            cash=fund.cash_balance(site.id), today=local_today())
 

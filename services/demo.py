@@ -63,6 +63,7 @@ def build_demo(households: int = 300, seed: int = 2026) -> str:
     _supermarket_demo(rng, sites, homes, staff)
     _support_demo(rng, sites, homes, staff)
     _honors_demo(sites, staff)
+    _integrity_demo(rng, sites, staff)
     return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
 
 
@@ -277,3 +278,10 @@ def _honors_demo(sites, staff):
     if honors.entries_of(lst):
         honors.open_notice(cadre, lst, days=7, today=today - timedelta(days=10))
         honors.publish(cadre, lst)
+
+
+def _integrity_demo(rng, sites, staff):
+    """资金台账: money received per site, every stock-in valued (issue 12)."""
+    from services.fund import demo_fund
+
+    demo_fund(rng, sites, staff["admin"])

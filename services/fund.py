@@ -351,3 +351,16 @@ def pending_adjustments(user) -> list[PointsAdjustment]:
     if allowed is not None:
         query = query.where(PointsAdjustment.site_id.in_(allowed or {-1}))
     return list(db.session.execute(query.order_by(PointsAdjustment.id)).scalars())
+
+
+def demo_fund(rng, sites, admin) -> None:
+    """Demo data: money received per site and every stock-in valued (purchases paid from the fund)."""
+    units = {"aid_unit": "县农业农村局帮扶工作队", "collective": "村股份经济合作社", "fiscal": "县财政局"}
+    for n, site in enumerate(sites):
+        for source, name in units.items():
+            receive_money(admin, site.id, rng.randint(3000, 12000) * 100, source, name, f"凭证 {n + 1}-{source}")
+        for move in reversed(unvalued_stock_ins(site.id)):
+            try:
+                value_stock_in(admin, move.id, rng.randint(5, 80) * 100)
+            except FundRefused:
+                continue

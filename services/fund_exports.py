@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Goods, StaffUser, StockMovement
 from models.fund import FUND_KINDS, FUND_SOURCES
+from models.goods import STOCK_SOURCES
 from services import fund
 from services.pdf_fonts import FAMILY, new_pdf
 
@@ -43,7 +44,7 @@ def fund_book(site, year: int) -> Book:
         cash_in += max(e.cash_fen, 0)
         cash_out += max(-e.cash_fen, 0)
         goods += e.goods_fen
-        book.rows.append([e.entry_date.isoformat(), e.seq, FUND_KINDS[e.kind], FUND_SOURCES.get(e.source or "", ""),
+        book.rows.append([e.entry_date.isoformat(), e.seq, FUND_KINDS[e.kind], {**STOCK_SOURCES, **FUND_SOURCES}.get(e.source or "", ""),
                           e.source_name or "", e.reference or "", fund.yuan(e.cash_fen) if e.cash_fen > 0 else "",
                           fund.yuan(-e.cash_fen) if e.cash_fen < 0 else "", fund.yuan(e.goods_fen) if e.goods_fen else "",
                           fund.yuan(cash), names.get(e.actor_id, ""), e.note or ""])

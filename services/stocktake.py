@@ -73,7 +73,7 @@ def change_stock(actor, goods: Goods, quantity, kind: str, reason: str, stocktak
         move = goods_service.stock_out(goods, quantity, kind, reason, actor)
         return move, None
     if kind == "loss" and quantity > goods.stock or kind == "adjust" and -quantity > goods.stock:
-        raise goods_service.OutOfStock(f"“{goods.name}”库存只有 {goods.stock}")
+        raise goods_service.OutOfStock(f"“{goods.name}”库存不足(现有 {goods.stock})", goods_id=goods.id)
     control = GoodsControl(site_id=goods.site_id, kind=kind, goods_id=goods.id, quantity=quantity, points_value=value,
                            reason=reason, requested_by_id=actor.id, stocktake_line_id=stocktake_line_id)
     db.session.add(control)

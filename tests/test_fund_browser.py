@@ -1,0 +1,43 @@
+"""Integrity screens in Chromium (screenshots artifacts/screenshots/integrity-*.png): the fund dashboard with
+a coverage warning, money received through the 资金台账 form, and the anomaly report."""
+import os
+
+from extensions import db
+from services import fund, ledger
+from services import goods as goods_service
+from tests.kiosk_helpers import add_goods
+
+
+def test_fund_dashboard_and_ledger(browser, live_server, make_site, make_household, make_user, screenshot_dir):
+    app, base = live_server
+    with app.app_context():
+        site = make_site("幸福家园安置点")
+        admin = make_user("admin", username="boss")
+        make_user("auditor", username="audit1")
+        home = make_household(site, head_name="李䶮", balance=0)
+        ledger.post(home, 5000, "rule_award", None, None, None, "t:1")
+        oil = add_goods(site, "食用油 5L", price=60, stock=0, unit="桶")
+        fund.receive_money(admin, site.id, "2000", "aid_unit", "县农业农村局", "转账 118")
+        move = goods_service.stock_in(oil, 10, "purchase", "县供销社")
+        fund.value_stock_in(admin, move.id, "55")
+        db.session.commit()
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    page.goto(base + "/admin/login")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", "password123")
+    page.click("button[type=submit]")
+    page.click(".mainnav a:has-text(\"积分基金\")")
+    assert "不足" in page.inner_text("main")
+    page.screenshot(path=os.path.join(screenshot_dir, "integrity-01-fund.png"), full_page=True)
+    page.click("nav.tabs a:has-text(\"资金台账\")")
+    page.fill("form:has(input[value=money]) input[name=amount]", "1500.50")
+    page.fill("form:has(input[value=money]) input[name=source_name]", "村股份经济合作社")
+    page.fill("form:has(input[value=money]) input[name=reference]", "收据 7")
+    page.select_option("form:has(input[value=money]) select[name=source]", "collective")
+    page.click("form:has(input[value=money]) button[type=submit]")
+    assert "已记入资金台账" in page.inner_text(".flash")
+    assert "1,500.50" in page.inner_text("table.grid")
+    page.screenshot(path=os.path.join(screenshot_dir, "integrity-02-ledger.png"), full_page=True)
+    page.click("nav.tabs a:has-text(\"异常核查\")")
+    assert "异常核查" in page.inner_text("h1")
+    page.screenshot(path=os.path.join(screenshot_dir, "integrity-03-anomalies.png"), full_page=True)
