@@ -202,3 +202,28 @@ def test_kiosk_device_and_system_are_not_recused(world):
     recusal.ensure_not_recused(None, world["own"].id, "rule.record")
     assert ledger.post(world["own"], 5, "adjustment", None, None, "系统", "test:sys")
     assert db.session.execute(select(func.count(LedgerEntry.id))).scalar() >= 1
+
+
+def test_bulk_entry_page_refuses_and_audits(world, client, login):
+    rule = rule_named("志愿服务")
+    login(world["committee"])
+    response = client.post("/admin/rules/record", data={
+        "site_id": world["site"].id, "rule_id": rule.id, "quantity": "1", "note": "清扫",
+        "household_id": [str(world["other"].id), str(world["relative"].id)]}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 403 and "回避" in text and "王𠮷祥" in text
+    db.session.rollback()
+    assert db.session.execute(select(func.count(RuleEvent.id))).scalar() == 0
+    assert len(refusals("rule.bulk")) == 1
+
+
+def test_activity_scan_endpoint_refuses_with_json(world, client, login):
+    act = _activity(world)
+    token = card_for(world["own"])
+    db.session.commit()
+    login(world["committee"])
+    response = client.post(f"/admin/activities/{act.id}/signin/scan", json={"token": token},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 403 and "回避" in response.get_json()["message"]
+    db.session.rollback()
+    assert len(refusals("activity.signin")) == 1
