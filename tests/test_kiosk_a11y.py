@@ -260,7 +260,7 @@ def test_every_goods_and_category_has_a_picture(browser, shop):
 def test_idle_warning_extends_ten_times_then_times_out(browser, shop, screenshot_dir):
     from models import KioskSession
 
-    shop["app"].config.update(KIOSK_IDLE_SECONDS=4, KIOSK_WARN_SECONDS=2)
+    shop["app"].config.update(KIOSK_IDLE_SECONDS=3, KIOSK_WARN_SECONDS=2)
     page = _open(browser, shop, "1366x768")
     _scan(page, shop["card"])
     page.wait_for_selector("#screen-household:not([hidden])")

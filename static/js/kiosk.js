@@ -316,6 +316,7 @@
     grid.dataset.category = state.category;
     grid.textContent = "";
     state.goods.filter(function (g) { return state.category === "全部" || g.category === state.category; })
+      .sort(function (a, b) { return (a.stock <= 0) - (b.stock <= 0); })  // sold-out goods last (stable)
       .forEach(function (g) { grid.appendChild(goodsCard(g)); });
     grid.scrollTop = keep;
     requestAnimationFrame(updatePager);
