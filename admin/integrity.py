@@ -79,7 +79,7 @@ from models.goods import STOCK_SOURCES  # noqa: E402
 from services import anomalies, fund, fund_exports  # noqa: E402
 from services import stocktake as stocktakes  # noqa: E402
 from services.access import allowed_site_ids, require_site  # noqa: E402
-from services.errors import DomainError  # noqa: E402
+from services.errors import DomainError, ValidationFailed  # noqa: E402
 
 STAFF = ("cadre", "committee", "shopkeeper", "auditor")
 
@@ -121,6 +121,14 @@ def _site_arg() -> Site:
     return db.get_or_404(Site, wanted)
 
 
+def _form_id(name: str) -> str:
+    """The form value; an all-digit id beyond the database integer is refused here (it would 500)."""
+    raw = (request.form.get(name) or "").strip()
+    if raw.isdecimal() and not 0 < int(raw) < 2**31:
+        raise ValidationFailed("所选的记录不存在,请刷新后重试")
+    return raw
+
+
 def _done(endpoint: str, message: str, **args):
     db.session.commit()
     flash(message, "success")
@@ -139,8 +147,9 @@ def _failed(error: DomainError, endpoint: str, **args):
 def integrity_recusal():
     if request.method == "POST":
         try:
+            _form_id("user_id")
             user_id = request.form.get("user_id", type=int) or current_user.id
-            recusal.declare(current_user, user_id, request.form.get("household_id"), request.form.get("relation"))
+            recusal.declare(current_user, user_id, _form_id("household_id"), request.form.get("relation"))
             return _done("admin.integrity_recusal", "已登记回避:今后不能为这一户记分、评分、审批或办理")
         except DomainError as error:
             return _failed(error, "admin.integrity_recusal")
@@ -157,6 +166,7 @@ def integrity_recusal():
 @roles_required()
 def integrity_recusal_withdraw():
     try:
+        _form_id("declaration_id")
         recusal.withdraw(current_user, request.form.get("declaration_id", type=int))
         return _done("admin.integrity_recusal", "已撤销这条回避申报")
     except DomainError as error:
@@ -338,6 +348,7 @@ def integrity_fund_ledger():
 def integrity_adjustments():
     if request.method == "POST":
         try:
+            _form_id("household_id")
             fund.request_adjustment(current_user, request.form.get("household_id", type=int) or 0,
                                     request.form.get("points"), request.form.get("reason"))
             return _done("admin.integrity_adjustments", "调整申请已提交,须由另一位工作人员复核后入账")
@@ -357,3 +368,25 @@ def integrity_adjustment_decide(adjustment_id: int):
         return _done("admin.integrity_adjustments", "已复核")
     except DomainError as error:
         return _failed(error, "admin.integrity_adjustments")
+
+
+@bp.route("/integrity/entries")
+@roles_required("auditor", "cadre", "committee")
+def integrity_entries():
+    """The ledger entries a finding is about (?ids=1,2,3), within the user's sites."""
+    from models import LedgerEntry
+    from models.clock import to_local
+    from services.households import LEDGER_KIND_LABELS as labels
+
+    raw = (request.args.get("ids") or "").split(",")
+    ids = sorted({int(x) for x in raw if x.strip().isdecimal() and 0 < int(x) < 2**31})[:500]
+    query = select(LedgerEntry).where(LedgerEntry.id.in_(ids or [-1]))
+    allowed = allowed_site_ids(current_user)
+    if allowed is not None:
+        query = query.where(LedgerEntry.site_id.in_(allowed or {-1}))
+    rows = list(db.session.execute(query.order_by(LedgerEntry.id)).scalars())
+    names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+    homes = dict(db.session.execute(select(Household.id, Household.head_name)
+                                    .where(Household.id.in_({r.household_id for r in rows} or {-1}))).all())
+    return render_template("admin/integrity/entries.html", rows=rows, names=names, homes=homes, labels=labels,
+                           to_local=to_local)

@@ -4,7 +4,7 @@ Points are a promise; the fund is what backs it: cash received (帮扶单位, �
 bought (linked to their stock-in slip with a unit cost) and donated goods valued at stock-in. The
 chain uses the points ledger's HMAC and canonical JSON (services.ledger.entry_hash / ledger_key)."""
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Optional
 
 from flask import current_app

@@ -46,3 +46,20 @@ def test_mark_checked_with_note(world, make_user):
     anomalies.mark_checked(auditor, finding.rule, finding.fingerprint, "已核实:夜间抢险补记")
     again = next(f for f in anomalies.find(world.start, world.today) if f.fingerprint == finding.fingerprint)
     assert isinstance(again.check, AnomalyCheck) and again.check.note.startswith("已核实")
+
+
+def test_report_page_links_findings_to_entries(world, client, login, make_user):
+    from flask import url_for
+
+    auditor = make_user("auditor", sites=world.sites)
+    login(auditor)
+    page = client.get(f"/admin/integrity/anomalies?start={world.start}&end={world.today}").get_data(as_text=True)
+    assert "非工作时间录入" in page and "/admin/integrity/entries?ids=" in page
+    finding = next(f for f in anomalies.find(world.start, world.today) if f.rule == "award_before_redemption")
+    with client.application.test_request_context():
+        url = url_for("admin.integrity_entries", ids=",".join(map(str, finding.entry_ids)))
+    entries = client.get(url).get_data(as_text=True)
+    assert "超市兑换" in entries or "兑换" in entries
+    response = client.post("/admin/integrity/anomalies/check", data={
+        "rule": finding.rule, "fingerprint": finding.fingerprint, "note": "已问询,属实"}, follow_redirects=True)
+    assert "已标记为已核查" in response.get_data(as_text=True)
