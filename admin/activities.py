@@ -82,7 +82,10 @@ def activities_signin_scan(activity_id):
     activity = _activity(activity_id)
     body = request.get_json(silent=True) or {}
     if body.get("household_id"):
-        signin = activities.sign_in_manual(current_user, activity, int(body["household_id"]))
+        household_id = str(body["household_id"])
+        if not household_id.isdecimal() or not 0 < int(household_id) < 2**31:
+            raise ValidationFailed("户号不对,请从名单中选择")
+        signin = activities.sign_in_manual(current_user, activity, int(household_id))
     else:
         signin = activities.sign_in_card(current_user, activity, str(body.get("token", "")))
     db.session.commit()

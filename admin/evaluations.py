@@ -40,6 +40,8 @@ def evaluations_config():
     if request.method == "POST":
         form = request.form
         try:
+            if form.get("id") and not (form["id"].isdecimal() and 0 < int(form["id"]) < 2**31):
+                raise ValidationFailed("要修改的项目不存在,请刷新后重试")
             if form.get("what") == "dimension":
                 dim = db.get_or_404(Dimension, int(form["id"])) if form.get("id") else None
                 evaluations.save_dimension(current_user, {**form, "active": form.get("active") == "1"}, dim)
@@ -111,7 +113,8 @@ def evaluations_action(round_id, action):
             evaluations.record_objection(current_user, rnd, int(form.get("line_id") or 0), form.get("content", ""),
                                          form.get("raised_by", ""))
         else:
-            objection = db.get_or_404(Objection, int(form.get("objection_id") or 0))
+            objection_id = int(form.get("objection_id") or 0)
+            objection = db.get_or_404(Objection, objection_id if 0 < objection_id < 2**31 else 0)
             if objection.round_id != rnd.id:
                 return Response(status=404)
             evaluations.resolve_objection(current_user, objection, form.get("upheld") == "1", form.get("resolution", ""))

@@ -44,6 +44,8 @@ def _current_site() -> Site:
     wanted = request.args.get("site_id", type=int) or request.form.get("site_id", type=int)
     if wanted is None:
         return sites[0]
+    if not 0 < wanted < 2**31:
+        abort(404)
     require_site(current_user, wanted)
     return db.get_or_404(Site, wanted)
 

@@ -100,13 +100,15 @@ def rules_record():
 
 def _record_from_form():
     form = request.form
-    household_ids = [int(v) for v in form.getlist("household_id") if v.isdigit()]
+    household_ids = [int(v) for v in form.getlist("household_id") if v.isdecimal() and 0 < int(v) < 2**31]
     try:
         quantity = int(form.get("quantity") or 1)
         day = date.fromisoformat(form["event_date"]) if form.get("event_date") else None
         rule_id = int(form.get("rule_id") or 0)
     except ValueError:
         raise ValidationFailed("数量或日期填写有误") from None
+    if not 0 <= rule_id < 2**31:
+        raise ValidationFailed("请选择细则")
     evidence = _save_evidence(request.files.get("evidence"))
     return rules.record(current_user, rule_id, household_ids, event_date=day, quantity=quantity,
                         note=form.get("note", ""), evidence_file=evidence)

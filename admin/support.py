@@ -82,9 +82,12 @@ def _date(name, default=None, required_message=None):
 
 def _int(value, message="请选择"):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise ValidationFailed(message)
+    if not -2**31 < number < 2**31:  # an id or amount beyond the database integer: refuse, do not 500
+        raise ValidationFailed(message)
+    return number
 
 
 def _month_arg():

@@ -1,5 +1,6 @@
 """The kiosk JSON API (docs/kiosk-api.md). CSRF-exempt; every call but pairing needs
 `Authorization: Device <token>`. The client never sends a household id."""
+import json
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
@@ -38,9 +39,16 @@ def api_route(rule: str, **options):
 
 
 def body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # [[[[…]]]] nested deeper than the parser goes
+        data = None
     if not isinstance(data, dict):
         raise ValidationFailed("请求格式不对(需要 JSON 对象)")
+    try:  # "\ud800" is valid JSON but no text: it cannot be stored or even looked up
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ValidationFailed("请求里有无法识别的字符") from None
     return data
 
 

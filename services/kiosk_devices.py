@@ -120,7 +120,7 @@ def open_session(device: KioskDevice, card) -> KioskSession:
 
 def get_session(device: KioskDevice, session_id, touch: bool = True) -> KioskSession:
     """The device's open session, or SessionExpired; pushes the expiry forward when `touch`."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 48:
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 48 or not session_id.isascii():
         raise SessionExpired()
     session = db.session.get(KioskSession, session_id)
     now = utcnow()
@@ -132,7 +132,8 @@ def get_session(device: KioskDevice, session_id, touch: bool = True) -> KioskSes
 
 
 def end_session(device: KioskDevice, session_id) -> None:
-    session = db.session.get(KioskSession, session_id) if isinstance(session_id, str) else None
+    ok = isinstance(session_id, str) and session_id.isascii() and len(session_id) <= 48
+    session = db.session.get(KioskSession, session_id) if ok else None
     if session is not None and session.device_id == device.id and session.ended_at is None:
         session.ended_at = utcnow()
         db.session.flush()

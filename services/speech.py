@@ -36,9 +36,17 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+def _number_words(digits: str) -> str:
+    """An amount in words; a long digit run (a phone or id number, cn2an stops at 16 digits) digit by digit."""
+    if len(digits) > 12:
+        return "".join("零一二三四五六七八九"[int(d)] for d in digits)
+    return amount_words(int(digits))
+
+
 def _speakable(text: str) -> str:
     """Digits become words and Latin letters are dropped (they would be read in English)."""
-    text = re.sub(r"\d+", lambda m: amount_words(int(m.group())), text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)  # NUL and control characters
+    text = re.sub(r"\d+", lambda m: _number_words(m.group()), text)
     return re.sub(r"[A-Za-z]+", "", text).strip()
 
 
@@ -56,6 +64,8 @@ def synthesize(text: str, cache_dir: str, speed: int = 150) -> Optional[str]:
     if not espeak_available():
         return None
     spoken = _speakable(text)
+    if not spoken:
+        return None
     digest = hashlib.sha256(f"{VOICE}|{speed}|{spoken}".encode()).hexdigest()[:32]
     os.makedirs(cache_dir, exist_ok=True)
     target = os.path.join(cache_dir, f"{digest}.ogg")
@@ -63,7 +73,8 @@ def synthesize(text: str, cache_dir: str, speed: int = 150) -> Optional[str]:
         return target
     with tempfile.TemporaryDirectory() as tmp:
         wav = os.path.join(tmp, "speech.wav")
-        subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(speed), "-w", wav, spoken],
+        # the text on stdin: a text starting with "-" must not be read as an option
+        subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(speed), "-w", wav, "--stdin"], input=spoken.encode(),
                        check=True, capture_output=True, timeout=60)
         if shutil.which("sox"):
             partial = os.path.join(tmp, "speech.ogg")
