@@ -164,6 +164,13 @@ class _Data:
                 if ev.ledger_entry_id:
                     self.event_by_entry[ev.ledger_entry_id] = ev
 
+    def who(self, user_id) -> str:
+        if not hasattr(self, "_names"):
+            from models import StaffUser
+
+            self._names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+        return f"{self._names.get(user_id, '')}(编号 {user_id})"
+
     def recorder_of(self, entry: LedgerEntry) -> Optional[int]:
         event = self.event_by_entry.get(entry.id)
         return event.recorder_id if event else entry.actor_id
@@ -186,7 +193,7 @@ def _recorder_share(d: _Data, t: Thresholds) -> list[Finding]:
             if who is not None and points / total > t.recorder_share:
                 site = d.by_id[entries[(hid, who)][0]].site_id
                 out.append(Finding("recorder_share", f"recorder_share:{who}:{hid}", site, hid,
-                                   f"工作人员 {who} 记给户号 {hid} 的积分 {points} 分,占该户本期 {total} 分的 "
+                                   f"{d.who(who)} 记给户号 {hid} 的积分 {points} 分,占该户本期 {total} 分的 "
                                    f"{points * 100 // total}%", entries[(hid, who)]))
     return out
 
@@ -268,7 +275,7 @@ def _reversed_by_maker(d: _Data, t: Thresholds) -> list[Finding]:
         makers = {original.actor_id} | ({event.recorder_id, event.approver_id} if event else set())
         if e.actor_id is not None and e.actor_id in makers:
             out.append(Finding("reversed_by_maker", f"reversed_by_maker:{e.id}", e.site_id, e.household_id,
-                               f"扣分 {original.points} 分由其记分人或审批人(工作人员 {e.actor_id})自己冲正",
+                               f"扣分 {original.points} 分由其记分人或审批人 {d.who(e.actor_id)} 自己冲正",
                                [original.id, e.id]))
     return out
 
@@ -288,7 +295,7 @@ def _staff_in_top(d: _Data, t: Thresholds) -> list[Finding]:
         for row in ranking(d.start, d.end, site_id, limit=t.top_n):
             if row.household_id in linked:
                 ids = [e.id for e in d.in_period if e.household_id == row.household_id and e.kind in EARNING_KINDS]
-                staff = "、".join(str(u) for u in sorted(linked[row.household_id]))
+                staff = "、".join(d.who(u) for u in sorted(linked[row.household_id]))
                 out.append(Finding("staff_in_top", f"staff_in_top:{row.household_id}", site_id, row.household_id,
                                    f"与工作人员 {staff} 关联的户本期排名第 {row.rank}(挣得 {row.earned} 分)", ids))
     return out

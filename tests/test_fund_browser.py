@@ -41,3 +41,29 @@ def test_fund_dashboard_and_ledger(browser, live_server, make_site, make_househo
     page.click("nav.tabs a:has-text(\"异常核查\")")
     assert "异常核查" in page.inner_text("h1")
     page.screenshot(path=os.path.join(screenshot_dir, "integrity-03-anomalies.png"), full_page=True)
+
+
+def test_anomaly_report_on_planted_data(browser, live_server, make_user, screenshot_dir):
+    from bench.plant_anomalies import plant
+
+    app, base = live_server
+    with app.app_context():
+        world = plant(seed=12)
+        make_user("auditor", username="audit2", sites=world.sites)
+        start, end = world.start, world.today
+        db.session.commit()
+    page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
+    page.goto(base + "/admin/login")
+    page.fill("input[name=username]", "audit2")
+    page.fill("input[name=password]", "password123")
+    page.click("button[type=submit]")
+    page.goto(f"{base}/admin/integrity/anomalies?start={start}&end={end}")
+    assert "大额加分后很快兑换" in page.inner_text("table.grid")
+    page.screenshot(path=os.path.join(screenshot_dir, "integrity-04-anomalies-found.png"))
+    row = page.locator("table.grid tbody tr", has_text="非工作时间录入").first
+    row.locator("input[name=note]").fill("已核实:夜间抢险补记")
+    row.locator("button:has-text('已核查')").click()
+    assert "已标记为已核查" in page.inner_text(".flash")
+    page.click("table.grid tbody tr:has-text('大额加分后很快兑换') a:has-text('账本记录')")
+    assert "相关账本记录" in page.inner_text("h1")
+    page.screenshot(path=os.path.join(screenshot_dir, "integrity-05-entries.png"))
