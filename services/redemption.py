@@ -119,10 +119,11 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
                             device_id=device.id, card_id=card.id, total_points=total, balance_after=0, lines=[])
     db.session.add(redemption)
     db.session.flush()
+    note = f"积分超市兑换 {redemption.receipt_no}"  # loads the site before any goods row is locked
     for goods_id in sorted(lines):
         _take_line(redemption, goods[goods_id], lines[goods_id])
     entry = ledger.post(session.household_id, -total, "redemption", ledger.Source("redemption", redemption.id),
-                        None, f"积分超市兑换 {redemption.receipt_no}", f"redeem:{request_id}")
+                        None, note, f"redeem:{request_id}")
     _check_limits(session.household_id, [goods[gid] for gid in sorted(lines)])
     redemption.ledger_entry_id, redemption.balance_after = entry.id, entry.balance_after
     db.session.flush()
