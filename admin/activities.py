@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.request_json import json_object
 from admin.scope import scoped_arg
 from admin.rules import scoped_sites
 from extensions import db
@@ -80,7 +81,7 @@ def activities_signin(activity_id):
 @roles_required(*STAFF)
 def activities_signin_scan(activity_id):
     activity = _activity(activity_id)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     if body.get("household_id"):
         household_id = str(body["household_id"])
         if not household_id.isdecimal() or not 0 < int(household_id) < 2**31:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.request_json import json_object
 from admin.scope import scoped_arg, unscoped_arg
 from admin.rules import scoped_sites
 from extensions import db
@@ -146,14 +147,14 @@ def evaluations_grid(round_id):
 def evaluations_cell(round_id):
     """One grid change (JSON): {"household_id", "dimension_id", "score"} or {"household_id", "award_type_id", "on"}."""
     rnd = evaluations.get_round(current_user, round_id)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     try:
         household_id = int(body.get("household_id"))
         if "award_type_id" in body:
             evaluations.set_nomination(current_user, rnd, household_id, int(body["award_type_id"]), bool(body.get("on")))
         else:
             evaluations.set_score(current_user, rnd, household_id, int(body.get("dimension_id")), body.get("score"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationFailed("请求数据有误") from None
     total = evaluations.row_total(rnd, household_id)
     db.session.commit()

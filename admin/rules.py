@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.request_json import json_object
 from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
 from models import Household, Rule, RuleEvent, Site
@@ -184,7 +185,9 @@ def earning_households():
 @roles_required("committee", "cadre")
 def earning_scan():
     """A scanned card (camera or USB scanner) -> the household, for the rule-recording picker."""
-    scanned = (request.get_json(silent=True) or {}).get("token", "")
+    scanned = json_object().get("token", "")
+    if not isinstance(scanned, str):
+        scanned = ""
     card = cards.card_by_short_code(scanned) if "-" in scanned and len(scanned) <= 10 else cards.resolve_token(scanned)
     require_site(current_user, card.household.site_id)
     return jsonify(household_json(card.household))

@@ -394,3 +394,26 @@ def test_html_in_names_is_literal_in_pdfs_and_posters_and_escaped_on_pages(demo_
         page = client.get(url).get_data(as_text=True)
         assert PDF_PAYLOAD not in page and XSS not in page, url
         assert "&lt;b&gt;" in page or "&lt;script&gt;" in page, url
+
+
+def test_admin_json_endpoints_take_raw_and_nested_bodies(demo_app):
+    from models import Activity, EvaluationRound
+
+    client = logged_in(demo_app)
+    urls = ["/admin/earning/scan",
+            f"/admin/activities/{db.session.execute(select(Activity.id)).scalars().first()}/signin/scan",
+            f"/admin/evaluations/{db.session.execute(select(EvaluationRound.id)).scalars().first()}/cell"]
+    problems = []
+    for url in urls:
+        for raw in (b"", b"{", b"[" * 100_000 + b"]" * 100_000, b'{"household_id": "\\ud800"}',
+                    b'{"household_id": 1e999}', b'{"token": {"a": [1]}}', b"\xff\xfe"):
+            before = row_counts()
+            try:
+                resp = client.post(url, data=raw, content_type="application/json")
+            except Exception as exc:  # noqa: BLE001
+                db.session.rollback()
+                problems.append(f"{url} {raw[:20]!r}: {type(exc).__name__}")
+                continue
+            if resp.status_code >= 500 or diff(before, row_counts()):
+                problems.append(f"{url} {raw[:20]!r}: {resp.status_code} {diff(before, row_counts())}")
+    assert not problems, "\n".join(problems)
