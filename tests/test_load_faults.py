@@ -12,7 +12,7 @@ spent twice, no request that got an error answer left anything behind, every red
 whole (lines, stock movements, ledger entry), every confirmed award exists once, every approved
 award has exactly one ledger entry and every pending one none, and no answer was a 5xx.
 
-Loopback only; each run is bounded (LOAD_SECONDS, default 16 s of traffic; ~30 s in all) and stops
+Loopback only; each run is bounded (LOAD_SECONDS, default 20 s of traffic; ~30-40 s in all) and stops
 by itself. Figures are written to artifacts/reliability/load-<db>.json (docs/reliability.md)."""
 import http.client
 import itertools
@@ -43,7 +43,7 @@ from tests.conftest import test_settings as settings_for
 pytestmark = pytest.mark.slow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "16"))
+LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 KIOSKS, STAFF = 16, 4
 OPENING_BALANCE = 3000
 _pg_counter = itertools.count()
