@@ -16,7 +16,7 @@ from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES
 from models.clock import local_today, to_local
 from services import audit, kiosk_devices, redemption
 from services import goods as goods_service
-from services.access import allowed_site_ids, require_site
+from services.access import require_site, sites_in_scope
 from services.errors import DomainError
 
 SHOP_ROLES = ("shopkeeper",)
@@ -28,17 +28,11 @@ def kiosk_local(moment) -> str:
     return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _sites() -> list[Site]:
-    allowed = allowed_site_ids(current_user)
-    query = select(Site).order_by(Site.code)
-    if allowed is not None:
-        query = query.where(Site.id.in_(allowed or {-1}))
-    return list(db.session.execute(query).scalars())
 
 
 def _current_site() -> Site:
     """?site_id= (checked against the scope) or the first site in scope."""
-    sites = _sites()
+    sites = sites_in_scope(current_user)
     if not sites:
         abort(403)
     wanted = request.args.get("site_id", type=int) or request.form.get("site_id", type=int)
@@ -60,7 +54,7 @@ def _goods_in_scope(goods_id: int) -> Goods:
 @roles_required(*SHOP_ROLES)
 def goods_list():
     site = _current_site()
-    return render_template("admin/goods/list.html", site=site, sites=_sites(), periods=LIMIT_PERIODS,
+    return render_template("admin/goods/list.html", site=site, sites=sites_in_scope(current_user), periods=LIMIT_PERIODS,
                            goods=goods_service.goods_for_site(site.id))
 
 
@@ -159,7 +153,7 @@ def goods_reconciliation():
         data = ledger_workbook(site, year, month, rows, lines)
         return send_file(data, as_attachment=True, download_name=f"兑换台账-{site.code}-{year}{month:02d}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return render_template("admin/goods/reconciliation.html", site=site, sites=_sites(), rows=rows,
+    return render_template("admin/goods/reconciliation.html", site=site, sites=sites_in_scope(current_user), rows=rows,
                            month=f"{year}-{month:02d}")
 
 
@@ -184,7 +178,7 @@ def redemptions_list():
     site = _current_site()
     rows = db.session.execute(select(Redemption).where(Redemption.site_id == site.id)
                               .order_by(Redemption.id.desc()).limit(200)).scalars().all()
-    return render_template("admin/goods/redemptions.html", site=site, sites=_sites(), rows=rows)
+    return render_template("admin/goods/redemptions.html", site=site, sites=sites_in_scope(current_user), rows=rows)
 
 
 @bp.route("/redemptions/<int:redemption_id>")
@@ -216,7 +210,7 @@ def redemption_void(redemption_id: int):
 @roles_required()
 def kiosks_list():
     devices = db.session.execute(select(KioskDevice).order_by(KioskDevice.site_id, KioskDevice.id)).scalars().all()
-    return render_template("admin/goods/kiosks.html", devices=devices, sites=_sites())
+    return render_template("admin/goods/kiosks.html", devices=devices, sites=sites_in_scope(current_user))
 
 
 @bp.route("/kiosks/new", methods=["POST"])

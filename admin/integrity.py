@@ -78,7 +78,7 @@ from models.fund import Stocktake  # noqa: E402
 from models.goods import STOCK_SOURCES  # noqa: E402
 from services import anomalies, fund, fund_exports  # noqa: E402
 from services import stocktake as stocktakes  # noqa: E402
-from services.access import allowed_site_ids, require_site  # noqa: E402
+from services.access import sites_in_scope, allowed_site_ids, require_site  # noqa: E402
 from services.errors import DomainError, ValidationFailed  # noqa: E402
 
 STAFF = ("cadre", "committee", "shopkeeper", "auditor")
@@ -100,16 +100,10 @@ def _adjustment_site(adjustment_id):
                               .where(PointsAdjustment.id == adjustment_id)).scalar_one_or_none()
 
 
-def _sites() -> list[Site]:
-    allowed = allowed_site_ids(current_user)
-    query = select(Site).order_by(Site.code)
-    if allowed is not None:
-        query = query.where(Site.id.in_(allowed or {-1}))
-    return list(db.session.execute(query).scalars())
 
 
 def _site_arg() -> Site:
-    sites = _sites()
+    sites = sites_in_scope(current_user)
     if not sites:
         abort(403)
     wanted = request.values.get("site_id", type=int)
@@ -122,9 +116,13 @@ def _site_arg() -> Site:
 
 
 def _form_id(name: str) -> str:
-    """The form value; an all-digit id beyond the database integer is refused here (it would 500)."""
+    """The form value; an integer that cannot be an id (≤ 0, beyond the database integer) is refused here."""
     raw = (request.form.get(name) or "").strip()
-    if raw.isdecimal() and not 0 < int(raw) < 2**31:
+    try:
+        number = int(raw)
+    except ValueError:
+        return raw
+    if not 0 < number < 2**31:
         raise ValidationFailed("所选的记录不存在,请刷新后重试")
     return raw
 
@@ -199,7 +197,7 @@ def integrity_anomalies():
     if request.args.get("open"):
         findings = [f for f in findings if f.check is None]
     return render_template("admin/integrity/anomalies.html", findings=findings, rules=anomalies.RULES,
-                           t=thresholds, start=start, end=end, sites={s.id: s for s in _sites()})
+                           t=thresholds, start=start, end=end, sites={s.id: s for s in sites_in_scope(current_user)})
 
 
 @bp.route("/integrity/anomalies/check", methods=["POST"])
@@ -261,7 +259,7 @@ def integrity_stocktake():
     rows = [m for m in stocktakes.mismatches(current_user)]
     takes = list(db.session.execute(select(Stocktake).where(Stocktake.site_id == site.id)
                                     .order_by(Stocktake.year.desc(), Stocktake.month.desc())).scalars())
-    return render_template("admin/integrity/stocktake.html", site=site, sites=_sites(), rows=rows, takes=takes,
+    return render_template("admin/integrity/stocktake.html", site=site, sites=sites_in_scope(current_user), rows=rows, takes=takes,
                            month=local_today().strftime("%Y-%m"))
 
 
@@ -335,7 +333,7 @@ def integrity_fund_ledger():
             return send_file(io.BytesIO(fund_exports.to_pdf(book)), as_attachment=True, download_name=f"{name}.pdf",
                              mimetype="application/pdf")
         abort(400)
-    return render_template("admin/integrity/fund_ledger.html", site=site, sites=_sites(),
+    return render_template("admin/integrity/fund_ledger.html", site=site, sites=sites_in_scope(current_user),
                            entries=fund.entries(site.id, year), year=year, kinds=FUND_KINDS, sources=FUND_SOURCES,
                            labels={**STOCK_SOURCES, **FUND_SOURCES},
                            unvalued=fund.unvalued_stock_ins(site.id), yuan=fund.yuan,

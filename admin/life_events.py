@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support import _date, _household, _int, _sites
+from admin.support import _date, _household, _int
+from services.access import sites_in_scope
 from extensions import db
 from models import Household
 from models.life_event import LifeEvent
@@ -36,7 +37,7 @@ def life_events_household(household_id):
     neighbours = db.session.execute(select(Household).where(
         Household.site_id == home.site_id, Household.status == "active", Household.id != home.id)
         .order_by(Household.head_initials, Household.head_name)).scalars().all()
-    return render_template("admin/life_events/household.html", home=home, sites=_sites(), neighbours=neighbours,
+    return render_template("admin/life_events/household.html", home=home, sites=sites_in_scope(current_user), neighbours=neighbours,
                            members=[m for m in home.members if m.is_current], events=svc.events_of(home.id),
                            split_policies={k: v for k, v in svc.SPLIT_POLICIES.items() if k in svc.split_policies()},
                            default_policy=svc.split_policy(), move_out_policy=svc.MOVE_OUT_POLICIES[svc.move_out_policy()],
@@ -104,4 +105,4 @@ def life_events_move_in():
         db.session.commit()
         flash(f"已登记迁入:{home.head_name} 户。{NEW_CARD}", "success")
         return redirect(url_for("admin.life_events_household", household_id=home.id))
-    return render_template("admin/life_events/move_in.html", sites=_sites())
+    return render_template("admin/life_events/move_in.html", sites=sites_in_scope(current_user))

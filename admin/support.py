@@ -13,7 +13,7 @@ from admin import bp
 from admin.auth import roles_required
 from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
-from models import Household, Site
+from models import Household
 from models.clock import local_today, to_local
 from models.household import HOUSEHOLD_TAGS, PRIORITY_TAGS, mask_id_number
 from models.support import (
@@ -21,7 +21,7 @@ from models.support import (
     REACHED_BY, SITUATION_AREAS, MonitoringCase, Problem, Responsibility, SupportCadre, SupportPhoto, Visit,
 )
 from services import monitoring, problems, support, visits
-from services.access import allowed_site_ids, require_site
+from services.access import allowed_site_ids, require_site, sites_in_scope
 from services.cards import CardUnusable, card_by_short_code, resolve_token
 from services.errors import NotFound, ValidationFailed
 
@@ -54,12 +54,6 @@ unscoped_arg("cadre_id")
 
 
 # ------------------------------------------------------------------ helpers
-def _sites():
-    allowed = allowed_site_ids(current_user)
-    query = select(Site).order_by(Site.code)
-    if allowed is not None:
-        query = query.where(Site.id.in_(allowed))
-    return db.session.execute(query).scalars().all()
 
 
 def _household(household_id) -> Household:
@@ -154,7 +148,7 @@ def support_cadres():
         return redirect(url_for("admin.support_cadres"))
     cadres = db.session.execute(select(SupportCadre).order_by(SupportCadre.active.desc(), SupportCadre.name)).scalars().all()
     return render_template("admin/support/cadres.html", cadres=cadres, loads=support.cadre_loads(),
-                           quota=support.quota(), sites=_sites())
+                           quota=support.quota(), sites=sites_in_scope(current_user))
 
 
 @bp.route("/support/households/<int:household_id>/assign", methods=["POST"])

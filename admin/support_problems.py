@@ -5,13 +5,13 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support import MANAGERS, READERS, VISITORS, _date, _household, _int, _sites
+from admin.support import MANAGERS, READERS, VISITORS, _date, _household, _int
 from extensions import db
 from models import Area
 from models.clock import local_today
 from models.support import PROBLEM_STATUSES, MonitoringCase, Problem
 from services import monitoring, monthly_report, problems, support
-from services.access import allowed_site_ids, require_site
+from services.access import allowed_site_ids, require_site, sites_in_scope
 from services.errors import ValidationFailed
 
 
@@ -40,7 +40,7 @@ def _problems_in_scope():
 @bp.route("/support/problems")
 @roles_required(*READERS)
 def support_problems():
-    return render_template("admin/support/problems.html", problem_list=_problems_in_scope(), sites=_sites(),
+    return render_template("admin/support/problems.html", problem_list=_problems_in_scope(), sites=sites_in_scope(current_user),
                            args=request.args, today=local_today(), is_overdue=problems.is_overdue)
 
 
@@ -77,7 +77,7 @@ def support_problem_new():
         except ValidationFailed as exc:
             db.session.rollback()
             flash(exc.message, "error")
-    return render_template("admin/support/problem_new.html", home=home, sites=_sites(), values=form, today=local_today())
+    return render_template("admin/support/problem_new.html", home=home, sites=sites_in_scope(current_user), values=form, today=local_today())
 
 
 @bp.route("/support/problems/<int:problem_id>")
@@ -182,13 +182,13 @@ def support_monitoring_notice(case_id):
 # ------------------------------------------------------------------ monthly report
 def _report():
     year, month = support.parse_month(request.args.get("month"))
-    scope = request.args.get("scope") or (f"site:{_sites()[0].id}" if _sites() else "")
+    scope = request.args.get("scope") or (f"site:{sites_in_scope(current_user)[0].id}" if sites_in_scope(current_user) else "")
     ids, title = monthly_report.scope_sites(scope, allowed_site_ids(current_user))
     return monthly_report.build(year, month, ids, title), scope
 
 
 def _scope_choices():
-    sites = _sites()
+    sites = sites_in_scope(current_user)
     allowed = allowed_site_ids(current_user)
     townships = db.session.execute(select(Area).where(Area.level == "township").order_by(Area.id)).scalars().all()
     choices = []

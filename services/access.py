@@ -21,6 +21,15 @@ def allowed_site_ids(user) -> Optional[set[int]]:
     return site_ids
 
 
+def sites_in_scope(user) -> list[Site]:
+    """The sites the user may act on, in code order (for pickers and per-site listings)."""
+    allowed = allowed_site_ids(user)
+    query = select(Site).order_by(Site.code)
+    if allowed is not None:
+        query = query.where(Site.id.in_(allowed or {-1}))
+    return list(db.session.execute(query).scalars())
+
+
 def _areas_below(roots: set[int]) -> set[int]:
     children: dict[Optional[int], list[int]] = {}
     for area_id, parent_id in db.session.execute(select(Area.id, Area.parent_id)):

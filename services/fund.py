@@ -15,7 +15,8 @@ from models import Goods, Household, LedgerEntry, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.fund import FUND_SOURCES, FundEntry, FundHead, PointsAdjustment
 from services import audit, ledger
-from services.access import allowed_site_ids, require_site
+from services.access import sites_in_scope, allowed_site_ids, require_site
+from services import fields
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.recusal import ensure_not_recused
 
@@ -69,7 +70,7 @@ def canonical(entry) -> dict:
     }
 
 
-def _append(site_id: int, actor, **fields) -> FundEntry:
+def _append(site_id: int, actor, **columns) -> FundEntry:
     if db.session.get(Site, site_id) is None:
         raise NotFound("没有这个安置点")
     row = db.session.execute(_BUMP_SQL, {"s": site_id}).one_or_none()
@@ -78,7 +79,7 @@ def _append(site_id: int, actor, **fields) -> FundEntry:
         db.session.flush()
         row = db.session.execute(_BUMP_SQL, {"s": site_id}).one()
     entry = FundEntry(site_id=site_id, seq=row.seq, prev_hash=row.hash, actor_id=getattr(actor, "id", actor),
-                      created_at=utcnow(), entry_date=fields.pop("entry_date", None) or local_today(), **fields)
+                      created_at=utcnow(), entry_date=columns.pop("entry_date", None) or local_today(), **columns)
     entry.hash = ledger.entry_hash(canonical(entry), ledger.ledger_key())
     db.session.add(entry)
     db.session.execute(_SET_SQL, {"h": entry.hash, "s": site_id})
@@ -88,28 +89,8 @@ def _append(site_id: int, actor, **fields) -> FundEntry:
     return entry
 
 
-def _text(value, label: str, limit: int, required: bool = False) -> Optional[str]:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(f"请填写{label}")
-    if len(value) > limit:
-        raise ValidationFailed(f"{label}请在 {limit} 字以内")
-    return value or None
 
 
-def _day(value) -> date:
-    if isinstance(value, date):
-        day = value
-    elif not value:
-        return local_today()
-    else:
-        try:
-            day = date.fromisoformat(str(value))
-        except ValueError:
-            raise ValidationFailed("日期格式应为 年-月-日") from None
-    if day > local_today():
-        raise ValidationFailed("日期不能晚于今天")
-    return day
 
 
 def receive_money(actor, site_id: int, amount, source: str, source_name: str, reference: str,
@@ -122,9 +103,9 @@ def receive_money(actor, site_id: int, amount, source: str, source_name: str, re
     if source not in FUND_SOURCES:
         raise ValidationFailed("请选择资金来源")
     return _append(site_id, actor, kind="cash_in", cash_fen=fen, goods_fen=0, source=source,
-                   source_name=_text(source_name, "付款单位", 100, required=True),
-                   reference=_text(reference, "凭证号", 100, required=True), entry_date=_day(entry_date),
-                   note=_text(note, "备注", 500))
+                   source_name=fields.text(source_name, "付款单位", 100, required=True),
+                   reference=fields.text(reference, "凭证号", 100, required=True), entry_date=fields.past_date(entry_date),
+                   note=fields.text(note, "备注", 500, required=False))
 
 
 def value_stock_in(actor, movement_id: int, unit_cost, reference: str = "", note: str = "") -> FundEntry:
@@ -145,9 +126,9 @@ def value_stock_in(actor, movement_id: int, unit_cost, reference: str = "", note
         raise FundRefused(f"基金现金不足:采购需 {yuan(value)} 元,现有 {yuan(cash_balance(move.site_id))} 元")
     return _append(move.site_id, actor, kind="purchase" if purchase else "donated_goods",
                    cash_fen=-value if purchase else 0, goods_fen=value, source=move.source,
-                   source_name=move.source_name, reference=_text(reference, "凭证号", 100),
+                   source_name=move.source_name, reference=fields.text(reference, "凭证号", 100, required=False),
                    stock_movement_id=move.id, goods_id=move.goods_id, quantity=move.quantity, unit_cost_fen=cost,
-                   entry_date=move.movement_date, note=_text(note, "备注", 500))
+                   entry_date=move.movement_date, note=fields.text(note, "备注", 500, required=False))
 
 
 def reverse(actor, entry_id: int, reason: str) -> FundEntry:
@@ -156,7 +137,7 @@ def reverse(actor, entry_id: int, reason: str) -> FundEntry:
     if original is None:
         raise NotFound("没有这条台账记录")
     require_site(actor, original.site_id)
-    reason = _text(reason, "冲正原因", 500, required=True)
+    reason = fields.text(reason, "冲正原因", 500, required=True)
     if original.kind == "reversal":
         raise FundRefused("冲正记录不能再冲正")
     if db.session.execute(select(FundEntry.id).where(FundEntry.reverses_id == original.id)).first():
@@ -272,11 +253,7 @@ def site_fund(site: Site, today: Optional[date] = None) -> SiteFund:
 
 def dashboard(user, today: Optional[date] = None) -> dict:
     """Per site and county totals for the sites the user may see."""
-    allowed = allowed_site_ids(user)
-    query = select(Site).order_by(Site.id)
-    if allowed is not None:
-        query = query.where(Site.id.in_(allowed or {-1}))
-    rows = [site_fund(site, today) for site in db.session.execute(query).scalars()]
+    rows = [site_fund(site, today) for site in sorted(sites_in_scope(user), key=lambda site: site.id)]
     out = sum(r.outstanding_fen for r in rows)
     stock = sum(r.stock_fen for r in rows)
     cash = sum(r.cash_fen for r in rows)
@@ -306,7 +283,7 @@ def request_adjustment(actor, household_id: int, points, reason: str) -> PointsA
         raise ValidationFailed("调整分数应为整数,可以为负") from None
     if points == 0 or abs(points) > 10000:
         raise ValidationFailed("调整分数应在 -10000 到 10000 之间且不为 0")
-    reason = _text(reason, "调整原因", 500, required=True)
+    reason = fields.text(reason, "调整原因", 500, required=True)
     row = PointsAdjustment(household_id=home.id, site_id=home.site_id, points=points, reason=reason,
                            requested_by_id=actor.id)
     db.session.add(row)

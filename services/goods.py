@@ -14,6 +14,7 @@ from extensions import db
 from models import Goods, StockMovement
 from models.clock import local_today, local_zone
 from models.goods import LIMIT_PERIODS, STOCK_SOURCES
+from services import fields
 from services.errors import DomainError, NotFound, ValidationFailed
 
 MAX_PRICE = 100_000
@@ -32,37 +33,20 @@ class OutOfStock(DomainError):
     message = "库存不足"
 
 
-def _int(value, label: str, low: int, high: int) -> int:
-    if isinstance(value, bool):
-        raise ValidationFailed(f"{label}必须是整数")
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}必须是整数") from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{label}应在 {low} 到 {high} 之间")
-    return number
 
 
-def _text(value, label: str, max_len: int, required: bool = True) -> Optional[str]:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(f"请填写{label}")
-    if len(value) > max_len:
-        raise ValidationFailed(f"{label}不能超过 {max_len} 个字")
-    return value or None
 
 
 def save_goods(site_id: int, form: dict, goods: Optional[Goods] = None) -> Goods:
     """Create or edit goods from form values (all strings); stock is never edited here."""
-    name = _text(form.get("name"), "名称", 64)
+    name = fields.text(form.get("name"), "名称", 64)
     clash = db.session.execute(select(Goods.id).where(Goods.site_id == site_id, Goods.name == name)).scalar()
     if clash is not None and (goods is None or clash != goods.id):
         raise ValidationFailed(f"本安置点已有名为“{name}”的商品")
     limit_qty = form.get("limit_qty") or None
     limit_period = form.get("limit_period") or None
     if limit_qty is not None:
-        limit_qty = _int(limit_qty, "限购数量", 1, 999)
+        limit_qty = fields.integer(limit_qty, "限购数量", 1, 999)
         if limit_period not in LIMIT_PERIODS:
             raise ValidationFailed("设置限购数量时请选择限购周期")
     else:
@@ -71,10 +55,10 @@ def save_goods(site_id: int, form: dict, goods: Optional[Goods] = None) -> Goods
         goods = Goods(site_id=site_id, stock=0)
         db.session.add(goods)
     goods.name = name
-    goods.category = _text(form.get("category"), "分类", 32, required=False) or "其他"
-    goods.price = _int(form.get("price"), "积分价格", 1, MAX_PRICE)
-    goods.unit = _text(form.get("unit"), "单位", 16, required=False) or "个"
-    goods.low_stock = _int(form.get("low_stock") or 5, "库存预警线", 0, MAX_STOCK_STEP)
+    goods.category = fields.text(form.get("category"), "分类", 32, required=False) or "其他"
+    goods.price = fields.integer(form.get("price"), "积分价格", 1, MAX_PRICE)
+    goods.unit = fields.text(form.get("unit"), "单位", 16, required=False) or "个"
+    goods.low_stock = fields.integer(form.get("low_stock") or 5, "库存预警线", 0, MAX_STOCK_STEP)
     goods.limit_qty, goods.limit_period = limit_qty, limit_period
     goods.active = form.get("active") in ("1", "on", "true", True)
     db.session.flush()
@@ -111,10 +95,10 @@ def set_photo(goods: Goods, data: bytes) -> None:
     db.session.flush()
 
 
-def _movement(goods: Goods, kind: str, quantity: int, stock_after: int, actor=None, **fields) -> StockMovement:
+def _movement(goods: Goods, kind: str, quantity: int, stock_after: int, actor=None, **columns) -> StockMovement:
     move = StockMovement(goods_id=goods.id, site_id=goods.site_id, kind=kind, quantity=quantity,
                          stock_after=stock_after, actor_id=getattr(actor, "id", actor),
-                         movement_date=fields.pop("movement_date", None) or local_today(), **fields)
+                         movement_date=columns.pop("movement_date", None) or local_today(), **columns)
     db.session.add(move)
     return move
 
@@ -131,30 +115,18 @@ def add_stock(goods: Goods, quantity: int) -> int:
     return db.session.execute(_ADD_SQL, {"q": quantity, "id": goods.id}).scalar_one()
 
 
-def _date(value) -> date:
-    if isinstance(value, date):
-        return value
-    if not value:
-        return local_today()
-    try:
-        day = date.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationFailed("日期格式应为 年-月-日") from None
-    if day > local_today():
-        raise ValidationFailed("日期不能晚于今天")
-    return day
 
 
 def stock_in(goods: Goods, quantity, source: str, source_name: str = "", note: str = "",
              movement_date=None, actor=None) -> StockMovement:
     """入库 from a donor, 帮扶单位 or a purchase."""
-    quantity = _int(quantity, "入库数量", 1, MAX_STOCK_STEP)
+    quantity = fields.integer(quantity, "入库数量", 1, MAX_STOCK_STEP)
     if source not in STOCK_SOURCES:
         raise ValidationFailed("请选择物资来源")
-    day = _date(movement_date)
+    day = fields.past_date(movement_date)
     move = _movement(goods, "in", quantity, add_stock(goods, quantity), actor, source=source,
-                     source_name=_text(source_name, "来源单位", 100, required=False),
-                     note=_text(note, "备注", 500, required=False), movement_date=day)
+                     source_name=fields.text(source_name, "来源单位", 100, required=False),
+                     note=fields.text(note, "备注", 500, required=False), movement_date=day)
     _refresh(goods)
     return move
 
@@ -163,9 +135,9 @@ def stock_out(goods: Goods, quantity, kind: str, reason: str, actor=None) -> Sto
     """报损 (loss) or 盘点调整 (adjust, either sign) with a reason; never below zero."""
     if kind not in ("loss", "adjust"):
         raise ValidationFailed("未知的库存操作")
-    reason = _text(reason, "原因", 500)
+    reason = fields.text(reason, "原因", 500)
     low = 1 if kind == "loss" else -MAX_STOCK_STEP
-    quantity = _int(quantity, "数量", low, MAX_STOCK_STEP)
+    quantity = fields.integer(quantity, "数量", low, MAX_STOCK_STEP)
     if quantity == 0:
         raise ValidationFailed("调整数量不能为 0")
     signed = -quantity if kind == "loss" else quantity

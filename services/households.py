@@ -10,7 +10,7 @@ from extensions import db
 from models import Card, Household, HouseholdTag, LedgerEntry, Member, Site
 from models.household import HOUSEHOLD_TAGS, mask_id_number, mask_name
 from services import audit
-from services.access import allowed_site_ids, require_site
+from services.access import sites_in_scope, allowed_site_ids, require_site
 from services.errors import ValidationFailed
 
 _SPACE = re.compile(r"\s")
@@ -131,11 +131,7 @@ def _text_match(q: str):
 
 
 def visible_sites(user) -> list[Site]:
-    allowed = allowed_site_ids(user)
-    query = select(Site).order_by(Site.code)
-    if allowed is not None:
-        query = query.where(Site.id.in_(allowed))
-    return list(db.session.execute(query).scalars())
+    return sites_in_scope(user)
 
 
 def ledger_page(home: Household, page: int, per_page: int = PER_PAGE):

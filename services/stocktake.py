@@ -20,6 +20,7 @@ from models.fund import GoodsControl, Stocktake, StocktakeLine
 from services import audit, redemption
 from services import goods as goods_service
 from services.access import allowed_site_ids, require_site
+from services import fields
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 CONTROL_ROLES = ("admin", "shopkeeper", "cadre")
@@ -36,14 +37,6 @@ def threshold() -> int:
     return int(current_app.config.get("GOODS_CONTROL_POINTS", 200))
 
 
-def _int(value, label: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}应为整数") from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{label}应在 {low} 到 {high} 之间")
-    return number
 
 
 def _reason(value) -> str:
@@ -64,7 +57,7 @@ def change_stock(actor, goods: Goods, quantity, kind: str, reason: str, stocktak
     if kind not in ("loss", "adjust"):
         raise ValidationFailed("未知的库存操作")
     reason = _reason(reason)
-    quantity = _int(quantity, "数量", 1 if kind == "loss" else -goods_service.MAX_STOCK_STEP,
+    quantity = fields.integer(quantity, "数量", 1 if kind == "loss" else -goods_service.MAX_STOCK_STEP,
                     goods_service.MAX_STOCK_STEP)
     if quantity == 0:
         raise ValidationFailed("调整数量不能为 0")
@@ -190,7 +183,7 @@ def record_counts(actor, take: Stocktake, counts: dict, reasons: Optional[dict] 
     for line in take.lines:
         raw = counts.get(line.goods_id, counts.get(str(line.goods_id)))
         if raw is not None and str(raw).strip() != "":
-            line.counted_qty = _int(raw, f"“{line.goods.name}”实盘数量", 0, 10**6)
+            line.counted_qty = fields.integer(raw, f"“{line.goods.name}”实盘数量", 0, 10**6)
         reason = reasons.get(line.goods_id, reasons.get(str(line.goods_id)))
         if reason is not None:
             line.reason = (str(reason).strip()[:500]) or None
