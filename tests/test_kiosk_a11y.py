@@ -248,6 +248,9 @@ def test_every_goods_and_category_has_a_picture(browser, shop):
     _scan(page, shop["card"])
     page.wait_for_selector("#screen-household:not([hidden])")
     page.wait_for_load_state("networkidle")
+    # images decode asynchronously: on a loaded machine networkidle can come before the last decode
+    page.wait_for_function("""() => [...document.querySelectorAll('.goods .photo img, #categories img')]
+        .every(img => img.complete)""", timeout=15000)
     pictures = page.evaluate("""() => [...document.querySelectorAll('.goods .photo img, #categories img')]
         .map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))""")
     assert len(pictures) == 8 + 4  # 8 goods, 全部 + 3 categories
