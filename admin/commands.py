@@ -31,7 +31,7 @@ def migrate_to_head() -> None:
 def init_db():
     """Create or upgrade the database schema (Alembic, to head)."""
     migrate_to_head()
-    click.echo(f"database ready: {_safe_url()}")
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
 @click.command("demo-data")
@@ -170,7 +170,3 @@ def restore_command(source, yes):
     report = verify()
     click.echo(format_report(report))
     sys.exit(0 if report.ok else 1)
-
-
-def _safe_url() -> str:
-    return db.engine.url.render_as_string(hide_password=True) if os.environ.get("DATABASE_URL") else str(db.engine.url)
