@@ -1,17 +1,14 @@
 """Application factory."""
 import os
 import secrets
-from contextvars import ContextVar
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import event
 
 from config import Config
-from extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from extensions import babel, csrf, db, limiter, login_manager, migrate, sqlite_write_intent, talisman
 
-#: False while a read-only request runs, so SQLite opens a plain deferred BEGIN
-sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -74,6 +71,10 @@ def register_extensions(app: Flask) -> None:
     def _mark_write_intent():
         sqlite_write_intent.set(request.method not in READ_METHODS)
 
+    @app.teardown_request
+    def _reset_write_intent(_error=None):
+        sqlite_write_intent.set(True)  # work outside requests (CLI, jobs, tests) always writes
+
 
 #: scripts only from our own files (no inline JS); camera for the kiosk and sign-in scanners
 CONTENT_SECURITY_POLICY = {
@@ -129,7 +130,11 @@ def install_sqlite_hooks(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
+        writes = sqlite_write_intent.get()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        # for services.statements.begin_writes(): None = this transaction may write
+        connection.info["deferred_at_changes"] = (
+            None if writes else connection.connection.driver_connection.total_changes)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,7 +14,9 @@ def _database_url():
 class Config:
     #: None -> sqlite file in the instance folder (filled in by create_app)
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: no pool_pre_ping: it costs a round trip per request; after a database restart the pool is
+    #: invalidated by the first request that fails (the kiosk retries it with the same request_id)
+    SQLALCHEMY_ENGINE_OPTIONS = {}
     #: None -> read from the environment or generated once into instance/
     SECRET_KEY = os.environ.get("SECRET_KEY")
     #: HMAC key of the ledger hash chain; kept outside the database on purpose
@@ -61,4 +63,3 @@ class TestConfig(Config):
     LEDGER_KEY = "test-ledger-key"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
-    SQLALCHEMY_ENGINE_OPTIONS = {}

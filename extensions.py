@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
+from contextvars import ContextVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,3 +32,7 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
+
+#: SQLite: False while a request only reads, so its transaction opens with a plain deferred BEGIN;
+#: True (the default, and for every write request) opens BEGIN IMMEDIATE (DECISIONS #19)
+sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)

@@ -8,8 +8,7 @@ from flask import current_app, g, jsonify, request
 from extensions import csrf, db, limiter
 from kiosk import bp
 from kiosk.summary import goods_json, household_json, receipt_json
-from models.clock import utcnow
-from services import kiosk_devices, redemption
+from services import kiosk_devices, redemption, statements
 from services.cards import CardUnusable, resolve_token
 from services.errors import NotFound, ValidationFailed
 from services.goods import goods_for_site
@@ -19,14 +18,17 @@ def api_route(rule: str, **options):
     """A CSRF-exempt /kiosk/api route; with device=True (default) the device credential is required."""
     needs_device = options.pop("device", True)
     rate = options.pop("limit", None)
+    reads_first = options.pop("reads_first", False)  # the view calls mark_seen after begin_writes
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            if reads_first:
+                statements.reads_first()
             if needs_device:
                 g.device = kiosk_devices.device_from_header(request.headers.get("Authorization"))
-                if request.method == "POST":
-                    g.device.last_seen_at = utcnow()
+                if request.method == "POST" and not reads_first:
+                    kiosk_devices.mark_seen(g.device)
             return view(*args, **kwargs)
 
         csrf.exempt(wrapped)
@@ -121,13 +123,15 @@ def api_goods():
     return jsonify({"goods": [goods_json(x, household) for x in goods_for_site(g.device.site_id, only_active=True)]})
 
 
-@api_route("/redeem", methods=["POST"])
+@api_route("/redeem", methods=["POST"], reads_first=True)
 def api_redeem():
     data = body()
     expected = data.get("expected_total")
     if expected is not None and type(expected) is not int:
         raise ValidationFailed("expected_total 必须是整数")
     result = redemption.redeem(g.device, data.get("session_id"), data.get("request_id"), data.get("cart"), expected)
+    statements.begin_writes()  # a replay wrote nothing yet
+    kiosk_devices.mark_seen(g.device)
     payload = receipt_json(result)
     db.session.commit()
     return jsonify({"receipt": payload})

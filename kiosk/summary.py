@@ -1,5 +1,5 @@
 """JSON shapes the kiosk API returns (household summary, goods, receipt)."""
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from extensions import db
 from kiosk import pictograms
@@ -18,12 +18,15 @@ KIND_LABELS = {
 
 
 def recent_entries(household_id: int, limit: int = 5) -> list[dict]:
-    entries = db.session.execute(
-        select(LedgerEntry).where(LedgerEntry.household_id == household_id)
-        .order_by(LedgerEntry.seq.desc()).limit(limit)
-    ).scalars()
+    entries = db.session.execute(_RECENT, {"household_id": household_id, "limit": limit})
     return [{"date": e.effective_date.isoformat(), "label": KIND_LABELS.get(e.kind, e.kind),
              "note": e.note or "", "points": e.points} for e in entries]
+
+
+#: the columns the kiosk shows, not whole entries (the scan is the kiosk's most frequent request)
+_RECENT = (select(LedgerEntry.effective_date, LedgerEntry.kind, LedgerEntry.note, LedgerEntry.points)
+           .where(LedgerEntry.household_id == bindparam("household_id"))
+           .order_by(LedgerEntry.seq.desc()).limit(bindparam("limit")))
 
 
 def household_json(household) -> dict:

@@ -5,7 +5,7 @@ import re
 import secrets
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from extensions import db
 from models import Card, Household
@@ -60,12 +60,17 @@ def _short_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_CARD_AND_HOUSEHOLD = (select(Card, Household).join(Household, Household.id == Card.household_id)
+                       .where(Card.token_hash == bindparam("token_hash")))
+
+
 def resolve_token(scanned: str) -> Card:
     """The active card behind a scanned token, or a clear error for forged/lost/revoked cards."""
     token = token_from_scan(scanned)
     if token is None:
         raise CardUnusable("无法识别这张卡,请确认扫描的是家庭积分卡", reason="unreadable")
-    card = db.session.execute(select(Card).where(Card.token_hash == token_hash(token))).scalar_one_or_none()
+    found = db.session.execute(_CARD_AND_HOUSEHOLD, {"token_hash": token_hash(token)}).first()
+    card = found.Card if found else None  # its household is in the session now: card.household needs no SELECT
     if card is None:
         raise CardUnusable("这张卡无效,请到村(社区)办公室核实", reason="unknown")
     if card.status == "lost":

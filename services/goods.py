@@ -16,6 +16,7 @@ from models.clock import local_today, local_zone
 from models.goods import LIMIT_PERIODS, STOCK_SOURCES
 from services import fields
 from services.errors import DomainError, NotFound, ValidationFailed
+from services.statements import Statement, run_together
 
 MAX_PRICE = 100_000
 MAX_STOCK_STEP = 100_000
@@ -103,12 +104,17 @@ def _movement(goods: Goods, kind: str, quantity: int, stock_after: int, actor=No
     return move
 
 
+def take_stock_statement(goods, quantity: int) -> Statement:
+    """The conditional decrement as a statement (returns the new stock, or refuses with OutOfStock);
+    `goods` is a Goods or a row with id and name."""
+    return Statement(_TAKE_SQL, {"q": quantity, "id": goods.id},
+                     OutOfStock(f"“{goods.name}”库存不足", goods_id=goods.id))
+
+
 def take_stock(goods: Goods, quantity: int) -> int:
     """Conditional decrement; returns the new stock or raises OutOfStock."""
-    stock = db.session.execute(_TAKE_SQL, {"q": quantity, "id": goods.id}).scalar_one_or_none()
-    if stock is None:
-        raise OutOfStock(f"“{goods.name}”库存不足", goods_id=goods.id)
-    return stock
+    (rows,) = run_together([take_stock_statement(goods, quantity)])
+    return rows[0][0]
 
 
 def add_stock(goods: Goods, quantity: int) -> int:

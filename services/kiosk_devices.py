@@ -8,12 +8,15 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, and_, bindparam, select, text, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from extensions import db
 from models import KioskDevice, KioskSession
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
+from services.statements import Statement, run_together
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_TTL = timedelta(hours=24)
@@ -89,14 +92,26 @@ def disable(device: KioskDevice) -> None:
     db.session.flush()
 
 
+#: how stale kiosk_device.last_seen_at may get: an UPDATE of the device row on every request would
+#: make every request of a kiosk wait for its previous one
+LAST_SEEN_STEP = timedelta(minutes=1)
+
+
+def mark_seen(device: KioskDevice) -> None:
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_STEP:
+        device.last_seen_at = now
+
+
+_DEVICE_QUERY = select(KioskDevice).where(KioskDevice.token_hash == bindparam("token_hash"))
+
+
 def device_from_header(header: Optional[str]) -> KioskDevice:
     """The active device behind `Authorization: Device <token>`, else 401."""
     scheme, _, token = (header or "").partition(" ")
     if scheme != "Device" or not token.strip():
         raise DeviceUnauthorized("缺少终端凭证:这台终端还没有配对")
-    device = db.session.execute(
-        select(KioskDevice).where(KioskDevice.token_hash == _sha(token.strip()))
-    ).scalar_one_or_none()
+    device = db.session.execute(_DEVICE_QUERY, {"token_hash": _sha(token.strip())}).scalar_one_or_none()
     if device is None or device.status != "active":
         raise DeviceUnauthorized()
     return device
@@ -108,27 +123,67 @@ def idle_window() -> timedelta:
 
 
 def open_session(device: KioskDevice, card) -> KioskSession:
-    now = utcnow()
-    db.session.execute(update(KioskSession).where(KioskSession.device_id == device.id,
-                                                  KioskSession.ended_at.is_(None)).values(ended_at=now))
-    session = KioskSession(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
-                           card_id=card.id, created_at=now, expires_at=now + idle_window())
-    db.session.add(session)
+    """A new kiosk session for `card`; the device's previous one ends (one household at a time).
+    Both statements in one round trip (a scan is the kiosk's most frequent write)."""
     db.session.flush()
+    now = utcnow()
+    session = KioskSession(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
+                           card_id=card.id, created_at=now, expires_at=now + idle_window(), ended_at=None)
+    run_together([Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
+                  Statement(_INSERT_SESSION, {name: getattr(session, name) for name in _SESSION_COLUMNS})])
+    for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
+        if isinstance(cached, KioskSession) and cached.device_id == device.id:
+            db.session.expire(cached, ["ended_at"])
+    make_transient_to_detached(session)  # persistent without a reload: every column is known
+    db.session.add(session)
     return session
+
+
+_END_OPEN_SESSIONS = text("UPDATE kiosk_session SET ended_at = :now WHERE device_id = :device AND ended_at IS NULL"
+                          ).bindparams(bindparam("now", type_=DateTime()))
+_SESSION_COLUMNS = ("id", "device_id", "household_id", "card_id", "created_at", "expires_at")
+_INSERT_SESSION = text(f"INSERT INTO kiosk_session ({', '.join(_SESSION_COLUMNS)}) "
+                       f"VALUES ({', '.join(':' + name for name in _SESSION_COLUMNS)})").bindparams(
+    bindparam("created_at", type_=DateTime()), bindparam("expires_at", type_=DateTime()))
+
+
+_SESSIONS = KioskSession.__table__
+#: the device's kiosk session, neither ended nor expired (binds: open_session_id, open_device_id, now;
+#: not named like columns, which UPDATE … SET reserves)
+OPEN_SESSION = and_(_SESSIONS.c.id == bindparam("open_session_id"),
+                    _SESSIONS.c.device_id == bindparam("open_device_id"),
+                    _SESSIONS.c.ended_at.is_(None), _SESSIONS.c.expires_at >= bindparam("now", type_=DateTime()))
+_TOUCH = (update(_SESSIONS).where(OPEN_SESSION).values(expires_at=bindparam("expires", type_=DateTime()))
+          .returning(_SESSIONS.c.household_id, _SESSIONS.c.card_id))
+_CHECK = select(_SESSIONS.c.household_id, _SESSIONS.c.card_id).where(OPEN_SESSION)
+
+
+def open_session_params(device: KioskDevice, session_id) -> dict:
+    """The binds of OPEN_SESSION; SessionExpired for an id no session can have."""
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 48 or not session_id.isascii():
+        raise SessionExpired()
+    return {"open_session_id": session_id, "open_device_id": device.id, "now": utcnow()}
+
+
+def session_holder(device: KioskDevice, session_id, touch: bool = True) -> tuple[int, int]:
+    """(household_id, card_id) of the device's open session, or SessionExpired; one statement that
+    also pushes the expiry forward when `touch`."""
+    params = open_session_params(device, session_id)
+    params["expires"] = params["now"] + idle_window()
+    row = db.session.execute(_TOUCH if touch else _CHECK, params).first()
+    if row is None:
+        raise SessionExpired()
+    cached = db.session.identity_map.get(identity_key(KioskSession, session_id))
+    if touch and cached is not None:
+        db.session.expire(cached, ["expires_at"])
+    return row.household_id, row.card_id
 
 
 def get_session(device: KioskDevice, session_id, touch: bool = True) -> KioskSession:
     """The device's open session, or SessionExpired; pushes the expiry forward when `touch`."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 48 or not session_id.isascii():
-        raise SessionExpired()
-    session = db.session.get(KioskSession, session_id)
-    now = utcnow()
-    if session is None or session.device_id != device.id or session.ended_at or session.expires_at < now:
-        raise SessionExpired()
-    if touch:
-        session.expires_at = now + idle_window()
-    return session
+    db.session.flush()
+    session_holder(device, session_id, touch)
+    return db.session.get(KioskSession, session_id)
 
 
 def end_session(device: KioskDevice, session_id) -> None:

@@ -8,11 +8,11 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, DateTime, bindparam, event, select, text
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from extensions import db
@@ -22,6 +22,7 @@ from models.ledger import LEDGER_KINDS
 from services.errors import (
     IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
 )
+from services.statements import Statement, run_together
 
 #: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
@@ -29,12 +30,22 @@ CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
 NOT_REVERSIBLE = frozenset({"redemption", "redemption_void", "reversal"})
 MAX_POINTS = 1_000_000
 
+#: moves the balance unless it would go negative or the key was posted before (then no row:
+#: post() finds out which, off the common path)
 _APPLY_SQL = text(
     "UPDATE household SET balance = balance + :delta, ledger_seq = ledger_seq + 1 "
     "WHERE id = :hid AND balance + :delta >= 0 "
+    "AND NOT EXISTS (SELECT 1 FROM ledger_entry WHERE idempotency_key = :key) "
     "RETURNING balance, ledger_seq, ledger_hash, site_id"
 )
 _SET_HASH_SQL = text("UPDATE household SET ledger_hash = :hash WHERE id = :hid")
+_ENTRY_COLUMNS = ("household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
+                  "idempotency_key", "source_type", "source_id", "reverses_id", "effective_date", "actor_id",
+                  "note", "created_at", "prev_hash", "hash")
+_INSERT_SQL = text(
+    f"INSERT INTO ledger_entry ({', '.join(_ENTRY_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _ENTRY_COLUMNS)}) RETURNING id"
+).bindparams(bindparam("effective_date", type_=Date()), bindparam("created_at", type_=DateTime()))
 
 
 @dataclass(frozen=True)
@@ -98,38 +109,57 @@ def post(
     *,
     effective_date: Optional[date] = None,
     reverses_id: Optional[int] = None,
+    locked_with: Sequence[Statement] = (),
+    then: Optional[Callable[[LedgerEntry], Sequence[Statement]]] = None,
 ) -> Optional[LedgerEntry]:
     """Post `points` (signed) to a household. Returns the entry, or None when a clamped
     debit found nothing to take. The same key with the same content returns the first
-    entry; with other content raises IdempotencyConflict."""
+    entry; with other content raises IdempotencyConflict.
+
+    `locked_with`: the caller's statements sent in the same round trip as the balance UPDATE,
+    before it (a redemption's conditional stock UPDATEs); `then(entry)`: statements sent with the
+    entry's INSERT. So a redemption holds its rows locked for two round trips and the COMMIT."""
     household_id = household if isinstance(household, int) else household.id
     actor_id = actor if actor is None or isinstance(actor, int) else actor.id
     _validate(points, kind, idempotency_key)
-    existing = _existing(idempotency_key)
-    if existing is not None:
-        return _replay(existing, household_id, points, kind, source, reverses_id)
+    db.session.flush()  # the SQL below must see what the caller added (a new household, its source row)
     delta = points
     if points < 0 and kind in CLAMPED_KINDS:
+        existing = _existing(idempotency_key)  # before the clamp: a replay returns the first entry, not None
+        if existing is not None:
+            return _replay(existing, household_id, points, kind, source, reverses_id)
         delta = -min(-points, _locked_balance(household_id))
         if delta == 0:
             return None
-    row = db.session.execute(_APPLY_SQL, {"delta": delta, "hid": household_id}).one_or_none()
-    if row is None:
+    *_, applied = run_together([*locked_with, Statement(
+        _APPLY_SQL, {"delta": delta, "hid": household_id, "key": idempotency_key})])
+    if not applied:
+        existing = _existing(idempotency_key)
+        if existing is not None:
+            if locked_with:  # the caller's statements ran for a post that is not new: undo it all
+                raise IdempotencyConflict(key=idempotency_key)
+            return _replay(existing, household_id, points, kind, source, reverses_id)
         if db.session.get(Household, household_id) is None:
             raise NotFound("没有这一户")
         raise InsufficientPoints(needed=-delta)
+    balance, seq, prev_hash, site_id = applied[0]
     entry = LedgerEntry(
-        household_id=household_id, site_id=row.site_id, seq=row.ledger_seq, kind=kind,
-        points=delta, requested_points=points, balance_after=row.balance,
+        household_id=household_id, site_id=site_id, seq=seq, kind=kind,
+        points=delta, requested_points=points, balance_after=balance,
         idempotency_key=idempotency_key,
         source_type=source.type if source else None, source_id=source.id if source else None,
         reverses_id=reverses_id, effective_date=effective_date or local_today(),
-        actor_id=actor_id, note=note, created_at=utcnow(), prev_hash=row.ledger_hash,
+        actor_id=actor_id, note=note, created_at=utcnow(), prev_hash=prev_hash,
     )
     entry.hash = entry_hash(canonical_fields(entry), ledger_key())
+    inserted, *_ = run_together([
+        Statement(_INSERT_SQL, {name: getattr(entry, name) for name in _ENTRY_COLUMNS}),
+        Statement(_SET_HASH_SQL, {"hash": entry.hash, "hid": household_id}),
+        *(then(entry) if then else ()),
+    ])
+    entry.id = inserted[0][0]
+    make_transient_to_detached(entry)  # persistent without a reload: every column is known
     db.session.add(entry)
-    db.session.execute(_SET_HASH_SQL, {"hash": entry.hash, "hid": household_id})
-    db.session.flush()
     _expire_household(household_id)
     return entry
 
@@ -169,9 +199,11 @@ def _validate(points, kind, key) -> None:
 
 
 def _existing(key: str) -> Optional[LedgerEntry]:
-    return db.session.execute(
-        select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
-    ).scalar_one_or_none()
+    entry_id = db.session.execute(_EXISTING_SQL, {"key": key}).scalar()  # plain SQL: most keys are new
+    return None if entry_id is None else db.session.get(LedgerEntry, entry_id)
+
+
+_EXISTING_SQL = text("SELECT id FROM ledger_entry WHERE idempotency_key = :key")
 
 
 def _replay(existing, household_id, points, kind, source, reverses_id) -> LedgerEntry:

@@ -6,19 +6,20 @@ returned). Lock order everywhere: redemption row, goods by id, then the househol
 import uuid
 from typing import Optional
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Date, DateTime, bindparam, func, select, text, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from models import Goods, KioskDevice, Redemption, RedemptionLine, StockMovement
+from models import Card, Goods, Household, KioskDevice, KioskSession, Redemption, RedemptionLine, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
-from services import audit, ledger
+from services import audit, kiosk_devices, ledger
 from services.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
-from services.goods import add_stock, period_start, take_stock
-from services.kiosk_devices import get_session
+from services.goods import add_stock, period_start, take_stock_statement
 from services.recusal import ensure_not_recused
+from services.statements import Statement, begin_writes, run_together
 
 MAX_LINES = 30
 MAX_QTY = 99
@@ -91,47 +92,116 @@ def redeem(device: KioskDevice, session_id, request_id, cart, expected_total=Non
     """Redeem `cart` for the household of the kiosk session; the first result for a repeated request_id."""
     request_id = parse_request_id(request_id)
     lines = parse_cart(cart)
-    existing = find(request_id)
-    if existing is not None:
-        return _replay(existing, device, lines)
     try:
         return _redeem(device, session_id, request_id, lines, expected_total)
-    except IntegrityError:
-        db.session.rollback()
-        existing = find(request_id)
+    except kiosk_devices.SessionExpired:
+        existing = find(request_id)  # a retry that arrives after its session ended still gets its receipt
         if existing is None:
             raise
         return _replay(existing, device, lines)
 
 
 def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption:
-    session = get_session(device, session_id)
-    card = session.card
-    if card.status != "active" or card.household.status != "active":
-        raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card.status)
+    """Reads and the new rows first; the shared rows (goods stock, household balance) are locked
+    last, by ledger.post, so they stay locked for two round trips and the COMMIT (STYLE #16).
+    On SQLite the reads run before the write lock is taken (statements.reads_first): a card revoked
+    or a session ended in between counts as just after this redemption; stock, balance and limits
+    are checked again under the lock."""
+    db.session.flush()  # pending changes of the caller must be visible to the SQL below
+    card, household = _holder(device, session_id)
     goods = _load_goods(device.site_id, lines)
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
     if expected_total is not None and expected_total != total:
         raise PriceChanged(total=total)
-    # household= and lines=[] hand the receipt objects already in memory: no lazy SELECT of the
-    # household (garbage-collected from the identity map by then) nor of the empty lines collection
-    redemption = Redemption(request_id=request_id, household=card.household, site_id=device.site_id,
-                            device_id=device.id, card_id=card.id, total_points=total, balance_after=0, lines=[])
-    db.session.add(redemption)
-    db.session.flush()
-    note = f"积分超市兑换 {redemption.receipt_no}"  # loads the site before any goods row is locked
-    for goods_id in sorted(lines):
-        _take_line(redemption, goods[goods_id], lines[goods_id])
-    entry = ledger.post(session.household_id, -total, "redemption", ledger.Source("redemption", redemption.id),
-                        None, note, f"redeem:{request_id}")
-    _check_limits(session.household_id, [goods[gid] for gid in sorted(lines)])
+    begin_writes()  # on SQLite the write lock is taken here, after the reads
+    now, today = utcnow(), local_today()
+    columns = dict(request_id=request_id, household_id=household.id, site_id=device.site_id, device_id=device.id,
+                   card_id=card.id, total_points=total, balance_after=0, status="done", created_at=now)
+    (inserted,) = run_together([Statement(_INSERT_REDEMPTION, columns)])
+    if not inserted:  # the request_id was used before (a retry, a double tap): the first result
+        existing = find(request_id)
+        if existing is None:  # only under an isolation level stricter than the app's READ COMMITTED
+            raise IdempotencyConflict("这次兑换正在处理,请稍候再查看")
+        return _replay(existing, device, lines)
+    redemption = Redemption(id=inserted[0][0], ledger_entry_id=None, void_entry_id=None, void_reason=None,
+                            voided_by=None, voided_at=None, **columns)
+    set_committed_value(redemption, "site", device.site)  # in the session since _holder: no SELECT
+    receipt_lines = _insert_lines(redemption.id, goods, lines)
+    key, ordered = f"redeem:{request_id}", sorted(lines)
+
+    def movements_and_receipt(entry):
+        return [*(Statement(_MOVEMENT_SQL, dict(goods_id=gid, quantity=-lines[gid], day=today,
+                                                redemption_id=redemption.id, now=now)) for gid in ordered),
+                Statement(_FINISH_SQL, dict(key=key, balance=entry.balance_after, id=redemption.id))]
+
+    entry = ledger.post(household.id, -total, "redemption", ledger.Source("redemption", redemption.id), None,
+                        f"积分超市兑换 {redemption.receipt_no}", key,
+                        locked_with=[take_stock_statement(goods[gid], lines[gid]) for gid in ordered],
+                        then=movements_and_receipt)
+    _check_limits(household.id, [goods[gid] for gid in ordered])
     redemption.ledger_entry_id, redemption.balance_after = entry.id, entry.balance_after
-    db.session.flush()
+    return _attach(redemption, household, receipt_lines)
+
+
+def _holder(device, session_id) -> tuple[Card, Household]:
+    """The card and household of the device's open session (checked, not touched: the kiosk touches
+    it while the resident is busy); loads the household's site into the session too."""
+    row = db.session.execute(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id)).first()
+    if row is None:
+        raise kiosk_devices.SessionExpired()
+    card, household, _site = row
+    if card.status != "active" or household.status != "active":
+        raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card.status)
+    return card, household
+
+
+def _insert_lines(redemption_id: int, goods: dict, lines: dict[int, int]) -> list[RedemptionLine]:
+    rows = [dict(redemption_id=redemption_id, goods_id=gid, name=goods[gid].name, unit=goods[gid].unit,
+                 price=goods[gid].price, quantity=lines[gid], points=goods[gid].price * lines[gid])
+            for gid in sorted(lines)]
+    ids = [result[0][0] for result in run_together([Statement(_INSERT_LINE, row) for row in rows])]
+    return [RedemptionLine(id=line_id, **row) for line_id, row in zip(ids, rows)]
+
+
+#: the open session's card, household and the household's site in one statement (the receipt shows the
+#: latter two); binds of kiosk_devices.OPEN_SESSION
+_SESSIONS = KioskSession.__table__
+_HOLDER_QUERY = (select(Card, Household, Site).join(_SESSIONS, _SESSIONS.c.card_id == Card.id)
+                 .join(Household, Household.id == _SESSIONS.c.household_id)
+                 .join(Site, Site.id == Household.site_id).where(kiosk_devices.OPEN_SESSION))
+#: no row back when the request_id exists: a concurrent copy waits for the first one's COMMIT, then
+#: finds its row (unique index), so both get the same receipt
+_INSERT_REDEMPTION = text(
+    "INSERT INTO redemption (request_id, household_id, site_id, device_id, card_id, total_points, balance_after, "
+    "status, created_at) VALUES (:request_id, :household_id, :site_id, :device_id, :card_id, :total_points, "
+    ":balance_after, :status, :created_at) ON CONFLICT (request_id) DO NOTHING RETURNING id"
+).bindparams(bindparam("created_at", type_=DateTime()))
+_INSERT_LINE = text(
+    "INSERT INTO redemption_line (redemption_id, goods_id, name, unit, price, quantity, points) "
+    "VALUES (:redemption_id, :goods_id, :name, :unit, :price, :quantity, :points) RETURNING id")
+#: stock_after is read back from the goods row the conditional UPDATE just changed (same transaction)
+_MOVEMENT_SQL = text(
+    "INSERT INTO stock_movement (goods_id, site_id, kind, quantity, stock_after, movement_date, redemption_id, "
+    "created_at) SELECT id, site_id, 'redeem', :quantity, stock, :day, :redemption_id, :now FROM goods "
+    "WHERE id = :goods_id"
+).bindparams(bindparam("day", type_=Date()), bindparam("now", type_=DateTime()))
+_FINISH_SQL = text("UPDATE redemption SET ledger_entry_id = (SELECT id FROM ledger_entry WHERE idempotency_key = :key), "
+                   "balance_after = :balance WHERE id = :id")
+
+
+def _attach(redemption: Redemption, household, lines: list[RedemptionLine]) -> Redemption:
+    """Put the rows just written into the session as loaded objects: the receipt needs no SELECT."""
+    for obj in (redemption, *lines):
+        make_transient_to_detached(obj)
+    set_committed_value(redemption, "household", household)
+    set_committed_value(redemption, "lines", lines)
+    db.session.add(redemption)
     return redemption
 
 
-def _load_goods(site_id: int, lines: dict[int, int]) -> dict[int, Goods]:
-    found = {g.id: g for g in db.session.execute(select(Goods).where(Goods.id.in_(lines))).scalars()}
+def _load_goods(site_id: int, lines: dict[int, int]) -> dict:
+    """id -> row (id, site_id, name, unit, price, active, limit_qty, limit_period) for the cart."""
+    found = {g.id: g for g in db.session.execute(_GOODS_QUERY, {"ids": list(lines)})}
     for goods_id in lines:
         goods = found.get(goods_id)
         if goods is None:
@@ -143,13 +213,8 @@ def _load_goods(site_id: int, lines: dict[int, int]) -> dict[int, Goods]:
     return found
 
 
-def _take_line(redemption: Redemption, goods: Goods, qty: int) -> None:
-    after = take_stock(goods, qty)
-    redemption.lines.append(RedemptionLine(goods_id=goods.id, name=goods.name, unit=goods.unit,
-                                           price=goods.price, quantity=qty, points=goods.price * qty))
-    db.session.add(StockMovement(goods_id=goods.id, site_id=goods.site_id, kind="redeem", quantity=-qty,
-                                 stock_after=after, movement_date=local_today(),
-                                 redemption_id=redemption.id, note=None))
+_GOODS_QUERY = select(Goods.id, Goods.site_id, Goods.name, Goods.unit, Goods.price, Goods.active,
+                      Goods.limit_qty, Goods.limit_period).where(Goods.id.in_(bindparam("ids", expanding=True)))
 
 
 def used_in_period(household_id: int, goods: Goods) -> int:
@@ -168,7 +233,7 @@ def limit_left(household_id: int, goods: Goods) -> Optional[int]:
     return max(goods.limit_qty - used_in_period(household_id, goods), 0)
 
 
-def _check_limits(household_id: int, goods_list: list[Goods]) -> None:
+def _check_limits(household_id: int, goods_list: list) -> None:
     """After the household row is locked by the ledger debit, so two kiosks cannot both pass."""
     for goods in goods_list:
         if goods.limit_qty and used_in_period(household_id, goods) > goods.limit_qty:

@@ -45,7 +45,7 @@ def test_bare_loop_keeps_the_invariants_and_they_catch_a_fork(tiny_url, tmp_path
         assert checked.entries_checked == result["ok"]
         # a second entry chained onto the same predecessor: a fork
         last = dict(db_row(f"SELECT * FROM ledger_entry WHERE id = {mark[0] + 1}"))
-        last.update(id=None, seq=last["seq"] + 1000, idempotency_key="smoke:fork", source_id=None,
+        last.update(id=None, seq=last["seq"] + 1_000_000, idempotency_key="smoke:fork", source_id=None,
                     source_type=None)
         columns = [c for c in last if c != "id"]
         from extensions import db

@@ -175,6 +175,35 @@ def test_session_of_another_device_or_ended(client, shop):
     assert res.status_code == 410
 
 
+def test_touch_keeps_the_session_open_and_an_expired_one_is_refused(client, shop, app):
+    from datetime import timedelta
+
+    from models import KioskSession
+    from models.clock import utcnow
+
+    session_id = scan(client, shop).get_json()["session_id"]
+    db.session.get(KioskSession, session_id).expires_at = utcnow() + timedelta(seconds=1)
+    db.session.commit()
+    touched = client.post("/kiosk/api/session/touch", headers=auth(shop["token"]), json={"session_id": session_id})
+    assert touched.status_code == 200
+    db.session.expire_all()
+    left = db.session.get(KioskSession, session_id).expires_at - utcnow()
+    assert left > timedelta(seconds=app.config["KIOSK_IDLE_SECONDS"])  # pushed forward by the touch
+    cart = [{"goods_id": shop["soap"].id, "qty": 1}]
+    res = client.post("/kiosk/api/redeem", headers=auth(shop["token"]),
+                      json={"session_id": session_id, "request_id": new_request_id(), "cart": cart})
+    assert res.status_code == 200
+    db.session.get(KioskSession, session_id).expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    before = table_counts()
+    for path, payload in (("/kiosk/api/session/touch", {"session_id": session_id}),
+                          ("/kiosk/api/redeem", {"session_id": session_id, "request_id": new_request_id(),
+                                                 "cart": cart})):
+        res = client.post(path, headers=auth(shop["token"]), json=payload)
+        assert res.status_code == 410 and "重新扫描" in res.get_json()["message"]
+    assert table_counts() == before
+
+
 def test_bad_request_id_and_body(client, shop):
     session_id = scan(client, shop).get_json()["session_id"]
     cart = [{"goods_id": shop["soap"].id, "qty": 1}]

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
+from services.errors import IdempotencyConflict
 from models import Goods, Household, LedgerEntry, Redemption
 from services.verify import verify
 from tests.kiosk_helpers import add_goods, auth, card_for, new_request_id, paired_device
@@ -139,10 +140,10 @@ def test_concurrent_voids_credit_and_restock_once(any_app, make_site, make_house
     assert verify().ok
 
 
-def test_lost_race_on_request_id_returns_stored_result(any_app, make_site, make_household, monkeypatch):
-    """Deterministic version of the race: the duplicate check misses a row another transaction
-    committed a moment later; the unique request_id refuses the insert, we roll back and replay."""
-    from models import Card, KioskDevice
+def test_repeated_request_id_after_commit_returns_stored_result(any_app, make_site, make_household):
+    """A retry after the first copy committed: its INSERT … ON CONFLICT DO NOTHING returns no row, so
+    it replays the stored receipt and writes nothing (no second debit, no second stock movement)."""
+    from models import Card, KioskDevice, StockMovement
     from services import kiosk_devices, redemption
 
     ids, _card, _tokens = _setup(make_site, make_household, balance=100, stock=10)
@@ -153,18 +154,15 @@ def test_lost_race_on_request_id_returns_stored_result(any_app, make_site, make_
     first = redemption.redeem(device, kiosk_devices.open_session(device, card).id, request_id, cart)
     first_id = first.id
     db.session.commit()
-    real_find, calls = redemption.find, []
-
-    def find_missing_once(rid):
-        calls.append(rid)
-        return None if len(calls) == 1 else real_find(rid)
-
-    monkeypatch.setattr(redemption, "find", find_missing_once)
     session_id = kiosk_devices.open_session(device, card).id
     db.session.commit()
     again = redemption.redeem(device, session_id, request_id, cart)
-    assert again.id == first_id and len(calls) == 2
+    assert again.id == first_id and again.balance_after == 90
     db.session.commit()
     assert db.session.get(Household, ids["household"]).balance == 90
     assert db.session.get(Goods, ids["goods"]).stock == 9
+    assert db.session.execute(select(func.count()).select_from(StockMovement)
+                              .where(StockMovement.kind == "redeem")).scalar_one() == 1
+    with pytest.raises(IdempotencyConflict):
+        redemption.redeem(device, session_id, request_id, [{"goods_id": ids["goods"], "qty": 2}])
     assert verify().ok

@@ -1,0 +1,121 @@
+"""SQL statements sent together in the session's transaction.
+
+On PostgreSQL they go in ONE round trip (psycopg pipeline mode), so a hot row — one household at a
+busy kiosk, one sack of rice — stays locked for fewer round trips (STYLE #16). SQLite runs in the
+process (no round trips), so there they simply run one after another through the session.
+A statement may carry a refusal: raised when it returned no row (a conditional UPDATE … RETURNING
+that found its condition false); the caller's transaction is then rolled back as for any refusal."""
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Optional, Sequence
+
+from sqlalchemy import exc
+from sqlalchemy.sql.elements import TextClause
+
+from extensions import db, sqlite_write_intent
+from services.errors import DomainError
+
+
+@dataclass(frozen=True)
+class Statement:
+    clause: TextClause
+    params: dict
+    #: raised when the statement returned no row (only for statements with RETURNING)
+    refusal: Optional[DomainError] = None
+
+
+#: TextClause -> its SQL text in psycopg's %(name)s style, typed casts included
+_COMPILED: dict = {}
+
+
+def run_together(statements: Sequence[Statement]) -> list[list[tuple]]:
+    """The rows each statement returned ([] without RETURNING), in order; then the refusal of the
+    first statement that returned none, if any."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        results = _pipelined(connection, statements)
+    else:
+        results = _sqlite(connection, statements)
+    for statement, rows in zip(statements, results):
+        if statement.refusal is not None and not rows:
+            raise statement.refusal
+    return results
+
+
+def _pipelined(connection, statements: Sequence[Statement]) -> list[list[tuple]]:
+    raw = connection.connection.driver_connection
+    cursors = []
+    try:
+        with raw.pipeline():
+            for statement in statements:
+                cursor = raw.cursor()
+                cursor.execute(_sql(statement.clause, connection.dialect), statement.params)
+                cursors.append(cursor)
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    except connection.dialect.dbapi.Error as error:
+        # the same exception classes the session raises (IntegrityError for a duplicate key, ...)
+        raise exc.DBAPIError.instance(None, None, error, connection.dialect.dbapi.Error,
+                                      dialect=connection.dialect) from error
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _sqlite(connection, statements: Sequence[Statement]) -> list[list[tuple]]:
+    """Straight on the sqlite3 connection (the session's, in its transaction): the statements are
+    plain SQL text, and SQLAlchemy's per-statement work would cost more than SQLite's."""
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        return [cursor.execute(statement.clause.text, _sqlite_params(statement.params)).fetchall()
+                for statement in statements]
+    except connection.dialect.dbapi.Error as error:
+        raise exc.DBAPIError.instance(None, None, error, connection.dialect.dbapi.Error,
+                                      dialect=connection.dialect) from error
+    finally:
+        cursor.close()
+
+
+def _sqlite_params(params: dict) -> dict:
+    """Dates and times as the SQLite dialect stores them (text), so SQL text and ORM rows compare."""
+    return {name: _sqlite_value(value) for name, value in params.items()}
+
+
+def _sqlite_value(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's DATETIME storage format
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _sql(clause: TextClause, dialect) -> str:
+    sql = _COMPILED.get(clause)
+    if sql is None:
+        sql = _COMPILED[clause] = str(clause.compile(dialect=dialect))
+    return sql
+
+
+def reads_first() -> None:
+    """For a write request that reads a while before it writes (the kiosk redemption): on SQLite
+    its transaction opens as a plain BEGIN, so those reads hold no lock; begin_writes() before the
+    first write. No effect on PostgreSQL, nor inside a transaction already begun."""
+    if not db.session().in_transaction():
+        sqlite_write_intent.set(False)
+
+
+def begin_writes() -> None:
+    """SQLite: swap the read transaction for BEGIN IMMEDIATE, so the one write lock is held for
+    the writes only. (Writing inside the deferred transaction instead fails with "database is
+    locked" or forks a hash chain under load, STYLE #16.) No-op when already writing."""
+    if sqlite_write_intent.get():
+        return
+    sqlite_write_intent.set(True)
+    connection = db.session.connection()
+    deferred_at = connection.info.get("deferred_at_changes") if connection.dialect.name == "sqlite" else None
+    if deferred_at is None:  # PostgreSQL, or a transaction that began as a writer
+        return
+    if connection.connection.driver_connection.total_changes != deferred_at:
+        raise RuntimeError("begin_writes() after a write: a reads-first transaction must not write before it")
+    connection.exec_driver_sql("COMMIT")  # it only read: this ends nothing but the read snapshot
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info["deferred_at_changes"] = None

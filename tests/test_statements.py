@@ -1,0 +1,88 @@
+"""services/statements.py: statements sent together (one round trip on PostgreSQL), refusals, and the
+SQLite reads-first transaction that takes the write lock only for the writes."""
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import Date, DateTime, bindparam, select, text
+
+from extensions import db, sqlite_write_intent
+from models import Household, StockMovement
+from services import statements
+from services.errors import ValidationFailed
+from services.statements import Statement, run_together
+from tests.kiosk_helpers import add_goods
+
+_BUMP = text("UPDATE household SET base_points = base_points + 1 WHERE id = :id AND base_points < :cap "
+             "RETURNING base_points")
+
+
+def test_rows_in_order_and_the_first_refusal_wins(any_app, make_household):
+    home = make_household(balance=0)
+    db.session.commit()
+    first, plain, second = run_together([
+        Statement(_BUMP, {"id": home.id, "cap": 9}),
+        Statement(text("UPDATE household SET note = 'x' WHERE id = :id"), {"id": home.id}),
+        Statement(_BUMP, {"id": home.id, "cap": 9}),
+    ])
+    assert (first, plain, second) == ([(home.base_points + 1,)], [], [(home.base_points + 2,)])
+    with pytest.raises(ValidationFailed, match="第一"):
+        run_together([Statement(_BUMP, {"id": home.id, "cap": 0}, ValidationFailed("第一")),
+                       Statement(_BUMP, {"id": -1, "cap": 9}, ValidationFailed("第二"))])
+    db.session.rollback()
+
+
+def test_duplicate_key_raises_the_sessions_integrity_error(any_app, make_household):
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.kiosk_helpers import card_for
+
+    card_for(make_household())
+    db.session.commit()
+    copy_cards = text("INSERT INTO card (household_id, token_hash, short_code, generation, status, issued_at) "
+                      "SELECT household_id, token_hash, short_code, generation, status, issued_at FROM card")
+    with pytest.raises(IntegrityError):
+        run_together([Statement(copy_cards, {})])
+    db.session.rollback()
+
+
+def test_dates_and_times_are_stored_as_the_orm_stores_them(any_app, make_site):
+    site = make_site()
+    goods = add_goods(site, "肥皂", price=1, stock=5)
+    moment, day = datetime(2026, 11, 23, 8, 0, 0), date(2026, 11, 23)  # a whole second: no microseconds
+    insert = text("INSERT INTO stock_movement (goods_id, site_id, kind, quantity, stock_after, movement_date, "
+                  "created_at) VALUES (:goods, :site, 'in', 1, 6, :day, :now)").bindparams(
+        bindparam("day", type_=Date()), bindparam("now", type_=DateTime()))
+    run_together([Statement(insert, {"goods": goods.id, "site": site.id, "day": day, "now": moment})])
+    db.session.add(StockMovement(goods_id=goods.id, site_id=site.id, kind="in", quantity=1, stock_after=7,
+                                 movement_date=day, created_at=moment))
+    db.session.commit()
+    stored = db.session.execute(text("SELECT DISTINCT created_at, movement_date FROM stock_movement "
+                                      "WHERE goods_id = :g AND stock_after IN (6, 7)"), {"g": goods.id}).all()
+    assert len(stored) == 1  # SQL text and the ORM wrote the very same text (SQLite) / value
+    found = db.session.execute(select(StockMovement.created_at).where(StockMovement.goods_id == goods.id,
+                                                                      StockMovement.created_at == moment)).all()
+    assert [row[0] for row in found] == [moment, moment]
+
+
+def test_reads_first_swaps_to_a_write_transaction_and_refuses_an_earlier_write(app, make_household):
+    home_id = make_household(balance=0).id
+    db.session.commit()
+    db.session.remove()
+    statements.reads_first()
+    try:
+        db.session.get(Household, home_id)  # plain BEGIN: a read snapshot, no lock
+        assert db.session.connection().info["deferred_at_changes"] is not None
+        statements.begin_writes()
+        assert sqlite_write_intent.get() and db.session.connection().info["deferred_at_changes"] is None
+        run_together([Statement(_BUMP, {"id": home_id, "cap": 9})])
+        db.session.commit()
+
+        db.session.remove()
+        statements.reads_first()
+        db.session.execute(text("UPDATE household SET note = 'early' WHERE id = :id"), {"id": home_id})
+        with pytest.raises(RuntimeError, match="must not write"):
+            statements.begin_writes()
+        db.session.rollback()
+    finally:
+        sqlite_write_intent.set(True)
+    assert db.session.get(Household, home_id).note is None
