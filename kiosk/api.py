@@ -11,7 +11,7 @@ from kiosk.summary import goods_json, household_json, receipt_json
 from services import kiosk_devices, redemption, statements
 from services.cards import CardUnusable, resolve_token
 from services.errors import NotFound, ValidationFailed
-from services.goods import goods_for_site
+from services.goods import shelf
 
 
 def api_route(rule: str, **options):
@@ -106,10 +106,10 @@ def api_scan():
     if household.site_id != g.device.site_id:
         site = household.site.name
         raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
-    session = kiosk_devices.open_session(g.device, card)
+    session = kiosk_devices.open_session(g.device, card, durable=False)  # a scan writes only its session
     payload = {"session_id": session.id, "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
                "household": household_json(household),
-               "goods": [goods_json(x, household) for x in goods_for_site(g.device.site_id, only_active=True)]}
+               "goods": [goods_json(x, household) for x in shelf(g.device.site_id)]}
     db.session.commit()
     return jsonify(payload)
 
@@ -120,7 +120,7 @@ def api_goods():
     session_id = request.headers.get("X-Kiosk-Session")
     if session_id:
         household = kiosk_devices.get_session(g.device, session_id, touch=False).household
-    return jsonify({"goods": [goods_json(x, household) for x in goods_for_site(g.device.site_id, only_active=True)]})
+    return jsonify({"goods": [goods_json(x, household) for x in shelf(g.device.site_id)]})
 
 
 @api_route("/redeem", methods=["POST"], reads_first=True)

@@ -122,15 +122,20 @@ def idle_window() -> timedelta:
     return timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"] * 2)
 
 
-def open_session(device: KioskDevice, card) -> KioskSession:
+def open_session(device: KioskDevice, card, durable: bool = True) -> KioskSession:
     """A new kiosk session for `card`; the device's previous one ends (one household at a time).
-    Both statements in one round trip (a scan is the kiosk's most frequent write)."""
+    Both statements in one round trip (a scan is the kiosk's most frequent write). durable=False:
+    the transaction writes nothing a crash may not lose (the resident then scans again), so on
+    PostgreSQL its COMMIT does not wait for the disk."""
     db.session.flush()
     now = utcnow()
     session = KioskSession(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
                            card_id=card.id, created_at=now, expires_at=now + idle_window(), ended_at=None)
-    run_together([Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
-                  Statement(_INSERT_SESSION, {name: getattr(session, name) for name in _SESSION_COLUMNS})])
+    batch = [Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
+             Statement(_INSERT_SESSION, {name: getattr(session, name) for name in _SESSION_COLUMNS})]
+    if not durable and db.session.connection().dialect.name == "postgresql":
+        batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
+    run_together(batch)
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
         if isinstance(cached, KioskSession) and cached.device_id == device.id:
             db.session.expire(cached, ["ended_at"])
@@ -139,6 +144,7 @@ def open_session(device: KioskDevice, card) -> KioskSession:
     return session
 
 
+_NO_FSYNC_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 _END_OPEN_SESSIONS = text("UPDATE kiosk_session SET ended_at = :now WHERE device_id = :device AND ended_at IS NULL"
                           ).bindparams(bindparam("now", type_=DateTime()))
 _SESSION_COLUMNS = ("id", "device_id", "household_id", "card_id", "created_at", "expires_at")

@@ -86,3 +86,26 @@ def test_reads_first_swaps_to_a_write_transaction_and_refuses_an_earlier_write(a
     finally:
         sqlite_write_intent.set(True)
     assert db.session.get(Household, home_id).note is None
+
+
+def test_a_scan_session_commits_without_waiting_for_the_disk_on_postgresql(pg_app, make_site, make_household):
+    """open_session(durable=False): the scan writes only its session row, which a crash may lose."""
+    from services import kiosk_devices
+    from tests.kiosk_helpers import card_for, paired_device
+
+    with pg_app.app_context():
+        site = make_site()
+        home = make_household(site=site)
+        card_for(home)
+        device, _token = paired_device(site)
+        db.session.commit()
+        from models import Card
+
+        card = db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
+        kiosk_devices.open_session(device, card)
+        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+        db.session.commit()
+        kiosk_devices.open_session(device, card, durable=False)
+        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "off"
+        db.session.commit()
+        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"  # SET LOCAL: this one only
