@@ -87,6 +87,11 @@ def test_full_redeem_and_retry_returns_first_result(client, shop):
     assert db.session.get(Goods, shop["rice"].id).stock == 1
     fetched = client.get(f"/kiosk/api/receipt/{payload['request_id']}", headers=auth(shop["token"]))
     assert fetched.get_json()["receipt"] == receipt
+    # a retry whose answer was lost while the kiosk already ended the session still gets the receipt
+    client.post("/kiosk/api/session/end", headers=auth(shop["token"]), json={"session_id": session_id})
+    late = client.post("/kiosk/api/redeem", json=payload, headers=auth(shop["token"]))
+    assert late.status_code == 200 and late.get_json()["receipt"] == receipt
+    assert table_counts() == counts
 
 
 BAD_CARTS = [
