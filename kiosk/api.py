@@ -34,6 +34,8 @@ def api_route(rule: str, **options):
         csrf.exempt(wrapped)
         if rate:
             wrapped = limiter.limit(rate)(wrapped)
+        else:  # no limit of its own and the app sets no default ones: skip resolving limits per request
+            wrapped = limiter.exempt(wrapped)
         bp.add_url_rule(f"/api{rule}", view.__name__, wrapped, **options)
         return wrapped
 

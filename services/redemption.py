@@ -108,7 +108,7 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     or a session ended in between counts as just after this redemption; stock, balance and limits
     are checked again under the lock."""
     db.session.flush()  # pending changes of the caller must be visible to the SQL below
-    card, household = _holder(device, session_id)
+    card, household, household_site = _holder(device, session_id)
     goods = _load_goods(device.site_id, lines)
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
     if expected_total is not None and expected_total != total:
@@ -125,7 +125,8 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
         return _replay(existing, device, lines)
     redemption = Redemption(id=inserted[0][0], ledger_entry_id=None, void_entry_id=None, void_reason=None,
                             voided_by=None, voided_at=None, **columns)
-    set_committed_value(redemption, "site", device.site)  # in the session since _holder: no SELECT
+    # the receipt's site is the kiosk's: the household's, already loaded, unless it moved since the scan
+    set_committed_value(redemption, "site", household_site if household_site.id == device.site_id else device.site)
     receipt_lines = _insert_lines(redemption.id, goods, lines)
     key, ordered = f"redeem:{request_id}", sorted(lines)
 
@@ -143,16 +144,16 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     return _attach(redemption, household, receipt_lines)
 
 
-def _holder(device, session_id) -> tuple[Card, Household]:
-    """The card and household of the device's open session (checked, not touched: the kiosk touches
-    it while the resident is busy); loads the household's site into the session too."""
+def _holder(device, session_id) -> tuple[Card, Household, Site]:
+    """The card, household and the household's site of the device's open session (checked, not
+    touched: the kiosk touches it while the resident is busy)."""
     row = db.session.execute(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id)).first()
     if row is None:
         raise kiosk_devices.SessionExpired()
-    card, household, _site = row
+    card, household, site = row
     if card.status != "active" or household.status != "active":
         raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card.status)
-    return card, household
+    return card, household, site
 
 
 def _insert_lines(redemption_id: int, goods: dict, lines: dict[int, int]) -> list[RedemptionLine]:

@@ -114,8 +114,9 @@ def begin_writes() -> None:
     deferred_at = connection.info.get("deferred_at_changes") if connection.dialect.name == "sqlite" else None
     if deferred_at is None:  # PostgreSQL, or a transaction that began as a writer
         return
-    if connection.connection.driver_connection.total_changes != deferred_at:
+    sqlite = connection.connection.driver_connection
+    if sqlite.total_changes != deferred_at:
         raise RuntimeError("begin_writes() after a write: a reads-first transaction must not write before it")
-    connection.exec_driver_sql("COMMIT")  # it only read: this ends nothing but the read snapshot
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite.execute("COMMIT")  # it only read: this ends nothing but the read snapshot
+    sqlite.execute("BEGIN IMMEDIATE")
     connection.info["deferred_at_changes"] = None
