@@ -9,14 +9,13 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import DateTime, and_, bindparam, select, text, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from extensions import db
 from models import KioskDevice, KioskSession
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.statements import Statement, run_together
+from services.statements import Statement, attach, run_together
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_TTL = timedelta(hours=24)
@@ -137,10 +136,9 @@ def open_session(device: KioskDevice, card, durable: bool = True) -> KioskSessio
         batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
     run_together(batch)
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
-        if isinstance(cached, KioskSession) and cached.device_id == device.id:
+        if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
             db.session.expire(cached, ["ended_at"])
-    make_transient_to_detached(session)  # persistent without a reload: every column is known
-    db.session.add(session)
+    attach(session)
     return session
 
 

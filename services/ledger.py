@@ -12,7 +12,7 @@ from typing import Callable, Optional, Sequence
 
 from flask import current_app
 from sqlalchemy import Date, DateTime, bindparam, event, select, text
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from extensions import db
@@ -22,7 +22,7 @@ from models.ledger import LEDGER_KINDS
 from services.errors import (
     IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
 )
-from services.statements import Statement, run_together
+from services.statements import Statement, attach, run_together
 
 #: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
@@ -158,8 +158,7 @@ def post(
         *(then(entry) if then else ()),
     ])
     entry.id = inserted[0][0]
-    make_transient_to_detached(entry)  # persistent without a reload: every column is known
-    db.session.add(entry)
+    attach(entry)
     _expire_household(household_id)
     return entry
 

@@ -7,7 +7,6 @@ import uuid
 from typing import Optional
 
 from sqlalchemy import Date, DateTime, bindparam, func, select, text, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
@@ -19,7 +18,7 @@ from services.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
 from services.goods import add_stock, period_start, take_stock_statement
 from services.recusal import ensure_not_recused
-from services.statements import Statement, begin_writes, run_together
+from services.statements import Statement, attach, begin_writes, run_together
 
 MAX_LINES = 30
 MAX_QTY = 99
@@ -192,11 +191,9 @@ _FINISH_SQL = text("UPDATE redemption SET ledger_entry_id = (SELECT id FROM ledg
 
 def _attach(redemption: Redemption, household, lines: list[RedemptionLine]) -> Redemption:
     """Put the rows just written into the session as loaded objects: the receipt needs no SELECT."""
-    for obj in (redemption, *lines):
-        make_transient_to_detached(obj)
+    attach(redemption, *lines)
     set_committed_value(redemption, "household", household)
     set_committed_value(redemption, "lines", lines)
-    db.session.add(redemption)
     return redemption
 
 

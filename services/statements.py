@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Optional, Sequence
 
-from sqlalchemy import exc
+from sqlalchemy import event, exc
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.elements import TextClause
 
 from extensions import db, sqlite_write_intent
@@ -120,3 +121,43 @@ def begin_writes() -> None:
     sqlite.execute("COMMIT")  # it only read: this ends nothing but the read snapshot
     sqlite.execute("BEGIN IMMEDIATE")
     connection.info["deferred_at_changes"] = None
+
+
+_ATTACHED = "statements.attached"
+
+
+def attach(*objs) -> None:
+    """Put rows just written with SQL text into the session as loaded objects (every column set, so
+    no reload). Like flushed new objects, a rollback of their transaction expunges them again:
+    their rows are gone, and SQLite may hand their ids to the next rows."""
+    session = db.session()
+    current = session.get_nested_transaction() or session.get_transaction()
+    for obj in objs:
+        make_transient_to_detached(obj)
+        session.add(obj)
+        session.info.setdefault(_ATTACHED, []).append((current, obj))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_attached(session, previous_transaction):
+    kept = []
+    for transaction, obj in session.info.get(_ATTACHED, ()):
+        if _within(transaction, previous_transaction):
+            if obj in session:
+                session.expunge(obj)
+        else:
+            kept.append((transaction, obj))
+    session.info[_ATTACHED] = kept
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_attached(session):
+    session.info.pop(_ATTACHED, None)
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

@@ -109,3 +109,30 @@ def test_a_scan_session_commits_without_waiting_for_the_disk_on_postgresql(pg_ap
         assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "off"
         db.session.commit()
         assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"  # SET LOCAL: this one only
+
+
+def test_a_rollback_takes_attached_rows_out_of_the_session(any_app, make_site, make_household):
+    """Rows written with SQL text and attached as loaded objects go when their transaction rolls back
+    (as flushed new objects do), so nothing later trips over a row that does not exist."""
+    from models import Card, KioskSession
+    from services import kiosk_devices
+    from tests.kiosk_helpers import card_for, paired_device
+
+    site = make_site()
+    home = make_household(site=site)
+    card_for(home)
+    device, _token = paired_device(site)
+    db.session.commit()
+    card = db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
+    kept = kiosk_devices.open_session(device, card)
+    db.session.commit()
+    dropped = kiosk_devices.open_session(device, card)
+    dropped_id = dropped.id
+    assert dropped in db.session
+    db.session.rollback()
+    assert dropped not in db.session and kept in db.session
+    again = kiosk_devices.open_session(device, card)  # walks the identity map: must not load the lost row
+    db.session.commit()
+    assert db.session.get(KioskSession, dropped_id) is None
+    assert db.session.get(KioskSession, again.id).ended_at is None
+    assert db.session.get(KioskSession, kept.id).ended_at is not None
