@@ -91,17 +91,9 @@ def test_reads_first_swaps_to_a_write_transaction_and_refuses_an_earlier_write(a
 def test_a_scan_session_commits_without_waiting_for_the_disk_on_postgresql(pg_app, make_site, make_household):
     """open_session(durable=False): the scan writes only its session row, which a crash may lose."""
     from services import kiosk_devices
-    from tests.kiosk_helpers import card_for, paired_device
 
     with pg_app.app_context():
-        site = make_site()
-        home = make_household(site=site)
-        card_for(home)
-        device, _token = paired_device(site)
-        db.session.commit()
-        from models import Card
-
-        card = db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
+        device, card = _kiosk_and_card(make_site, make_household)
         kiosk_devices.open_session(device, card)
         assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"
         db.session.commit()
@@ -114,16 +106,10 @@ def test_a_scan_session_commits_without_waiting_for_the_disk_on_postgresql(pg_ap
 def test_a_rollback_takes_attached_rows_out_of_the_session(any_app, make_site, make_household):
     """Rows written with SQL text and attached as loaded objects go when their transaction rolls back
     (as flushed new objects do), so nothing later trips over a row that does not exist."""
-    from models import Card, KioskSession
+    from models import KioskSession
     from services import kiosk_devices
-    from tests.kiosk_helpers import card_for, paired_device
 
-    site = make_site()
-    home = make_household(site=site)
-    card_for(home)
-    device, _token = paired_device(site)
-    db.session.commit()
-    card = db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
+    device, card = _kiosk_and_card(make_site, make_household)
     kept = kiosk_devices.open_session(device, card)
     db.session.commit()
     dropped = kiosk_devices.open_session(device, card)
@@ -136,3 +122,16 @@ def test_a_rollback_takes_attached_rows_out_of_the_session(any_app, make_site, m
     assert db.session.get(KioskSession, dropped_id) is None
     assert db.session.get(KioskSession, again.id).ended_at is None
     assert db.session.get(KioskSession, kept.id).ended_at is not None
+
+
+def _kiosk_and_card(make_site, make_household):
+    """A paired kiosk and an active card of a household of its site, committed."""
+    from models import Card
+    from tests.kiosk_helpers import card_for, paired_device
+
+    site = make_site()
+    home = make_household(site=site)
+    card_for(home)
+    device, _token = paired_device(site)
+    db.session.commit()
+    return device, db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
