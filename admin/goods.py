@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.scope import chosen_site
 from admin.goods_export import ledger_workbook
 from admin import integrity
 from extensions import db
@@ -30,20 +31,6 @@ def kiosk_local(moment) -> str:
 
 
 
-def _current_site() -> Site:
-    """?site_id= (checked against the scope) or the first site in scope."""
-    sites = sites_in_scope(current_user)
-    if not sites:
-        abort(403)
-    wanted = request.args.get("site_id", type=int) or request.form.get("site_id", type=int)
-    if wanted is None:
-        return sites[0]
-    if not 0 < wanted < 2**31:
-        abort(404)
-    require_site(current_user, wanted)
-    return db.get_or_404(Site, wanted)
-
-
 def _goods_in_scope(goods_id: int) -> Goods:
     goods = db.get_or_404(Goods, goods_id)
     require_site(current_user, goods.site_id)
@@ -53,7 +40,7 @@ def _goods_in_scope(goods_id: int) -> Goods:
 @bp.route("/goods")
 @roles_required(*SHOP_ROLES)
 def goods_list():
-    site = _current_site()
+    site = chosen_site()
     return render_template("admin/goods/list.html", site=site, sites=sites_in_scope(current_user), periods=LIMIT_PERIODS,
                            goods=goods_service.goods_for_site(site.id))
 
@@ -61,7 +48,7 @@ def goods_list():
 @bp.route("/goods/new", methods=["GET", "POST"])
 @roles_required(*SHOP_ROLES)
 def goods_new():
-    return _goods_form(_current_site(), None)
+    return _goods_form(chosen_site(), None)
 
 
 @bp.route("/goods/<int:goods_id>/edit", methods=["GET", "POST"])
@@ -146,7 +133,7 @@ def _month() -> tuple[int, int]:
 @bp.route("/goods/reconciliation")
 @roles_required(*SHOP_ROLES, "auditor")
 def goods_reconciliation():
-    site, (year, month) = _current_site(), _month()
+    site, (year, month) = chosen_site(), _month()
     rows = goods_service.reconciliation(site.id, year, month)
     if request.args.get("format") == "xlsx":
         lines = _month_redemptions(site.id, year, month)
@@ -175,7 +162,7 @@ def _month_redemptions(site_id: int, year: int, month: int) -> list[Redemption]:
 @bp.route("/redemptions")
 @roles_required(*SHOP_ROLES, "auditor")
 def redemptions_list():
-    site = _current_site()
+    site = chosen_site()
     rows = db.session.execute(select(Redemption).where(Redemption.site_id == site.id)
                               .order_by(Redemption.id.desc()).limit(200)).scalars().all()
     return render_template("admin/goods/redemptions.html", site=site, sites=sites_in_scope(current_user), rows=rows)
@@ -216,7 +203,7 @@ def kiosks_list():
 @bp.route("/kiosks/new", methods=["POST"])
 @roles_required()
 def kiosk_new():
-    site = _current_site()
+    site = chosen_site()
     try:
         device, code = kiosk_devices.create_device(site.id, request.form.get("name"), current_user)
         audit.record(current_user, "kiosk.create", "kiosk_device", device.id, site_id=site.id)

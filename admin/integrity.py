@@ -70,7 +70,7 @@ from flask_login import current_user  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from admin.auth import roles_required  # noqa: E402
-from admin.scope import scoped_arg  # noqa: E402
+from admin.scope import chosen_site, scoped_arg  # noqa: E402
 from models import Household, Site, StaffUser  # noqa: E402
 from models.clock import local_today  # noqa: E402
 from models.fund import CONTROL_KINDS, CONTROL_STATUSES, FUND_KINDS, FUND_SOURCES, GoodsControl, PointsAdjustment  # noqa: E402,E501
@@ -78,7 +78,7 @@ from models.fund import Stocktake  # noqa: E402
 from models.goods import STOCK_SOURCES  # noqa: E402
 from services import anomalies, fund, fund_exports  # noqa: E402
 from services import stocktake as stocktakes  # noqa: E402
-from services.access import sites_in_scope, allowed_site_ids, require_site  # noqa: E402
+from services.access import sites_in_scope, allowed_site_ids  # noqa: E402
 from services.errors import DomainError, ValidationFailed  # noqa: E402
 
 STAFF = ("cadre", "committee", "shopkeeper", "auditor")
@@ -100,19 +100,6 @@ def _adjustment_site(adjustment_id):
                               .where(PointsAdjustment.id == adjustment_id)).scalar_one_or_none()
 
 
-
-
-def _site_arg() -> Site:
-    sites = sites_in_scope(current_user)
-    if not sites:
-        abort(403)
-    wanted = request.values.get("site_id", type=int)
-    if wanted is None:
-        return sites[0]
-    if not 0 < wanted < 2**31:
-        abort(404)
-    require_site(current_user, wanted)
-    return db.get_or_404(Site, wanted)
 
 
 def _form_id(name: str) -> str:
@@ -242,7 +229,7 @@ def integrity_control_decide(control_id: int):
 @bp.route("/integrity/stocktake", methods=["GET", "POST"])
 @roles_required("shopkeeper", "cadre", "auditor")
 def integrity_stocktake():
-    site = _site_arg()
+    site = chosen_site()
     if request.method == "POST":
         if not current_user.has_role("admin", "shopkeeper", "cadre"):
             abort(403)
@@ -295,7 +282,7 @@ def integrity_fund():
 @bp.route("/integrity/fund/ledger", methods=["GET", "POST"])
 @roles_required("cadre", "auditor", "shopkeeper")
 def integrity_fund_ledger():
-    site = _site_arg()
+    site = chosen_site()
     if request.method == "POST":
         if not current_user.has_role("admin", "cadre", "shopkeeper"):
             abort(403)

@@ -32,7 +32,7 @@ from flask_login import current_user, logout_user
 from admin import bp
 from extensions import db
 from models import Card, Household, Site
-from services.access import require_site
+from services.access import require_site, sites_in_scope
 from services.errors import Forbidden
 
 #: URL argument name -> function(value) -> site id (None = no such object)
@@ -55,6 +55,21 @@ def scoped_arg(name: str):
         return resolver
 
     return register
+
+
+def chosen_site() -> Site:
+    """The site a per-site page shows: ?site_id= (or the form's), checked against the user's scope,
+    else the first site in scope; 403 when the user has none."""
+    sites = sites_in_scope(current_user)
+    if not sites:
+        abort(403)
+    wanted = request.args.get("site_id", type=int) or request.form.get("site_id", type=int)
+    if wanted is None:
+        return sites[0]
+    if not 0 < wanted < 2**31:
+        abort(404)
+    require_site(current_user, wanted)
+    return db.get_or_404(Site, wanted)
 
 
 def unscoped_arg(*names: str) -> None:
