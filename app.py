@@ -7,7 +7,9 @@ from flask_babel import get_locale
 from sqlalchemy import event
 
 from config import Config
-from extensions import babel, csrf, db, limiter, login_manager, migrate, sqlite_write_intent, talisman
+from extensions import (
+    QueuedWriterConnection, babel, csrf, db, limiter, login_manager, migrate, sqlite_write_intent, talisman,
+)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -116,11 +118,20 @@ def _remember_locale(response):
 
 
 def install_sqlite_hooks(engine) -> None:
-    """WAL + synchronous=FULL, and BEGIN IMMEDIATE for writes (SQLAlchemy's recipe)."""
+    """WAL + synchronous=FULL, and BEGIN IMMEDIATE for writes (SQLAlchemy's recipe), writers queued on a
+    file lock beside the database (extensions.QueuedWriterConnection)."""
+
+    database = engine.url.database
+    lock_path = f"{database}.writers" if database and database != ":memory:" and "mode=memory" not in database else None
+
+    @event.listens_for(engine, "do_connect")
+    def _queued_writers(_dialect, _record, _cargs, cparams):
+        cparams["factory"] = QueuedWriterConnection
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        dbapi_connection.writer_lock_path = lock_path
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
@@ -131,7 +142,10 @@ def install_sqlite_hooks(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         writes = sqlite_write_intent.get()
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if writes:
+            connection.connection.driver_connection.begin_immediate()
+        else:
+            connection.exec_driver_sql("BEGIN")
         # for services.statements.begin_writes(): None = this transaction may write
         connection.info["deferred_at_changes"] = (
             None if writes else connection.connection.driver_connection.total_changes)

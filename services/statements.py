@@ -119,7 +119,7 @@ def begin_writes() -> None:
     if sqlite.total_changes != deferred_at:
         raise RuntimeError("begin_writes() after a write: a reads-first transaction must not write before it")
     sqlite.execute("COMMIT")  # it only read: this ends nothing but the read snapshot
-    sqlite.execute("BEGIN IMMEDIATE")
+    sqlite.begin_immediate()
     connection.info["deferred_at_changes"] = None
 
 

@@ -1,0 +1,98 @@
+"""SQLite writers queue on a file lock before BEGIN IMMEDIATE (extensions.QueuedWriterConnection):
+a waiting writer is woken by the release instead of polling, and every way out of a write
+transaction releases the queue."""
+import fcntl
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from extensions import db
+
+
+@pytest.fixture
+def connect(app):
+    """sqlite3 connections of the app's engine, each checked out of the pool for the whole test."""
+    fairies = []
+
+    def checkout():
+        fairies.append(db.engine.raw_connection())
+        return fairies[-1].driver_connection
+
+    yield checkout
+    for fairy in fairies:
+        fairy.invalidate()  # the tests close some of them themselves
+
+
+def _queue_is_free(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_second_writer_waits_for_the_first_and_then_goes_on(connect):
+    first, second = connect(), connect()
+    assert first.writer_lock_path and first.writer_lock_path == second.writer_lock_path
+    first.begin_immediate()
+    first.execute("UPDATE site SET name = name")
+    started = threading.Event()
+    entered = threading.Event()
+
+    def write():
+        started.set()
+        second.begin_immediate()
+        entered.set()
+        second.execute("UPDATE site SET name = name")
+        second.commit()
+
+    waiter = threading.Thread(target=write)
+    waiter.start()
+    started.wait(5)
+    assert not entered.wait(0.3), "the second writer began while the first held the write lock"
+    first.commit()
+    assert entered.wait(5), "the second writer was not woken by the first one's COMMIT"
+    waiter.join(5)
+    assert _queue_is_free(first.writer_lock_path)
+
+
+@pytest.mark.parametrize("finish", ["commit", "rollback", "close"])
+def test_every_end_of_a_write_transaction_frees_the_queue(connect, finish):
+    connection = connect()
+    connection.begin_immediate()
+    assert not _queue_is_free(connection.writer_lock_path)
+    getattr(connection, finish)()
+    assert _queue_is_free(connection.writer_lock_path)
+
+
+def test_a_begin_that_fails_frees_the_queue(connect):
+    """A process that does not queue (the sqlite3 shell) holds the write lock: BEGIN IMMEDIATE times out."""
+    path = db.engine.url.database
+    outsider = sqlite3.connect(path, isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    connection = connect()
+    connection.execute("PRAGMA busy_timeout = 0")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        connection.begin_immediate()
+    assert not connection.in_transaction
+    assert _queue_is_free(connection.writer_lock_path)
+    outsider.rollback()
+    outsider.close()
+
+
+def test_the_app_writes_through_the_queue(app, make_household):
+    home = make_household(balance=0)
+    db.session.commit()
+    from services import ledger
+
+    ledger.post(home.id, 5, "adjustment", None, None, "测试", "queue-test")
+    path = db.session.connection().connection.driver_connection.writer_lock_path
+    assert not _queue_is_free(path)  # a write request holds it until its COMMIT
+    db.session.commit()
+    assert _queue_is_free(path)
+    assert db.session.get(type(home), home.id).balance == 5
