@@ -1,12 +1,11 @@
 """JSON shapes the kiosk API returns (household summary, goods, receipt)."""
-from sqlalchemy import bindparam, select
+from sqlalchemy import text
 
-from extensions import db
 from kiosk import pictograms
-from models import LedgerEntry
 from models.clock import to_local
 from models.household import mask_name
 from services.redemption import limit_left
+from services.statements import Statement, as_date, run_together
 
 #: ledger kind -> what the resident sees
 KIND_LABELS = {
@@ -18,15 +17,14 @@ KIND_LABELS = {
 
 
 def recent_entries(household_id: int, limit: int = 5) -> list[dict]:
-    entries = db.session.execute(_RECENT, {"household_id": household_id, "limit": limit})
-    return [{"date": e.effective_date.isoformat(), "label": KIND_LABELS.get(e.kind, e.kind),
-             "note": e.note or "", "points": e.points} for e in entries]
+    """The household's last entries, the columns the kiosk shows (the scan is its most frequent request)."""
+    (rows,) = run_together([Statement(_RECENT, {"household_id": household_id, "limit": limit})])
+    return [{"date": as_date(day).isoformat(), "label": KIND_LABELS.get(kind, kind), "note": note or "",
+             "points": points} for day, kind, note, points in rows]
 
 
-#: the columns the kiosk shows, not whole entries (the scan is the kiosk's most frequent request)
-_RECENT = (select(LedgerEntry.effective_date, LedgerEntry.kind, LedgerEntry.note, LedgerEntry.points)
-           .where(LedgerEntry.household_id == bindparam("household_id"))
-           .order_by(LedgerEntry.seq.desc()).limit(bindparam("limit")))
+_RECENT = text("SELECT effective_date, kind, note, points FROM ledger_entry WHERE household_id = :household_id "
+               "ORDER BY seq DESC LIMIT :limit")
 
 
 def household_json(household) -> dict:

@@ -3,12 +3,13 @@
 Stock moves only through conditional UPDATEs here and in services/redemption.py, so it can
 never go below zero however many kiosks and staff act at once."""
 import io
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select, text
 
 from extensions import db
 from models import Goods, StockMovement
@@ -168,13 +169,13 @@ def goods_for_site(site_id: int, only_active: bool = False) -> list[Goods]:
 def shelf(site_id: int) -> list:
     """The site's active goods as the kiosk lists them: rows with the columns goods_json reads (no ORM
     objects: the scan, which lists them, is the kiosk's busiest request)."""
-    return db.session.execute(_SHELF, {"site_id": site_id}).all()
+    (rows,) = run_together([Statement(_SHELF, {"site_id": site_id})])
+    return [ShelfRow(*row) for row in rows]
 
 
-_SHELF = (select(Goods.id, Goods.name, Goods.category, Goods.price, Goods.unit, Goods.stock, Goods.photo_version,
-                 Goods.limit_qty, Goods.limit_period)
-          .where(Goods.site_id == bindparam("site_id"), Goods.active.is_(True))
-          .order_by(Goods.category, Goods.price, Goods.name))
+ShelfRow = namedtuple("ShelfRow", "id name category price unit stock photo_version limit_qty limit_period")
+_SHELF = text(f"SELECT {', '.join(ShelfRow._fields)} FROM goods WHERE site_id = :site_id AND active "
+              "ORDER BY category, price, name")
 
 
 def get_goods(goods_id: int) -> Goods:

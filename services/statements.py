@@ -76,6 +76,16 @@ def _sqlite(connection, statements: Sequence[Statement]) -> list[list[tuple]]:
         cursor.close()
 
 
+def as_datetime(value) -> Optional[datetime]:
+    """A DATETIME column read with run_together: SQLite hands back the stored text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def as_date(value) -> Optional[date]:
+    """A DATE column read with run_together: SQLite hands back the stored text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _sqlite_params(params: dict) -> dict:
     """Dates and times as the SQLite dialect stores them (text), so SQL text and ORM rows compare."""
     return {name: _sqlite_value(value) for name, value in params.items()}

@@ -279,3 +279,27 @@ def test_attract_screen_rotates_published_honor_lists(client, shop, monkeypatch)
         "公示 · 2026年第四季度“五评五奖”评议结果公示 · 公示期2026年12月1日至12月7日,如有异议请联系李书记",
         "公示 · 2026年第四季度“五评五奖”评议结果公示:张*三 +35分(文明榜样户)、王* +20分",
         "光荣榜 · 2026年第三季度光荣榜 · 文明榜样户:王建国、李秀英"]
+
+
+def test_device_last_seen_is_written_at_most_once_a_minute(client, shop):
+    from datetime import timedelta
+
+    from models import KioskDevice
+
+    device_id = shop["device"].id
+
+    def last_seen():
+        db.session.expire_all()
+        return db.session.get(KioskDevice, device_id).last_seen_at
+
+    assert last_seen() is None
+    assert scan(client, shop).status_code == 200
+    first = last_seen()
+    assert first is not None
+    assert scan(client, shop).status_code == 200
+    assert last_seen() == first  # within the minute: no second UPDATE of the device row
+    db.session.get(KioskDevice, device_id).last_seen_at = first - timedelta(seconds=61)
+    db.session.commit()
+    assert scan(client, shop).status_code == 200
+    assert last_seen() > first
+    assert client.get("/kiosk/api/device", headers=auth(shop["token"])).status_code == 200  # GETs write nothing
