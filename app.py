@@ -8,7 +8,8 @@ from sqlalchemy import event
 
 from config import Config
 from extensions import (
-    QueuedWriterConnection, babel, csrf, db, limiter, login_manager, migrate, sqlite_write_intent, talisman,
+    QueuedWriterConnection, babel, csrf, db, limiter, login_manager, migrate, sqlite_durable, sqlite_write_intent,
+    talisman,
 )
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -76,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     @app.teardown_request
     def _reset_write_intent(_error=None):
         sqlite_write_intent.set(True)  # work outside requests (CLI, jobs, tests) always writes
+        sqlite_durable.set(True)
 
 
 #: scripts only from our own files (no inline JS); camera for the kiosk and sign-in scanners
@@ -142,6 +144,10 @@ def install_sqlite_hooks(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         writes = sqlite_write_intent.get()
+        synchronous = "FULL" if sqlite_durable.get() else "NORMAL"
+        if writes and connection.info.get("synchronous", "FULL") != synchronous:
+            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")  # NORMAL in WAL: no fsync per COMMIT
+            connection.info["synchronous"] = synchronous
         if writes:
             connection.connection.driver_connection.begin_immediate()
         else:

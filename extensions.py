@@ -40,6 +40,9 @@ talisman = Talisman()
 #: SQLite: False while a request only reads, so its transaction opens with a plain deferred BEGIN;
 #: True (the default, and for every write request) opens BEGIN IMMEDIATE (DECISIONS #19)
 sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
+#: SQLite: False for a request whose writes a crash may lose (the kiosk scan writes only its session
+#: row): its transaction runs with synchronous=NORMAL, which SQLite lets change only outside a transaction
+sqlite_durable: ContextVar[bool] = ContextVar("sqlite_durable", default=True)
 
 
 class QueuedWriterConnection(sqlite3.Connection):

@@ -19,12 +19,15 @@ def api_route(rule: str, **options):
     needs_device = options.pop("device", True)
     rate = options.pop("limit", None)
     reads_first = options.pop("reads_first", False)  # the view calls mark_seen after begin_writes
+    durable = options.pop("durable", True)  # False: writes a crash may lose (statements.without_fsync)
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if reads_first:
                 statements.reads_first()
+            if not durable:
+                statements.without_fsync()
             if needs_device:
                 g.device = kiosk_devices.device_from_header(request.headers.get("Authorization"))
                 if request.method == "POST" and not reads_first:
@@ -98,7 +101,7 @@ def honor_notices(site_id: int) -> list[str]:
     return lines
 
 
-@api_route("/scan", methods=["POST"])
+@api_route("/scan", methods=["POST"], durable=False)
 def api_scan():
     scanned = body().get("card")
     if not isinstance(scanned, str) or len(scanned) > 500:

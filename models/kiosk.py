@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -38,6 +38,11 @@ class KioskSession(db.Model):
     """One household on one kiosk, from the scan until done/idle; the client only holds its id."""
 
     __tablename__ = "kiosk_session"
+    __table_args__ = (
+        # a scan ends the device's open session: without it, that UPDATE read every session the device ever had
+        Index("ix_kiosk_session_open", "device_id", sqlite_where=text("ended_at IS NULL"),
+              postgresql_where=text("ended_at IS NULL")),
+    )
 
     #: random id handed to the kiosk (never a household id)
     id: Mapped[str] = mapped_column(String(48), primary_key=True)

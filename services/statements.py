@@ -13,7 +13,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.elements import TextClause
 
-from extensions import db, sqlite_write_intent
+from extensions import db, sqlite_durable, sqlite_write_intent
 from services.errors import DomainError
 
 
@@ -112,6 +112,15 @@ def reads_first() -> None:
     first write. No effect on PostgreSQL, nor inside a transaction already begun."""
     if not db.session().in_transaction():
         sqlite_write_intent.set(False)
+
+
+def without_fsync() -> None:
+    """For a request whose writes a crash may lose (on SQLite; PostgreSQL's is per transaction, see
+    kiosk_devices.open_session): its COMMIT does not wait for the disk. In WAL mode the database stays
+    consistent, and the next durable COMMIT writes these changes to disk with its own. Call it
+    before the transaction begins."""
+    if not db.session().in_transaction():
+        sqlite_durable.set(False)
 
 
 def begin_writes() -> None:

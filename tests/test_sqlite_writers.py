@@ -96,3 +96,31 @@ def test_the_app_writes_through_the_queue(app, make_household):
     db.session.commit()
     assert _queue_is_free(path)
     assert db.session.get(type(home), home.id).balance == 5
+
+
+def test_a_scan_commits_without_fsync_and_the_next_write_with_it(app, client, make_site, make_household):
+    """The scan writes only its kiosk session (a crash may lose it: the resident scans again)."""
+    from sqlalchemy import event
+
+    from tests.kiosk_helpers import add_goods, auth, card_for, new_request_id, paired_device
+
+    site = make_site()
+    soap = add_goods(site, "肥皂", price=5, stock=20)
+    card = card_for(make_household(site=site, balance=50))
+    _device, token = paired_device(site)
+    db.session.commit()
+    committed_with = []
+
+    def record(connection):
+        committed_with.append(connection.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0])
+
+    event.listen(db.engine, "commit", record)
+    try:
+        scanned = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token))
+        assert scanned.status_code == 200 and committed_with == [1]  # NORMAL
+        redeemed = client.post("/kiosk/api/redeem", headers=auth(token), json={
+            "session_id": scanned.get_json()["session_id"], "request_id": new_request_id(),
+            "cart": [{"goods_id": soap.id, "qty": 1}]})
+        assert redeemed.status_code == 200 and committed_with[-1] == 2  # FULL again
+    finally:
+        event.remove(db.engine, "commit", record)

@@ -1,0 +1,27 @@
+"""open kiosk sessions: a partial index on kiosk_session(device_id) WHERE ended_at IS NULL
+
+Every scan ends the device's open session; with only the device_id index that UPDATE read all the
+sessions the device ever had, a number that grows with every scan.
+
+Revision ID: 0009_open_sessions
+Revises: 0008_integrity
+Create Date: 2026-11-23 20:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0009_open_sessions'
+down_revision = '0008_integrity'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_kiosk_session_open', 'kiosk_session', ['device_id'], unique=False,
+                    sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
+
+
+def downgrade():
+    op.drop_index('ix_kiosk_session_open', table_name='kiosk_session')
