@@ -6,10 +6,11 @@ from functools import wraps
 from flask import current_app, g, jsonify, request
 
 from extensions import csrf, db, limiter
+from models import Site
 from kiosk import bp
 from kiosk.summary import goods_json, household_json, receipt_json
 from services import kiosk_devices, redemption, statements
-from services.cards import CardUnusable, resolve_token
+from services.cards import CardUnusable, scanned_card
 from services.errors import NotFound, ValidationFailed
 from services.goods import shelf
 
@@ -106,10 +107,10 @@ def api_scan():
     scanned = body().get("card")
     if not isinstance(scanned, str) or len(scanned) > 500:
         raise CardUnusable("无法识别这张卡,请确认扫描的是家庭积分卡", reason="unreadable")
-    card = resolve_token(scanned)
+    card = scanned_card(scanned)
     household = card.household
     if household.site_id != g.device.site_id:
-        site = household.site.name
+        site = db.session.get(Site, household.site_id).name
         raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
     session = kiosk_devices.open_session(g.device, card, durable=False)  # a scan writes only its session
     payload = {"session_id": session.id, "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
