@@ -112,8 +112,8 @@ def api_scan():
     if household.site_id != g.device.site_id:
         site = db.session.get(Site, household.site_id).name
         raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
-    session = kiosk_devices.open_session(g.device, card, durable=False)  # a scan writes only its session
-    payload = {"session_id": session.id, "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
+    session = kiosk_devices.start_session(g.device, card, durable=False)  # a scan writes only its session
+    payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
                "household": household_json(household),
                "goods": [goods_json(x, household) for x in shelf(g.device.site_id)]}
     db.session.commit()

@@ -1,6 +1,8 @@
 """A picture for every goods item and category: the goods photo, or a bundled SVG pictogram
 (static/img/pictograms/) chosen by keywords in the name, falling back to the category's."""
-from flask import url_for
+from functools import lru_cache
+
+from flask import has_request_context, request, url_for
 
 #: (keywords, pictogram) - first match wins, so the more specific words come first
 ITEM_WORDS = [
@@ -26,6 +28,12 @@ def _match(text: str, table, default: str) -> str:
 
 
 def url(name: str) -> str:
+    return _static_url(request.script_root if has_request_context() else None, name)
+
+
+@lru_cache(maxsize=256)
+def _static_url(_root, name: str) -> str:
+    """url_for costs more than the rest of a goods line; the answer only changes with the script root."""
     return url_for("static", filename=f"img/pictograms/{name}.svg")
 
 

@@ -145,25 +145,30 @@ def idle_window() -> timedelta:
     return timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"] * 2)
 
 
-def open_session(device: KioskDevice, card, durable: bool = True) -> KioskSession:
-    """A new kiosk session for `card`; the device's previous one ends (one household at a time).
-    Both statements in one round trip (a scan is the kiosk's most frequent write). durable=False:
-    the transaction writes nothing a crash may not lose (the resident then scans again), so on
-    PostgreSQL its COMMIT does not wait for the disk."""
+def open_session(device, card, durable: bool = True) -> KioskSession:
+    """A new kiosk session for `card`; the device's previous one ends (one household at a time)."""
+    session = KioskSession(**start_session(device, card, durable), ended_at=None)
+    attach(session)
+    return session
+
+
+def start_session(device, card, durable: bool = True) -> dict:
+    """open_session() without the ORM object: the new session's columns. Both statements go in one
+    round trip (a scan is the kiosk's most frequent write). durable=False: the transaction writes
+    nothing a crash may not lose (the resident then scans again), so on PostgreSQL its COMMIT does not
+    wait for the disk (on SQLite the route says so before the transaction: statements.without_fsync)."""
     db.session.flush()
     now = utcnow()
-    session = KioskSession(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
-                           card_id=card.id, created_at=now, expires_at=now + idle_window(), ended_at=None)
-    batch = [Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
-             Statement(_INSERT_SESSION, {name: getattr(session, name) for name in _SESSION_COLUMNS})]
+    columns = dict(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
+                   card_id=card.id, created_at=now, expires_at=now + idle_window())
+    batch = [Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}), Statement(_INSERT_SESSION, columns)]
     if not durable and db.session.connection().dialect.name == "postgresql":
         batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
     run_together(batch)
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
         if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
             db.session.expire(cached, ["ended_at"])
-    attach(session)
-    return session
+    return columns
 
 
 _NO_FSYNC_WAIT = text("SET LOCAL synchronous_commit TO OFF")
