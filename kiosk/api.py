@@ -8,11 +8,11 @@ from flask import current_app, g, jsonify, request
 from extensions import csrf, db, limiter
 from models import Site
 from kiosk import bp
-from kiosk.summary import goods_json, household_json, receipt_json
+from kiosk.summary import goods_json, household_json, receipt_json, recent_json, recent_statement
 from services import kiosk_devices, redemption, statements
 from services.cards import CardUnusable, scanned_card
 from services.errors import NotFound, ValidationFailed
-from services.goods import shelf
+from services.goods import shelf, shelf_rows, shelf_statement
 
 
 def api_route(rule: str, **options):
@@ -112,10 +112,11 @@ def api_scan():
     if household.site_id != g.device.site_id:
         site = db.session.get(Site, household.site_id).name
         raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
-    session = kiosk_devices.start_session(g.device, card, durable=False)  # a scan writes only its session
+    session, (recent, goods) = kiosk_devices.start_session(  # a scan writes only its session: durable=False
+        g.device, card, durable=False, reads=[recent_statement(household.id), shelf_statement(g.device.site_id)])
     payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
-               "household": household_json(household),
-               "goods": [goods_json(x, household) for x in shelf(g.device.site_id)]}
+               "household": household_json(household, recent_json(recent)),
+               "goods": [goods_json(x, household) for x in shelf_rows(goods)]}
     db.session.commit()
     return jsonify(payload)
 

@@ -18,7 +18,16 @@ KIND_LABELS = {
 
 def recent_entries(household_id: int, limit: int = 5) -> list[dict]:
     """The household's last entries, the columns the kiosk shows (the scan is its most frequent request)."""
-    (rows,) = run_together([Statement(_RECENT, {"household_id": household_id, "limit": limit})])
+    (rows,) = run_together([recent_statement(household_id, limit)])
+    return recent_json(rows)
+
+
+def recent_statement(household_id: int, limit: int = 5) -> Statement:
+    """recent_entries() as a statement, to send with others (the scan's); recent_json() reads its rows."""
+    return Statement(_RECENT, {"household_id": household_id, "limit": limit})
+
+
+def recent_json(rows) -> list[dict]:
     return [{"date": as_date(day).isoformat(), "label": KIND_LABELS.get(kind, kind), "note": note or "",
              "points": points} for day, kind, note, points in rows]
 
@@ -27,9 +36,10 @@ _RECENT = text("SELECT effective_date, kind, note, points FROM ledger_entry WHER
                "ORDER BY seq DESC LIMIT :limit")
 
 
-def household_json(household) -> dict:
+def household_json(household, recent: list[dict] | None = None) -> dict:
     return {"name": mask_name(household.head_name), "balance": household.balance,
-            "base_points": household.base_points, "recent": recent_entries(household.id)}
+            "base_points": household.base_points,
+            "recent": recent_entries(household.id) if recent is None else recent}
 
 
 def goods_json(goods, household=None) -> dict:

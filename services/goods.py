@@ -169,7 +169,16 @@ def goods_for_site(site_id: int, only_active: bool = False) -> list[Goods]:
 def shelf(site_id: int) -> list:
     """The site's active goods as the kiosk lists them: rows with the columns goods_json reads (no ORM
     objects: the scan, which lists them, is the kiosk's busiest request)."""
-    (rows,) = run_together([Statement(_SHELF, {"site_id": site_id})])
+    (rows,) = run_together([shelf_statement(site_id)])
+    return shelf_rows(rows)
+
+
+def shelf_statement(site_id: int) -> Statement:
+    """shelf() as a statement, to send with others (the scan's); shelf_rows() reads what it returned."""
+    return Statement(_SHELF, {"site_id": site_id})
+
+
+def shelf_rows(rows) -> list:
     return [ShelfRow(*row) for row in rows]
 
 

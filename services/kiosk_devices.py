@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional, Sequence
 
 from flask import current_app
 from sqlalchemy import DateTime, and_, bindparam, select, text, update
@@ -147,14 +147,16 @@ def idle_window() -> timedelta:
 
 def open_session(device, card, durable: bool = True) -> KioskSession:
     """A new kiosk session for `card`; the device's previous one ends (one household at a time)."""
-    session = KioskSession(**start_session(device, card, durable), ended_at=None)
+    columns, _ = start_session(device, card, durable)
+    session = KioskSession(**columns, ended_at=None)
     attach(session)
     return session
 
 
-def start_session(device, card, durable: bool = True) -> dict:
-    """open_session() without the ORM object: the new session's columns. Both statements go in one
-    round trip (a scan is the kiosk's most frequent write). durable=False: the transaction writes
+def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
+    """open_session() without the ORM object: the new session's columns, and the rows of `reads`,
+    statements sent in the same round trip as the session's two (a scan is the kiosk's most frequent
+    request: it reads the household's recent entries and the shelf that way). durable=False: the transaction writes
     nothing a crash may not lose (the resident then scans again), so on PostgreSQL its COMMIT does not
     wait for the disk (on SQLite the route says so before the transaction: statements.without_fsync)."""
     db.session.flush()
@@ -164,11 +166,11 @@ def start_session(device, card, durable: bool = True) -> dict:
     batch = [Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}), Statement(_INSERT_SESSION, columns)]
     if not durable and db.session.connection().dialect.name == "postgresql":
         batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
-    run_together(batch)
+    results = run_together([*batch, *reads])
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
         if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
             db.session.expire(cached, ["ended_at"])
-    return columns
+    return columns, results[len(batch):]
 
 
 _NO_FSYNC_WAIT = text("SET LOCAL synchronous_commit TO OFF")
