@@ -92,6 +92,11 @@ def test_full_redeem_and_retry_returns_first_result(client, shop):
     late = client.post("/kiosk/api/redeem", json=payload, headers=auth(shop["token"]))
     assert late.status_code == 200 and late.get_json()["receipt"] == receipt
     assert table_counts() == counts
+    rescanned = scan(client, shop).get_json()  # the next scan shows the redemption and the new stock
+    assert rescanned["household"]["balance"] == 10
+    assert rescanned["household"]["recent"][0]["points"] == -110
+    assert rescanned["household"]["recent"][0]["label"] == "兑换商品"
+    assert {g["name"]: g["stock"] for g in rescanned["goods"]} == {"大米 5kg": 1, "肥皂": 18}
 
 
 BAD_CARTS = [
