@@ -19,6 +19,7 @@ def create_app(config=None, instance_path=None) -> Flask:
     """Build the app; `config` is a config class or a mapping of overrides (tests)."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(Config)
+    app.json.sort_keys = False  # responses keep the order they are built in; sorting cost the kiosk's scan
     if isinstance(config, dict):
         app.config.update(config)
     elif config is not None:

@@ -38,8 +38,19 @@ def _static_url(_root, name: str) -> str:
 
 
 def category_picture(category: str) -> str:
-    return url(_match(category or "", CATEGORY_WORDS, FALLBACK))
+    return url(_category_pictogram(category or ""))
 
 
 def goods_picture(name: str, category: str) -> str:
-    return url(_match(name or "", ITEM_WORDS, _match(category or "", CATEGORY_WORDS, FALLBACK)))
+    return url(_goods_pictogram(name or "", category or ""))
+
+
+@lru_cache(maxsize=4096)
+def _category_pictogram(category: str) -> str:
+    return _match(category, CATEGORY_WORDS, FALLBACK)
+
+
+@lru_cache(maxsize=4096)
+def _goods_pictogram(name: str, category: str) -> str:
+    """Keyword matching per goods line of every scan; a site's goods names rarely change."""
+    return _match(name, ITEM_WORDS, _category_pictogram(category))
