@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import DateTime, and_, bindparam, select, text, update
+from sqlalchemy import DateTime, bindparam, select, text, update
 from sqlalchemy.orm.util import identity_key
 
 from extensions import db
@@ -185,9 +185,9 @@ _INSERT_SESSION = text(f"INSERT INTO kiosk_session ({', '.join(_SESSION_COLUMNS)
 _SESSIONS = KioskSession.__table__
 #: the device's kiosk session, neither ended nor expired (binds: open_session_id, open_device_id, now;
 #: not named like columns, which UPDATE … SET reserves)
-OPEN_SESSION = and_(_SESSIONS.c.id == bindparam("open_session_id"),
-                    _SESSIONS.c.device_id == bindparam("open_device_id"),
-                    _SESSIONS.c.ended_at.is_(None), _SESSIONS.c.expires_at >= bindparam("now", type_=DateTime()))
+OPEN_SESSION_SQL = ("kiosk_session.id = :open_session_id AND kiosk_session.device_id = :open_device_id "
+                    "AND kiosk_session.ended_at IS NULL AND kiosk_session.expires_at >= :now")
+OPEN_SESSION = text(OPEN_SESSION_SQL).bindparams(bindparam("now", type_=DateTime()))
 _TOUCH = (update(_SESSIONS).where(OPEN_SESSION).values(expires_at=bindparam("expires", type_=DateTime()))
           .returning(_SESSIONS.c.household_id, _SESSIONS.c.card_id))
 _CHECK = select(_SESSIONS.c.household_id, _SESSIONS.c.card_id).where(OPEN_SESSION)

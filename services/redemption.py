@@ -12,7 +12,7 @@ from sqlalchemy import Date, DateTime, bindparam, func, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from models import Card, Goods, Household, KioskDevice, KioskSession, Redemption, RedemptionLine, Site, StockMovement
+from models import Goods, Household, KioskDevice, Redemption, RedemptionLine, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from services import audit, kiosk_devices, ledger
@@ -20,7 +20,7 @@ from services.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
 from services.goods import add_stock, period_start, take_stock_statement
 from services.recusal import ensure_not_recused
-from services.statements import Statement, attach, begin_writes, run_together
+from services.statements import Statement, attach, begin_writes, loaded, run_together
 
 MAX_LINES = 30
 MAX_QTY = 99
@@ -109,7 +109,7 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     or a session ended in between counts as just after this redemption; stock, balance and limits
     are checked again under the lock."""
     db.session.flush()  # pending changes of the caller must be visible to the SQL below
-    card, household, household_site = _holder(device, session_id)
+    card_id, household, household_site = _holder(device, session_id)
     goods = _load_goods(device.site_id, lines)
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
     if expected_total is not None and expected_total != total:
@@ -117,7 +117,7 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     begin_writes()  # on SQLite the write lock is taken here, after the reads
     now, today = utcnow(), local_today()
     columns = dict(request_id=request_id, household_id=household.id, site_id=device.site_id, device_id=device.id,
-                   card_id=card.id, total_points=total, balance_after=0, status="done", created_at=now)
+                   card_id=card_id, total_points=total, balance_after=0, status="done", created_at=now)
     (inserted,) = run_together([Statement(_INSERT_REDEMPTION, columns)])
     if not inserted:  # the request_id was used before (a retry, a double tap): the first result
         existing = find(request_id)
@@ -145,16 +145,18 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     return _attach(redemption, household, receipt_lines)
 
 
-def _holder(device, session_id) -> tuple[Card, Household, Site]:
-    """The card, household and the household's site of the device's open session (checked, not
-    touched: the kiosk touches it while the resident is busy)."""
-    row = db.session.execute(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id)).first()
-    if row is None:
+def _holder(device, session_id) -> tuple[int, Household, Site]:
+    """The card id, household and the household's site of the device's open session (checked, not
+    touched: the kiosk touches it while the resident is busy). One plain row: the ORM's loading of
+    three objects was a seventh of a redemption's CPU."""
+    (rows,) = run_together([Statement(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id))])
+    if not rows:
         raise kiosk_devices.SessionExpired()
-    card, household, site = row
-    if card.status != "active" or household.status != "active":
-        raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card.status)
-    return card, household, site
+    card_id, card_status, household_id, household_status, head_name, site_id, site_code, site_name = rows[0]
+    if card_status != "active" or household_status != "active":
+        raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card_status)
+    household = loaded(Household, id=household_id, status=household_status, head_name=head_name, site_id=site_id)
+    return card_id, household, loaded(Site, id=site_id, code=site_code, name=site_name)
 
 
 def _insert_lines(redemption_id: int, goods: dict, lines: dict[int, int]) -> list[RedemptionLine]:
@@ -167,10 +169,11 @@ def _insert_lines(redemption_id: int, goods: dict, lines: dict[int, int]) -> lis
 
 #: the open session's card, household and the household's site in one statement (the receipt shows the
 #: latter two); binds of kiosk_devices.OPEN_SESSION
-_SESSIONS = KioskSession.__table__
-_HOLDER_QUERY = (select(Card, Household, Site).join(_SESSIONS, _SESSIONS.c.card_id == Card.id)
-                 .join(Household, Household.id == _SESSIONS.c.household_id)
-                 .join(Site, Site.id == Household.site_id).where(kiosk_devices.OPEN_SESSION))
+_HOLDER_QUERY = text(
+    "SELECT card.id, card.status, household.id, household.status, household.head_name, site.id, site.code, "
+    "site.name FROM kiosk_session JOIN card ON card.id = kiosk_session.card_id "
+    "JOIN household ON household.id = kiosk_session.household_id JOIN site ON site.id = household.site_id "
+    f"WHERE {kiosk_devices.OPEN_SESSION_SQL}").bindparams(bindparam("now", type_=DateTime()))
 #: no row back when the request_id exists: a concurrent copy waits for the first one's COMMIT, then
 #: finds its row (unique index), so both get the same receipt
 _INSERT_REDEMPTION = text(

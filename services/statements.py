@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import TextClause
 
 from extensions import db, sqlite_durable, sqlite_write_intent
@@ -140,6 +141,19 @@ def begin_writes() -> None:
     sqlite.execute("COMMIT")  # it only read: this ends nothing but the read snapshot
     sqlite.begin_immediate()
     connection.info["deferred_at_changes"] = None
+
+
+def loaded(model, **columns):
+    """The session's object for a row read with run_together: the one already in the session, else
+    one made from `columns` (its other columns load when first read). `columns` must hold the
+    primary key, "id"."""
+    session = db.session()
+    cached = session.identity_map.get(identity_key(model, columns["id"]))
+    if cached is not None:
+        return cached
+    obj = model(**columns)
+    attach(obj)
+    return obj
 
 
 _ATTACHED = "statements.attached"

@@ -135,3 +135,16 @@ def _kiosk_and_card(make_site, make_household):
     device, _token = paired_device(site)
     db.session.commit()
     return device, db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
+
+
+def test_loaded_reuses_the_sessions_object_and_reads_the_other_columns_on_demand(any_app, make_household):
+    home = make_household(balance=0)
+    db.session.commit()
+    home_id, head_name, site_id = home.id, home.head_name, home.site_id
+    assert statements.loaded(Household, id=home_id, head_name="别的名字") is home  # the session's own wins
+    db.session.expunge_all()
+    made = statements.loaded(Household, id=home_id, head_name=head_name)
+    assert made in db.session and db.session.get(Household, home_id) is made
+    assert made.site_id == site_id and made.balance == 0  # not given: loaded when first read
+    db.session.rollback()
+    assert made not in db.session  # like every attached row, it leaves with its transaction
