@@ -109,8 +109,10 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     or a session ended in between counts as just after this redemption; stock, balance and limits
     are checked again under the lock."""
     db.session.flush()  # pending changes of the caller must be visible to the SQL below
-    card_id, household, household_site = _holder(device, session_id)
-    goods = _load_goods(device.site_id, lines)
+    holder_rows, goods_rows = run_together([  # both reads in one round trip
+        Statement(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id)), _goods_statement(lines)])
+    card_id, household, household_site = _holder(holder_rows)
+    goods = _cart_goods(goods_rows, device.site_id, lines)
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
     if expected_total is not None and expected_total != total:
         raise PriceChanged(total=total)
@@ -145,11 +147,10 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     return _attach(redemption, household, receipt_lines)
 
 
-def _holder(device, session_id) -> tuple[int, Household, Site]:
-    """The card id, household and the household's site of the device's open session (checked, not
-    touched: the kiosk touches it while the resident is busy). One plain row: the ORM's loading of
-    three objects was a seventh of a redemption's CPU."""
-    (rows,) = run_together([Statement(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id))])
+def _holder(rows) -> tuple[int, Household, Site]:
+    """The card id, household and the household's site of the device's open session, from the rows of
+    _HOLDER_QUERY (checked, not touched: the kiosk touches it while the resident is busy). One plain
+    row: the ORM's loading of three objects was a seventh of a redemption's CPU."""
     if not rows:
         raise kiosk_devices.SessionExpired()
     card_id, card_status, household_id, household_status, head_name, site_id, site_code, site_name = rows[0]
@@ -202,12 +203,16 @@ def _attach(redemption: Redemption, household, lines: list[RedemptionLine]) -> R
     return redemption
 
 
-def _load_goods(site_id: int, lines: dict[int, int]) -> dict:
-    """id -> GoodsRow for the cart (plain rows: the ORM's per-query work cost more than the query)."""
+def _goods_statement(lines: dict[int, int]) -> Statement:
+    """The cart's goods as plain rows (the ORM's per-query work cost more than the query)."""
     ids = sorted(lines)
-    (rows,) = run_together([Statement(_goods_query(len(ids)), {f"id{n}": gid for n, gid in enumerate(ids)})])
+    return Statement(_goods_query(len(ids)), {f"id{n}": gid for n, gid in enumerate(ids)})
+
+
+def _cart_goods(rows, site_id: int, lines: dict[int, int]) -> dict:
+    """id -> GoodsRow from the rows of _goods_statement; every goods must exist, be the site's and be on sale."""
     found = {row[0]: GoodsRow(*row) for row in rows}
-    for goods_id in ids:
+    for goods_id in sorted(lines):
         goods = found.get(goods_id)
         if goods is None:
             raise NotFound("没有这个商品,请刷新后重试", goods_id=goods_id)
