@@ -31,13 +31,16 @@ def test_rows_in_order_and_the_first_refusal_wins(any_app, make_household):
     db.session.rollback()
 
 
-def test_duplicate_key_raises_the_sessions_integrity_error(any_app, make_household):
+@pytest.mark.parametrize("first_in_transaction", [True, False])  # PostgreSQL: pipelined with BEGIN, or alone
+def test_duplicate_key_raises_the_sessions_integrity_error(any_app, make_household, first_in_transaction):
     from sqlalchemy.exc import IntegrityError
 
     from tests.kiosk_helpers import card_for
 
     card_for(make_household())
     db.session.commit()
+    if not first_in_transaction:
+        assert run_together([Statement(text("SELECT COUNT(*) FROM card"), {})]) == [[(1,)]]
     copy_cards = text("INSERT INTO card (household_id, token_hash, short_code, generation, status, issued_at) "
                       "SELECT household_id, token_hash, short_code, generation, status, issued_at FROM card")
     with pytest.raises(IntegrityError):
