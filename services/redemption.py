@@ -130,7 +130,7 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
                             voided_by=None, voided_at=None, **columns)
     # the receipt's site is the kiosk's: the household's, already loaded, unless it moved since the scan
     set_committed_value(redemption, "site", household_site if household_site.id == device.site_id else device.site)
-    receipt_lines = _insert_lines(redemption.id, goods, lines)
+    _attach(redemption, household, _insert_lines(redemption.id, goods, lines))  # before the rows are locked
     key, ordered = f"redeem:{request_id}", sorted(lines)
 
     def movements_and_receipt(entry):
@@ -143,8 +143,10 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
                         locked_with=[take_stock_statement(goods[gid], lines[gid]) for gid in ordered],
                         then=movements_and_receipt)
     _check_limits(household.id, [goods[gid] for gid in ordered])
-    redemption.ledger_entry_id, redemption.balance_after = entry.id, entry.balance_after
-    return _attach(redemption, household, receipt_lines)
+    # as written by _FINISH_SQL: committed values, so the session has nothing to flush
+    set_committed_value(redemption, "ledger_entry_id", entry.id)
+    set_committed_value(redemption, "balance_after", entry.balance_after)
+    return redemption
 
 
 def _holder(rows) -> tuple[int, Household, Site]:
@@ -195,12 +197,11 @@ _FINISH_SQL = text("UPDATE redemption SET ledger_entry_id = (SELECT id FROM ledg
                    "balance_after = :balance WHERE id = :id")
 
 
-def _attach(redemption: Redemption, household, lines: list[RedemptionLine]) -> Redemption:
+def _attach(redemption: Redemption, household, lines: list[RedemptionLine]) -> None:
     """Put the rows just written into the session as loaded objects: the receipt needs no SELECT."""
     attach(redemption, *lines)
     set_committed_value(redemption, "household", household)
     set_committed_value(redemption, "lines", lines)
-    return redemption
 
 
 def _goods_statement(lines: dict[int, int]) -> Statement:

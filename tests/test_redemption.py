@@ -43,6 +43,12 @@ def test_redeem_writes_lines_movements_and_one_entry(counter):
     moves = db.session.execute(select(StockMovement).where(StockMovement.redemption_id == r.id)).scalars().all()
     assert sorted((m.kind, m.quantity) for m in moves) == [("redeem", -3), ("redeem", -1)]
     assert r.receipt_no.startswith("T")
+    assert not db.session.new and not db.session.dirty  # written as SQL: nothing left for a flush to repeat
+    assert r in db.session and r.household is counter["home"] and r.site is counter["site"]
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(type(r), r.id)
+    assert (stored.ledger_entry_id, stored.balance_after, len(stored.lines)) == (entry.id, 200, 2)
 
 
 def test_monthly_limit_per_household(counter):
