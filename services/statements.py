@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Optional, Sequence
 
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -60,7 +60,8 @@ def _pipelined(connection, statements: Sequence[Statement]) -> list[list[tuple]]
                     cursor = raw.cursor()
                     cursor.execute(_sql(statement.clause, connection.dialect), statement.params)
                     cursors.append(cursor)
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        # pgresult.status, not cursor.description: that builds a Column object per column each time
+        return [cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else [] for cursor in cursors]
     except connection.dialect.dbapi.Error as error:
         # the same exception classes the session raises (IntegrityError for a duplicate key, ...)
         raise exc.DBAPIError.instance(None, None, error, connection.dialect.dbapi.Error,
