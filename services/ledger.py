@@ -131,6 +131,15 @@ def post(
         delta = -min(-points, _locked_balance(household_id))
         if delta == 0:
             return None
+    # everything known before the household row is locked is set now: the lock is held from the
+    # balance UPDATE to the COMMIT, and on a busy kiosk the next redemption waits for it
+    entry = LedgerEntry(
+        household_id=household_id, kind=kind, points=delta, requested_points=points,
+        idempotency_key=idempotency_key,
+        source_type=source.type if source else None, source_id=source.id if source else None,
+        reverses_id=reverses_id, effective_date=effective_date or local_today(),
+        actor_id=actor_id, note=note,
+    )
     *_, applied = run_together([*locked_with, Statement(
         _APPLY_SQL, {"delta": delta, "hid": household_id, "key": idempotency_key})])
     if not applied:
@@ -142,15 +151,8 @@ def post(
         if db.session.get(Household, household_id) is None:
             raise NotFound("没有这一户")
         raise InsufficientPoints(needed=-delta)
-    balance, seq, prev_hash, site_id = applied[0]
-    entry = LedgerEntry(
-        household_id=household_id, site_id=site_id, seq=seq, kind=kind,
-        points=delta, requested_points=points, balance_after=balance,
-        idempotency_key=idempotency_key,
-        source_type=source.type if source else None, source_id=source.id if source else None,
-        reverses_id=reverses_id, effective_date=effective_date or local_today(),
-        actor_id=actor_id, note=note, created_at=utcnow(), prev_hash=prev_hash,
-    )
+    entry.balance_after, entry.seq, entry.prev_hash, entry.site_id = applied[0]
+    entry.created_at = utcnow()
     entry.hash = entry_hash(canonical_fields(entry), ledger_key())
     inserted, *_ = run_together([
         Statement(_INSERT_SQL, {name: getattr(entry, name) for name in _ENTRY_COLUMNS}),
