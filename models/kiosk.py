@@ -39,14 +39,16 @@ class KioskSession(db.Model):
 
     __tablename__ = "kiosk_session"
     __table_args__ = (
-        # a scan ends the device's open session: without it, that UPDATE read every session the device ever had
+        # a scan ends the device's open session: with an index of all the device's sessions, that UPDATE
+        # read every session the device ever had
         Index("ix_kiosk_session_open", "device_id", sqlite_where=text("ended_at IS NULL"),
               postgresql_where=text("ended_at IS NULL")),
     )
 
     #: random id handed to the kiosk (never a household id)
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("kiosk_device.id"), index=True)
+    #: indexed by ix_kiosk_session_open: every query by device looks for its open session
+    device_id: Mapped[int] = mapped_column(ForeignKey("kiosk_device.id"))
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

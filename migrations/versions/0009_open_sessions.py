@@ -1,7 +1,8 @@
 """open kiosk sessions: a partial index on kiosk_session(device_id) WHERE ended_at IS NULL
 
 Every scan ends the device's open session; with only the device_id index that UPDATE read all the
-sessions the device ever had, a number that grows with every scan.
+sessions the device ever had, a number that grows with every scan. The partial index replaces the
+device_id index: every query by device looks for its open session, and a scan writes one index less.
 
 Revision ID: 0009_open_sessions
 Revises: 0008_integrity
@@ -21,7 +22,9 @@ depends_on = None
 def upgrade():
     op.create_index('ix_kiosk_session_open', 'kiosk_session', ['device_id'], unique=False,
                     sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
+    op.drop_index('ix_kiosk_session_device_id', table_name='kiosk_session')
 
 
 def downgrade():
+    op.create_index('ix_kiosk_session_device_id', 'kiosk_session', ['device_id'], unique=False)
     op.drop_index('ix_kiosk_session_open', table_name='kiosk_session')
