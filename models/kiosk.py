@@ -49,7 +49,8 @@ class KioskSession(db.Model):
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
     #: indexed by ix_kiosk_session_open: every query by device looks for its open session
     device_id: Mapped[int] = mapped_column(ForeignKey("kiosk_device.id"))
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    #: not indexed: nothing looks sessions up by household, and households are never deleted
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: sliding expiry, pushed forward by every use

@@ -2,11 +2,13 @@
 
 Every scan ends the device's open session; with only the device_id index that UPDATE read all the
 sessions the device ever had, a number that grows with every scan. The partial index replaces the
-device_id index: every query by device looks for its open session, and a scan writes one index less.
+device_id index: every query by device looks for its open session. The household_id index goes:
+nothing looks sessions up by household and households are never deleted. A scan writes two index
+entries less.
 
 Revision ID: 0009_open_sessions
 Revises: 0008_integrity
-Create Date: 2026-11-23 20:40:00
+Create Date: 2026-11-23 19:30:00
 
 """
 from alembic import op
@@ -23,8 +25,10 @@ def upgrade():
     op.create_index('ix_kiosk_session_open', 'kiosk_session', ['device_id'], unique=False,
                     sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
     op.drop_index('ix_kiosk_session_device_id', table_name='kiosk_session')
+    op.drop_index('ix_kiosk_session_household_id', table_name='kiosk_session')
 
 
 def downgrade():
+    op.create_index('ix_kiosk_session_household_id', 'kiosk_session', ['household_id'], unique=False)
     op.create_index('ix_kiosk_session_device_id', 'kiosk_session', ['device_id'], unique=False)
     op.drop_index('ix_kiosk_session_open', table_name='kiosk_session')
