@@ -145,9 +145,11 @@ def install_sqlite_hooks(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         writes = sqlite_write_intent.get()
+        # also for a transaction that begins reading: it may turn writer (statements.begin_writes), and
+        # SQLite takes this setting only outside a transaction. NORMAL in WAL: no fsync per COMMIT.
         synchronous = "FULL" if sqlite_durable.get() else "NORMAL"
-        if writes and connection.info.get("synchronous", "FULL") != synchronous:
-            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")  # NORMAL in WAL: no fsync per COMMIT
+        if connection.info.get("synchronous", "FULL") != synchronous:
+            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
             connection.info["synchronous"] = synchronous
         if writes:
             connection.connection.driver_connection.begin_immediate()

@@ -2,6 +2,7 @@
 import fcntl
 import os
 import sqlite3
+import weakref
 from contextvars import ContextVar
 from typing import Optional
 
@@ -61,6 +62,8 @@ class QueuedWriterConnection(sqlite3.Connection):
         if self.writer_lock_path is not None:
             if self._writer_fd is None:
                 self._writer_fd = os.open(self.writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                # closed with the connection; also if it is dropped unclosed (closing drops the lock)
+                self._close_writer_fd = weakref.finalize(self, os.close, self._writer_fd)
             fcntl.flock(self._writer_fd, fcntl.LOCK_EX)
         try:
             self.execute("BEGIN IMMEDIATE")
@@ -85,7 +88,7 @@ class QueuedWriterConnection(sqlite3.Connection):
             super().close()
         finally:
             if self._writer_fd is not None:
-                os.close(self._writer_fd)  # also drops the lock
+                self._close_writer_fd()  # also drops the lock
                 self._writer_fd = None
 
     def _release_writer(self) -> None:

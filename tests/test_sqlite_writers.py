@@ -109,10 +109,16 @@ def test_a_scan_commits_without_fsync_and_the_next_write_with_it(app, client, ma
     card = card_for(make_household(site=site, balance=50))
     _device, token = paired_device(site)
     db.session.commit()
+    soap_id = soap.id
+    db.session.close()  # as between requests: the redemption must begin its own (reads-first) transaction
     committed_with = []
 
+    connections = set()
+
     def record(connection):
-        committed_with.append(connection.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0])
+        sqlite = connection.connection.driver_connection
+        connections.add(id(sqlite))
+        committed_with.append(sqlite.execute("PRAGMA synchronous").fetchone()[0])
 
     event.listen(db.engine, "commit", record)
     try:
@@ -120,7 +126,23 @@ def test_a_scan_commits_without_fsync_and_the_next_write_with_it(app, client, ma
         assert scanned.status_code == 200 and committed_with == [1]  # NORMAL
         redeemed = client.post("/kiosk/api/redeem", headers=auth(token), json={
             "session_id": scanned.get_json()["session_id"], "request_id": new_request_id(),
-            "cart": [{"goods_id": soap.id, "qty": 1}]})
+            "cart": [{"goods_id": soap_id, "qty": 1}]})
         assert redeemed.status_code == 200 and committed_with[-1] == 2  # FULL again
+        assert len(connections) == 1  # the redemption reused the scan's connection (the case that matters)
     finally:
         event.remove(db.engine, "commit", record)
+
+
+def test_a_connection_dropped_without_close_frees_the_queue(app):
+    import gc
+
+    from extensions import QueuedWriterConnection
+
+    path = db.engine.url.database
+    connection = sqlite3.connect(path, isolation_level=None, factory=QueuedWriterConnection)
+    connection.writer_lock_path = f"{path}.writers"
+    connection.begin_immediate()
+    assert not _queue_is_free(connection.writer_lock_path)
+    del connection
+    gc.collect()
+    assert _queue_is_free(f"{path}.writers")
