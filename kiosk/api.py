@@ -8,7 +8,7 @@ from flask import current_app, g, jsonify, request
 from extensions import csrf, db, limiter
 from models import Site
 from kiosk import bp
-from kiosk.summary import goods_json, household_json, receipt_json, recent_json, recent_statement
+from kiosk.summary import household_json, receipt_json, recent_json, recent_statement, shelf_json
 from services import kiosk_devices, redemption, statements
 from services.cards import CardUnusable, scanned_card
 from services.errors import NotFound, ValidationFailed
@@ -116,7 +116,7 @@ def api_scan():
         g.device, card, durable=False, reads=[recent_statement(household.id), shelf_statement(g.device.site_id)])
     payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
                "household": household_json(household, recent_json(recent)),
-               "goods": [goods_json(x, household) for x in shelf_rows(goods)]}
+               "goods": shelf_json(shelf_rows(goods), household)}
     db.session.commit()
     return jsonify(payload)
 
@@ -127,7 +127,7 @@ def api_goods():
     session_id = request.headers.get("X-Kiosk-Session")
     if session_id:
         household = kiosk_devices.get_session(g.device, session_id, touch=False).household
-    return jsonify({"goods": [goods_json(x, household) for x in shelf(g.device.site_id)]})
+    return jsonify({"goods": shelf_json(shelf(g.device.site_id), household)})
 
 
 @api_route("/redeem", methods=["POST"], reads_first=True)

@@ -4,7 +4,7 @@ from sqlalchemy import text
 from kiosk import pictograms
 from models.clock import to_local
 from models.household import mask_name
-from services.redemption import limit_left
+from services.redemption import limit_left, used_in_periods
 from services.statements import Statement, as_date, run_together
 
 #: ledger kind -> what the resident sees
@@ -42,7 +42,13 @@ def household_json(household, recent: list[dict] | None = None) -> dict:
             "recent": recent_entries(household.id) if recent is None else recent}
 
 
-def goods_json(goods, household=None) -> dict:
+def shelf_json(goods_list, household=None) -> list[dict]:
+    """The goods as the kiosk lists them; with the household, its limits and points (one query for the limits)."""
+    used = used_in_periods(household.id, goods_list) if household is not None else None
+    return [goods_json(goods, household, used) for goods in goods_list]
+
+
+def goods_json(goods, household=None, used=None) -> dict:
     data = {"id": goods.id, "name": goods.name, "category": goods.category, "price": goods.price,
             "unit": goods.unit, "stock": goods.stock,
             "photo_url": f"/kiosk/photo/{goods.id}?v={goods.photo_version}" if goods.photo_version else None,
@@ -50,7 +56,7 @@ def goods_json(goods, household=None) -> dict:
             "pictogram_url": pictograms.goods_picture(goods.name, goods.category),
             "category_picture": pictograms.category_picture(goods.category)}
     if household is not None:
-        left = limit_left(household.id, goods)
+        left = limit_left(household.id, goods, used)
         data["limit_left"] = left
         if data["available"] and left == 0:
             data["available"], data["reason"] = False, "本期已达限兑数量"

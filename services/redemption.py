@@ -8,7 +8,7 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Optional
 
-from sqlalchemy import Date, DateTime, bindparam, func, select, text, update
+from sqlalchemy import Date, DateTime, bindparam, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
@@ -234,26 +234,39 @@ def _goods_query(count: int):
     return text(f"SELECT {', '.join(GoodsRow._fields)} FROM goods WHERE id IN ({ids})")
 
 
-def used_in_period(household_id: int, goods: Goods) -> int:
-    """Units of `goods` the household redeemed (not voided) in the current limit period."""
-    return int(db.session.execute(
-        select(func.coalesce(func.sum(RedemptionLine.quantity), 0))
+def used_in_periods(household_id: int, goods_list) -> dict[int, int]:
+    """goods id -> units the household redeemed (not voided) in that goods' current limit period, for
+    the goods with a limit; one query for all of them (a kiosk lists a whole shelf, a cart has many)."""
+    starts = {goods.id: period_start(goods.limit_period) for goods in goods_list if goods.limit_qty}
+    if not starts:
+        return {}
+    used = dict.fromkeys(starts, 0)
+    for goods_id, created_at, quantity in db.session.execute(
+        select(RedemptionLine.goods_id, Redemption.created_at, RedemptionLine.quantity)
         .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
         .where(Redemption.household_id == household_id, Redemption.status == "done",
-               RedemptionLine.goods_id == goods.id, Redemption.created_at >= period_start(goods.limit_period))
-    ).scalar_one())
+               RedemptionLine.goods_id.in_(starts), Redemption.created_at >= min(starts.values()))
+    ):
+        if created_at >= starts[goods_id]:
+            used[goods_id] += quantity
+    return used
 
 
-def limit_left(household_id: int, goods: Goods) -> Optional[int]:
+def limit_left(household_id: int, goods, used: Optional[dict[int, int]] = None) -> Optional[int]:
+    """Units of `goods` the household may still redeem this period, None without a limit; `used`:
+    used_in_periods() of a list holding it (else it is queried)."""
     if not goods.limit_qty:
         return None
-    return max(goods.limit_qty - used_in_period(household_id, goods), 0)
+    if used is None:
+        used = used_in_periods(household_id, [goods])
+    return max(goods.limit_qty - used[goods.id], 0)
 
 
 def _check_limits(household_id: int, goods_list: list) -> None:
     """After the household row is locked by the ledger debit, so two kiosks cannot both pass."""
+    used = used_in_periods(household_id, goods_list)
     for goods in goods_list:
-        if goods.limit_qty and used_in_period(household_id, goods) > goods.limit_qty:
+        if goods.id in used and used[goods.id] > goods.limit_qty:
             period = LIMIT_PERIODS[goods.limit_period]
             raise LimitExceeded(f"“{goods.name}”{period}每户限兑 {goods.limit_qty}{goods.unit},已经超过了",
                                 goods_id=goods.id)

@@ -308,3 +308,54 @@ def test_device_last_seen_is_written_at_most_once_a_minute(client, shop):
     assert scan(client, shop).status_code == 200
     assert last_seen() > first
     assert client.get("/kiosk/api/device", headers=auth(shop["token"])).status_code == 200  # GETs write nothing
+
+
+def test_scan_lists_each_goods_limit_with_one_query(client, app, make_site, make_household):
+    """Limits of different periods: what this household redeemed counts against each goods' own
+    period, and the whole shelf's limits come from one query (not one per goods)."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from models import Redemption
+
+    site = make_site()
+    oil = add_goods(site, "食用油 5L", price=10, stock=20, unit="桶", limit_qty=2, limit_period="month")
+    eggs = add_goods(site, "鸡蛋", price=2, stock=50, unit="盒", category="食品", limit_qty=3, limit_period="day")
+    soap = add_goods(site, "肥皂", price=1, stock=50, unit="块", category="日用品", limit_qty=5, limit_period="year")
+    add_goods(site, "毛巾", price=1, stock=50, unit="条", category="日用品")  # no limit
+    card = card_for(make_household(site=site, balance=500))
+    _device, token = paired_device(site)
+    db.session.commit()
+
+    def redeem(cart):
+        session_id = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token)).get_json()["session_id"]
+        res = client.post("/kiosk/api/redeem", headers=auth(token), json={
+            "session_id": session_id, "request_id": new_request_id(), "cart": cart})
+        assert res.status_code == 200, res.get_json()
+        return res.get_json()["receipt"]
+
+    redeem([{"goods_id": oil.id, "qty": 1}, {"goods_id": eggs.id, "qty": 2}, {"goods_id": soap.id, "qty": 1}])
+    older = redeem([{"goods_id": eggs.id, "qty": 1}, {"goods_id": soap.id, "qty": 1}])
+    # the second redemption happened two days ago: its eggs no longer count today, its soap still does
+    stored = db.session.query(Redemption).filter_by(request_id=older["request_id"]).one()
+    stored.created_at -= timedelta(days=2)
+    db.session.commit()
+
+    limit_queries = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "redemption_line" in statement:
+            limit_queries.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        listed = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token)).get_json()["goods"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    from services.goods import period_start
+
+    soap_left = 5 - 1 - (stored.created_at >= period_start("year"))  # on 1-2 January it was last year
+    left = {g["name"]: g["limit_left"] for g in listed}
+    assert left == {"食用油 5L": 1, "鸡蛋": 1, "肥皂": soap_left, "毛巾": None}
+    assert len(limit_queries) == 1
