@@ -138,18 +138,39 @@ def _vm_hwm_kb(pid: int) -> int:
 # ---------------------------------------------------------------- 1. scan
 
 def measure_scan(bench: Bench, app, cards: int) -> float:
-    """Interleaved real scans and bare GETs; server-side µs from the gunicorn access log."""
-    import http.client
+    """Interleaved real scans and bare GETs, server-side µs from the gunicorn access log; --runs
+    passes, each on a fresh server, and the pass with the median ratio is reported."""
     import random
 
+    passes, peak = [], 0.0
+    for n in range(bench.runs):
+        _vacuum_hot_rows(bench)
+        scan, bare, failures, rss = _scan_pass(bench, app, cards, random.Random(bench.seed + n), n)
+        passes.append((scan[0] / bare[0], scan, bare, failures))
+        peak = max(peak, rss)
+    ratio, scan, bare, _ = sorted(passes, key=lambda one: one[0])[len(passes) // 2]
+    failures = sum(one[3] for one in passes)
+    every = ", ".join(f"{one[0]:.2f}" for one in passes)
+    bench.rows.append(Row("1. kiosk scan → household JSON, server-side p50 / p95 (ms)",
+                          f"{scan[0]:.2f} / {scan[1]:.2f}", f"{bare[0]:.2f} / {bare[1]:.2f}",
+                          f"{ratio:.2f}× (p95 {scan[1] / bare[1]:.2f}×; passes {every})", "≤ 1.5×",
+                          _met(ratio <= 1.5), dict(passes=passes, cards=cards, failures=failures)))
+    assert failures == 0, f"{failures} scan/bare requests failed"
+    return peak
+
+
+def _scan_pass(bench: Bench, app, cards: int, rng, number: int):
+    """One server, `cards` scans of random cards each followed by a bare GET; (scan p50/p95, bare
+    p50/p95, failed requests, peak RSS)."""
+    import http.client
+
     households = _count(app, "household")
-    rng = random.Random(bench.seed)
-    log = os.path.join(bench.workdir, "access.log")
+    log = os.path.join(bench.workdir, f"access-{number}.log")
     server = Server(bench, bench.workers, access_log=log)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         failures = 0
-        for n in range(cards):
+        for _ in range(cards):
             hid = rng.randint(1, households)
             site = _site_of(app, hid)
             body = json.dumps({"card": card_token(bench.seed, hid)})
@@ -170,13 +191,7 @@ def measure_scan(bench: Bench, app, cards: int) -> float:
             if key in times and status == "200":
                 times[key].append(int(micros) / 1000)
     scan, bare = (_percentiles(times[k]) for k in ("/kiosk/api/scan", "/bench/bare"))
-    ratio = scan[0] / bare[0]
-    bench.rows.append(Row("1. kiosk scan → household JSON, server-side p50 / p95 (ms)",
-                          f"{scan[0]:.2f} / {scan[1]:.2f}", f"{bare[0]:.2f} / {bare[1]:.2f}",
-                          f"{ratio:.2f}× (p95 {scan[1] / bare[1]:.2f}×)", "≤ 1.5×", _met(ratio <= 1.5),
-                          dict(scan=scan, bare=bare, cards=cards, failures=failures)))
-    assert failures == 0, f"{failures} scan/bare requests failed"
-    return rss
+    return scan, bare, failures, rss
 
 
 def _request(conn, server, method, path, body=None, headers=None) -> int:
