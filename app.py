@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from config import Config
 from extensions import (
-    QueuedWriterConnection, babel, csrf, db, limiter, login_manager, migrate, sqlite_durable, sqlite_write_intent,
+    QueuedWriterConnection, apply_sqlite_durability, babel, csrf, db, limiter, login_manager, migrate, sqlite_durable, sqlite_write_intent,
     talisman,
 )
 
@@ -145,13 +145,8 @@ def install_sqlite_hooks(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         writes = sqlite_write_intent.get()
-        # also for a transaction that begins reading: it may turn writer (statements.begin_writes), and
-        # SQLite takes this setting only outside a transaction. NORMAL in WAL: no fsync per COMMIT.
-        synchronous = "FULL" if sqlite_durable.get() else "NORMAL"
-        if connection.info.get("synchronous", "FULL") != synchronous:
-            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
-            connection.info["synchronous"] = synchronous
-        if writes:
+        if writes:  # a reading transaction that turns writer gets it in statements.begin_writes()
+            apply_sqlite_durability(connection.info, connection.connection.driver_connection)
             connection.connection.driver_connection.begin_immediate()
         else:
             connection.exec_driver_sql("BEGIN")

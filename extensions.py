@@ -46,6 +46,16 @@ sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", defaul
 sqlite_durable: ContextVar[bool] = ContextVar("sqlite_durable", default=True)
 
 
+def apply_sqlite_durability(info: dict, connection: sqlite3.Connection) -> None:
+    """Before a write transaction begins (SQLite takes this setting only outside a transaction):
+    synchronous=NORMAL for a request that said so (sqlite_durable), else FULL. `info`: the pooled
+    connection's info dict, which remembers the current setting."""
+    synchronous = "FULL" if sqlite_durable.get() else "NORMAL"
+    if info.get("synchronous", "FULL") != synchronous:
+        connection.execute(f"PRAGMA synchronous={synchronous}")  # NORMAL in WAL: no fsync per COMMIT
+        info["synchronous"] = synchronous
+
+
 class QueuedWriterConnection(sqlite3.Connection):
     """A sqlite3 connection whose writers queue on a file lock before BEGIN IMMEDIATE.
 

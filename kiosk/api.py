@@ -53,10 +53,12 @@ def body() -> dict:
         data = None
     if not isinstance(data, dict):
         raise ValidationFailed("请求格式不对(需要 JSON 对象)")
-    try:  # "\ud800" is valid JSON but no text: it cannot be stored or even looked up
-        json.dumps(data, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        raise ValidationFailed("请求里有无法识别的字符") from None
+    raw = request.get_data(cache=True)
+    if not raw.isascii() or b"\\u" in raw:  # ASCII without \u escapes cannot hold a lone surrogate
+        try:  # "\ud800" is valid JSON but no text: it cannot be stored or even looked up
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValidationFailed("请求里有无法识别的字符") from None
     return data
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import TextClause
 
-from extensions import db, sqlite_durable, sqlite_write_intent
+from extensions import apply_sqlite_durability, db, sqlite_durable, sqlite_write_intent
 from services.errors import DomainError
 
 
@@ -147,6 +147,7 @@ def begin_writes() -> None:
     if sqlite.total_changes != deferred_at:
         raise RuntimeError("begin_writes() after a write: a reads-first transaction must not write before it")
     sqlite.execute("COMMIT")  # it only read: this ends nothing but the read snapshot
+    apply_sqlite_durability(connection.info, sqlite)
     sqlite.begin_immediate()
     connection.info["deferred_at_changes"] = None
 

@@ -233,3 +233,14 @@ def test_zz_record_figures():
     old["kiosk_api_requests"] = COUNTS["requests"]
     with open(target, "w") as fh:
         json.dump(old, fh, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("raw", [
+    '{"card": "\\ud800"}'.encode(),  # an escape
+    b'{"card": "\xed\xa0\x80"}',  # the surrogate's UTF-8 bytes (json decodes them with surrogatepass)
+    '{"card": "x"}'.encode("utf-16-le").replace(b"x\x00", b"\x00\xd8"),  # a UTF-16 body with a lone unit
+])
+def test_lone_surrogates_in_any_encoding_are_refused_before_anything_is_read(client, shop, raw):
+    assert "\ud800" in json.loads(raw)["card"]  # the body does decode to a lone surrogate
+    res = client.post("/kiosk/api/scan", data=raw, headers={**auth(shop["token"]), "Content-Type": "application/json"})
+    assert res.status_code == 400 and "无法识别的字符" in res.get_json()["message"]
