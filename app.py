@@ -8,8 +8,8 @@ from sqlalchemy import event
 
 from config import Config
 from extensions import (
-    QueuedWriterConnection, apply_sqlite_durability, babel, csrf, db, limiter, login_manager, migrate, sqlite_durable, sqlite_write_intent,
-    talisman,
+    QueuedWriterConnection, apply_sqlite_durability, babel, csrf, db, limiter, login_manager, migrate,
+    sqlite_durable, sqlite_write_intent, talisman,
 )
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

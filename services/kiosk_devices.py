@@ -156,9 +156,10 @@ def open_session(device, card, durable: bool = True) -> KioskSession:
 def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
     """open_session() without the ORM object: the new session's columns, and the rows of `reads`,
     statements sent in the same round trip as the session's two (a scan is the kiosk's most frequent
-    request: it reads the household's recent entries and the shelf that way). durable=False: the transaction writes
-    nothing a crash may not lose (the resident then scans again), so on PostgreSQL its COMMIT does not
-    wait for the disk (on SQLite the route says so before the transaction: statements.without_fsync)."""
+    request: it reads the household's recent entries and the shelf that way). durable=False: the
+    transaction writes nothing a crash may not lose (the resident then scans again), so on PostgreSQL
+    its COMMIT does not wait for the disk (on SQLite the route says so before the transaction:
+    statements.without_fsync)."""
     db.session.flush()
     now = utcnow()
     columns = dict(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,

@@ -124,8 +124,8 @@ def reads_first() -> None:
 
 
 def without_fsync() -> None:
-    """For a request whose writes a crash may lose (on SQLite; PostgreSQL's is per transaction, see
-    kiosk_devices.open_session): its COMMIT does not wait for the disk. In WAL mode the database stays
+    """For a request whose writes a crash may lose (on SQLite; on PostgreSQL it is set inside the
+    transaction, see kiosk_devices.start_session): its COMMIT does not wait for the disk. In WAL mode the database stays
     consistent, and the next durable COMMIT writes these changes to disk with its own. Call it
     before the transaction begins."""
     if not db.session().in_transaction():
