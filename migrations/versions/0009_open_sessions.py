@@ -3,8 +3,7 @@
 Every scan ends the device's open session; with only the device_id index that UPDATE read all the
 sessions the device ever had, a number that grows with every scan. The partial index replaces the
 device_id index: every query by device looks for its open session. The household_id index goes:
-nothing looks sessions up by household and households are never deleted. A scan writes two index
-entries less.
+nothing looks sessions up by household and households are never deleted.
 
 Revision ID: 0009_open_sessions
 Revises: 0008_integrity
