@@ -10,13 +10,12 @@ from typing import Optional, Sequence
 
 from flask import current_app
 from sqlalchemy import DateTime, bindparam, select, text, update
-from sqlalchemy.orm.util import identity_key
 
 from extensions import db
 from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.statements import Statement, as_datetime, attach, run_together
+from services.statements import Statement, as_datetime, attach, expire_written, run_together
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_TTL = timedelta(hours=24)
@@ -117,9 +116,7 @@ def mark_seen(device) -> None:
     now = utcnow()
     if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_STEP:
         run_together([Statement(_MARK_SEEN, {"id": device.id, "now": now})])
-        cached = db.session.identity_map.get(identity_key(KioskDevice, device.id))
-        if cached is not None:
-            db.session.expire(cached, ["last_seen_at"])
+        expire_written(KioskDevice, device.id, ["last_seen_at"])
 
 
 _MARK_SEEN = text("UPDATE kiosk_device SET last_seen_at = :now WHERE id = :id").bindparams(
@@ -194,14 +191,15 @@ _TOUCH = (update(_SESSIONS).where(OPEN_SESSION).values(expires_at=bindparam("exp
 _CHECK = select(_SESSIONS.c.household_id, _SESSIONS.c.card_id).where(OPEN_SESSION)
 
 
-def open_session_params(device: KioskDevice, session_id) -> dict:
-    """The binds of OPEN_SESSION; SessionExpired for an id no session can have."""
+def open_session_params(device, session_id) -> dict:
+    """The binds of OPEN_SESSION (`device`: a KioskDevice or the request's DeviceCredential);
+    SessionExpired for an id no session can have."""
     if not isinstance(session_id, str) or not session_id or len(session_id) > 48 or not session_id.isascii():
         raise SessionExpired()
     return {"open_session_id": session_id, "open_device_id": device.id, "now": utcnow()}
 
 
-def session_holder(device: KioskDevice, session_id, touch: bool = True) -> tuple[int, int]:
+def session_holder(device, session_id, touch: bool = True) -> tuple[int, int]:
     """(household_id, card_id) of the device's open session, or SessionExpired; one statement that
     also pushes the expiry forward when `touch`."""
     params = open_session_params(device, session_id)
@@ -209,20 +207,19 @@ def session_holder(device: KioskDevice, session_id, touch: bool = True) -> tuple
     row = db.session.execute(_TOUCH if touch else _CHECK, params).first()
     if row is None:
         raise SessionExpired()
-    cached = db.session.identity_map.get(identity_key(KioskSession, session_id))
-    if touch and cached is not None:
-        db.session.expire(cached, ["expires_at"])
+    if touch:
+        expire_written(KioskSession, session_id, ["expires_at"])
     return row.household_id, row.card_id
 
 
-def get_session(device: KioskDevice, session_id, touch: bool = True) -> KioskSession:
+def get_session(device, session_id, touch: bool = True) -> KioskSession:
     """The device's open session, or SessionExpired; pushes the expiry forward when `touch`."""
     db.session.flush()
     session_holder(device, session_id, touch)
     return db.session.get(KioskSession, session_id)
 
 
-def end_session(device: KioskDevice, session_id) -> None:
+def end_session(device, session_id) -> None:
     ok = isinstance(session_id, str) and session_id.isascii() and len(session_id) <= 48
     session = db.session.get(KioskSession, session_id) if ok else None
     if session is not None and session.device_id == device.id and session.ended_at is None:

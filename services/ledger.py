@@ -13,7 +13,6 @@ from typing import Callable, Optional, Sequence
 from flask import current_app
 from sqlalchemy import Date, DateTime, bindparam, event, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from extensions import db
 from models import Household, LedgerEntry
@@ -22,7 +21,7 @@ from models.ledger import LEDGER_KINDS
 from services.errors import (
     IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
 )
-from services.statements import Statement, attach, run_together
+from services.statements import Statement, attach, expire_written, run_together
 
 #: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
@@ -161,7 +160,7 @@ def post(
     ])
     entry.id = inserted[0][0]
     attach(entry)
-    _expire_household(household_id)
+    expire_written(Household, household_id, ["balance", "ledger_seq", "ledger_hash"])
     return entry
 
 
@@ -230,12 +229,6 @@ def _locked_balance(household_id: int) -> int:
     if balance is None:
         raise NotFound("没有这一户")
     return balance
-
-
-def _expire_household(household_id: int) -> None:
-    cached = db.session.identity_map.get(identity_key(Household, household_id))
-    if cached is not None:
-        db.session.expire(cached, ["balance", "ledger_seq", "ledger_hash"])
 
 
 @event.listens_for(Session, "before_flush")

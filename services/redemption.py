@@ -1,8 +1,8 @@
 """The redemption: ONE transaction of conditional stock UPDATEs, the ledger debit and the rows.
 
 Idempotent by the kiosk's request_id (unique): a retry or a double tap gets the first result,
-also when two copies race (the loser's IntegrityError is rolled back and the stored result
-returned). Lock order everywhere: redemption row, goods by id, then the household (ledger)."""
+also when two copies race (the later INSERT … ON CONFLICT DO NOTHING waits for the first one's
+COMMIT and then returns the stored result). Lock order everywhere: redemption row, goods by id, then the household (ledger)."""
 import uuid
 from collections import namedtuple
 from functools import lru_cache
@@ -12,7 +12,7 @@ from sqlalchemy import Date, DateTime, bindparam, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from models import Goods, Household, KioskDevice, Redemption, RedemptionLine, Site, StockMovement
+from models import Goods, Household, Redemption, RedemptionLine, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from services import audit, kiosk_devices, ledger
@@ -82,14 +82,14 @@ def find(request_id: str) -> Optional[Redemption]:
     return db.session.execute(select(Redemption).where(Redemption.request_id == request_id)).scalar_one_or_none()
 
 
-def _replay(existing: Redemption, device: KioskDevice, cart: dict[int, int]) -> Redemption:
+def _replay(existing: Redemption, device, cart: dict[int, int]) -> Redemption:
     same = existing.device_id == device.id and {l.goods_id: l.quantity for l in existing.lines} == cart
     if not same:
         raise IdempotencyConflict("这次兑换已经提交过,但内容不同;请重新扫描积分卡")
     return existing
 
 
-def redeem(device: KioskDevice, session_id, request_id, cart, expected_total=None) -> Redemption:
+def redeem(device, session_id, request_id, cart, expected_total=None) -> Redemption:
     """Redeem `cart` for the household of the kiosk session; the first result for a repeated request_id."""
     request_id = parse_request_id(request_id)
     lines = parse_cart(cart)

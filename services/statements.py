@@ -152,6 +152,14 @@ def begin_writes() -> None:
     connection.info["deferred_at_changes"] = None
 
 
+def expire_written(model, key, attributes: list[str]) -> None:
+    """After SQL text changed `attributes` of the row `key`: the session's object for that row, if it
+    has one, reads them again when next used."""
+    cached = db.session.identity_map.get(identity_key(model, key))
+    if cached is not None:
+        db.session.expire(cached, attributes)
+
+
 def loaded(model, **columns):
     """The session's object for a row read with run_together: the one already in the session, else
     one made from `columns` (its other columns load when first read). `columns` must hold the
