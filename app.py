@@ -68,6 +68,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             install_sqlite_hooks(db.engine)
+        else:
+            install_postgresql_hooks(db.engine)
 
     app.after_request(_remember_locale)
 
@@ -118,6 +120,15 @@ def _remember_locale(response):
     if lang in ("zh", "en"):
         response.set_cookie("lang", lang, httponly=True, samesite="Lax")
     return response
+
+
+def install_postgresql_hooks(engine) -> None:
+    """psycopg's automatic preparing off: it runs DEALLOCATE ALL after every ROLLBACK, which would drop
+    the statements services/pg_pipeline.py prepares (the hot paths' statements are prepared there)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _no_automatic_prepare(_dialect, _record, _cargs, cparams):
+        cparams["prepare_threshold"] = None
 
 
 def install_sqlite_hooks(engine) -> None:

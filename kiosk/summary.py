@@ -4,7 +4,7 @@ from sqlalchemy import text
 from kiosk import pictograms
 from models.clock import to_local
 from models.household import mask_name
-from services.redemption import limit_left, used_in_periods
+from services.redemption import limit_left
 from services.statements import Statement, as_date, run_together
 
 #: ledger kind -> what the resident sees
@@ -43,8 +43,9 @@ def household_json(household, recent: list[dict] | None = None) -> dict:
 
 
 def shelf_json(goods_list, household=None) -> list[dict]:
-    """The goods as the kiosk lists them; with the household, its limits and points (one query for the limits)."""
-    used = used_in_periods(household.id, goods_list) if household is not None else None
+    """The goods (shelf rows read for `household`) as the kiosk lists them; with the household, its
+    limits and points."""
+    used = {goods.id: goods.used for goods in goods_list} if household is not None else None
     return [goods_json(goods, household, used) for goods in goods_list]
 
 

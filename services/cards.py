@@ -12,7 +12,7 @@ from extensions import db
 from models import Card, Household
 from models.clock import utcnow
 from services.errors import DomainError, NotFound
-from services.statements import Statement, run_together
+from services.statements import Statement
 
 _TOKEN_RE = re.compile(r"^[A-Z2-7]{26}$")
 _SHORT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -82,9 +82,15 @@ _CARD_ROW = text("SELECT card.id, card.household_id, card.status, household.id, 
                  "JOIN household ON household.id = card.household_id WHERE card.token_hash = :token_hash")
 
 
-def scanned_card(scanned: str) -> CardRow:
-    """resolve_token() as a plain row with its household (same checks, same errors)."""
-    (rows,) = run_together([Statement(_CARD_ROW, {"token_hash": _hash_of_scan(scanned)})])
+def card_statement(scanned: str) -> Statement:
+    """resolve_token() as a statement, to send with others (the kiosk scan sends it with the device's
+    query); CardUnusable at once for a scan that cannot be a card. card_from_rows() reads its rows."""
+    return Statement(_CARD_ROW, {"token_hash": _hash_of_scan(scanned)})
+
+
+def card_from_rows(rows) -> CardRow:
+    """The usable card in the rows card_statement() returned, as a plain row with its household
+    (the same checks and errors as resolve_token), else CardUnusable."""
     card = CardRow(*rows[0][:3], HouseholdRow(*rows[0][3:])) if rows else None
     _ensure_usable(card)
     return card

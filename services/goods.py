@@ -6,10 +6,11 @@ import io
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Optional
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 
 from extensions import db
 from models import Goods, StockMovement
@@ -166,25 +167,43 @@ def goods_for_site(site_id: int, only_active: bool = False) -> list[Goods]:
     return list(db.session.execute(query.order_by(Goods.category, Goods.price, Goods.name)).scalars())
 
 
-def shelf(site_id: int) -> list:
+def shelf(site_id: int, household_id: Optional[int] = None) -> list:
     """The site's active goods as the kiosk lists them: rows with the columns goods_json reads (no ORM
-    objects: the scan, which lists them, is the kiosk's busiest request)."""
-    (rows,) = run_together([shelf_statement(site_id)])
+    objects: the scan, which lists them, is the kiosk's busiest request); `used`: what the household
+    already redeemed of each limited goods in its current limit period."""
+    (rows,) = run_together([shelf_statement(site_id, household_id)])
     return shelf_rows(rows)
 
 
-def shelf_statement(site_id: int) -> Statement:
+def shelf_statement(site_id: int, household_id: Optional[int] = None) -> Statement:
     """shelf() as a statement, to send with others (the scan's); shelf_rows() reads what it returned."""
-    return Statement(_SHELF, {"site_id": site_id})
+    return Statement(_SHELF, {"site_id": site_id, "household_id": household_id, **period_starts()})
 
 
 def shelf_rows(rows) -> list:
     return [ShelfRow(*row) for row in rows]
 
 
-ShelfRow = namedtuple("ShelfRow", "id name category price unit stock photo_version limit_qty limit_period")
-_SHELF = text(f"SELECT {', '.join(ShelfRow._fields)} FROM goods WHERE site_id = :site_id AND active "
-              "ORDER BY category, price, name")
+#: units of the outer query's `goods` the household (bind household_id) redeemed, not voided, in the
+#: goods' current limit period (binds: period_starts()); NULL for goods without a limit
+USED_IN_PERIOD_SQL = (
+    "CASE WHEN goods.limit_qty > 0 THEN (SELECT COALESCE(SUM(line.quantity), 0) FROM redemption_line line "
+    "JOIN redemption ON redemption.id = line.redemption_id WHERE line.goods_id = goods.id "
+    "AND redemption.household_id = :household_id AND redemption.status = 'done' "
+    "AND redemption.created_at >= CASE goods.limit_period WHEN 'day' THEN :day WHEN 'week' THEN :week "
+    "WHEN 'month' THEN :month ELSE :year END) END")
+_PERIOD_BINDS = [bindparam(period, type_=DateTime()) for period in LIMIT_PERIODS]
+
+
+def used_in_period_query(sql: str):
+    """SQL text holding USED_IN_PERIOD_SQL, its period binds typed (PostgreSQL casts them)."""
+    return text(sql).bindparams(*_PERIOD_BINDS)
+
+
+ShelfRow = namedtuple("ShelfRow", "id name category price unit stock photo_version limit_qty limit_period used")
+_SHELF = used_in_period_query(
+    f"SELECT {', '.join(ShelfRow._fields[:-1])}, {USED_IN_PERIOD_SQL} FROM goods "
+    "WHERE site_id = :site_id AND active ORDER BY category, price, name")
 
 
 def get_goods(goods_id: int) -> Goods:
@@ -192,6 +211,16 @@ def get_goods(goods_id: int) -> Goods:
     if goods is None:
         raise NotFound("没有这个商品")
     return goods
+
+
+def period_starts() -> dict[str, datetime]:
+    """period_start() of every limit period, today."""
+    return _period_starts(local_today(), local_zone().key)
+
+
+@lru_cache(maxsize=4)
+def _period_starts(today: date, _zone: str) -> dict[str, datetime]:
+    return {period: period_start(period, today) for period in LIMIT_PERIODS}
 
 
 def period_start(period: str, today: Optional[date] = None) -> datetime:

@@ -15,7 +15,7 @@ from extensions import db
 from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.statements import Statement, as_datetime, attach, expire_written, run_together
+from services.statements import Statement, as_datetime, attach, commit_with, expire_written, run_together
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_TTL = timedelta(hours=24)
@@ -113,10 +113,18 @@ class DeviceCredential:
 
 def mark_seen(device) -> None:
     """Record the device's request time (a KioskDevice or a DeviceCredential), at most once per LAST_SEEN_STEP."""
+    seen = seen_statements(device)
+    if seen:
+        run_together(seen)
+
+
+def seen_statements(device) -> list[Statement]:
+    """mark_seen() as statements to send with others: [] while last_seen_at is recent enough."""
     now = utcnow()
-    if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_STEP:
-        run_together([Statement(_MARK_SEEN, {"id": device.id, "now": now})])
-        expire_written(KioskDevice, device.id, ["last_seen_at"])
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_STEP:
+        return []
+    expire_written(KioskDevice, device.id, ["last_seen_at"])
+    return [Statement(_MARK_SEEN, {"id": device.id, "now": now})]
 
 
 _MARK_SEEN = text("UPDATE kiosk_device SET last_seen_at = :now WHERE id = :id").bindparams(
@@ -125,16 +133,17 @@ _DEVICE_QUERY = text("SELECT id, site_id, name, last_seen_at FROM kiosk_device "
                      "WHERE token_hash = :token_hash AND status = 'active'")
 
 
-def device_from_header(header: Optional[str]) -> DeviceCredential:
-    """The active device behind `Authorization: Device <token>`, else 401."""
+def device_from_header(header: Optional[str], reads: Sequence[Statement] = ()) -> tuple[DeviceCredential, list]:
+    """The active device behind `Authorization: Device <token>`, else 401; and the rows of `reads`,
+    statements sent in the same round trip (the scan reads its card that way)."""
     scheme, _, token = (header or "").partition(" ")
     if scheme != "Device" or not token.strip():
         raise DeviceUnauthorized("缺少终端凭证:这台终端还没有配对")
-    (rows,) = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())})])
+    rows, *results = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())}), *reads])
     if not rows:
         raise DeviceUnauthorized()
     device_id, site_id, name, last_seen_at = rows[0]
-    return DeviceCredential(device_id, site_id, name, as_datetime(last_seen_at))
+    return DeviceCredential(device_id, site_id, name, as_datetime(last_seen_at)), results
 
 
 def idle_window() -> timedelta:
@@ -143,17 +152,20 @@ def idle_window() -> timedelta:
 
 
 def open_session(device, card, durable: bool = True) -> KioskSession:
-    """A new kiosk session for `card`; the device's previous one ends (one household at a time)."""
+    """A new kiosk session for `card`; the device's previous one ends (one household at a time); the
+    device counts as seen (mark_seen)."""
     columns, _ = start_session(device, card, durable)
     session = KioskSession(**columns, ended_at=None)
     attach(session)
     return session
 
 
-def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
+def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = (),
+                  commit: bool = False) -> tuple[dict, list]:
     """open_session() without the ORM object: the new session's columns, and the rows of `reads`,
     statements sent in the same round trip as the session's two (a scan is the kiosk's most frequent
-    request: it reads the household's recent entries and the shelf that way). durable=False: the
+    request: it reads the household's recent entries and the shelf that way). commit=True: the
+    session commits in that round trip too (statements.commit_with). durable=False: the
     transaction writes nothing a crash may not lose (the resident then scans again), so on PostgreSQL
     its COMMIT does not wait for the disk (on SQLite the route says so before the transaction:
     statements.without_fsync)."""
@@ -161,10 +173,11 @@ def start_session(device, card, durable: bool = True, reads: Sequence[Statement]
     now = utcnow()
     columns = dict(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
                    card_id=card.id, created_at=now, expires_at=now + idle_window())
-    batch = [Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}), Statement(_INSERT_SESSION, columns)]
+    batch = [*seen_statements(device), Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
+             Statement(_INSERT_SESSION, columns)]
     if not durable and db.session.connection().dialect.name == "postgresql":
         batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
-    results = run_together([*batch, *reads])
+    results = (commit_with if commit else run_together)([*batch, *reads])
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
         if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
             db.session.expire(cached, ["ended_at"])

@@ -18,7 +18,7 @@ from models.goods import LIMIT_PERIODS
 from services import audit, kiosk_devices, ledger
 from services.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
-from services.goods import add_stock, period_start, take_stock_statement
+from services.goods import USED_IN_PERIOD_SQL, add_stock, period_starts, take_stock_statement, used_in_period_query
 from services.recusal import ensure_not_recused
 from services.statements import Statement, attach, begin_writes, loaded, run_together
 
@@ -237,19 +237,15 @@ def _goods_query(count: int):
 def used_in_periods(household_id: int, goods_list) -> dict[int, int]:
     """goods id -> units the household redeemed (not voided) in that goods' current limit period, for
     the goods with a limit; one query for all of them (a kiosk lists a whole shelf, a cart has many)."""
-    starts = {goods.id: period_start(goods.limit_period) for goods in goods_list if goods.limit_qty}
-    if not starts:
+    limited = [goods.id for goods in goods_list if goods.limit_qty]
+    if not limited:
         return {}
-    used = dict.fromkeys(starts, 0)
-    for goods_id, created_at, quantity in db.session.execute(
-        select(RedemptionLine.goods_id, Redemption.created_at, RedemptionLine.quantity)
-        .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
-        .where(Redemption.household_id == household_id, Redemption.status == "done",
-               RedemptionLine.goods_id.in_(starts), Redemption.created_at >= min(starts.values()))
-    ):
-        if created_at >= starts[goods_id]:
-            used[goods_id] += quantity
-    return used
+    return dict(db.session.execute(_USED_IN_PERIODS, {"household_id": household_id, "ids": limited,
+                                                      **period_starts()}).all())
+
+
+_USED_IN_PERIODS = used_in_period_query(f"SELECT goods.id, {USED_IN_PERIOD_SQL} FROM goods "
+                                        "WHERE goods.id IN :ids").bindparams(bindparam("ids", expanding=True))
 
 
 def limit_left(household_id: int, goods, used: Optional[dict[int, int]] = None) -> Optional[int]:

@@ -1,21 +1,22 @@
 """SQL statements sent together in the session's transaction.
 
-On PostgreSQL they go in ONE round trip (psycopg pipeline mode), so a hot row — one household at a
-busy kiosk, one sack of rice — stays locked for fewer round trips (STYLE #16). SQLite runs in the
-process (no round trips), so there they simply run one after another through the session.
+On PostgreSQL they go in ONE round trip (libpq's pipeline mode, services/pg_pipeline.py), so a hot
+row — one household at a busy kiosk, one sack of rice — stays locked for fewer round trips (STYLE #16).
+SQLite runs in the process (no round trips), so there they simply run one after another through the
+session.
 A statement may carry a refusal: raised when it returned no row (a conditional UPDATE … RETURNING
 that found its condition false); the caller's transaction is then rolled back as for any refusal."""
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Optional, Sequence
 
-from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import TextClause
 
 from extensions import apply_sqlite_durability, db, sqlite_durable, sqlite_write_intent
+from services import pg_pipeline
 from services.errors import DomainError
 
 
@@ -25,10 +26,6 @@ class Statement:
     params: dict
     #: raised when the statement returned no row (only for statements with RETURNING)
     refusal: Optional[DomainError] = None
-
-
-#: TextClause -> its SQL text in psycopg's %(name)s style, typed casts included
-_COMPILED: dict = {}
 
 
 def run_together(statements: Sequence[Statement]) -> list[list[tuple]]:
@@ -45,30 +42,28 @@ def run_together(statements: Sequence[Statement]) -> list[list[tuple]]:
     return results
 
 
-def _pipelined(connection, statements: Sequence[Statement]) -> list[list[tuple]]:
-    raw = connection.connection.driver_connection
-    cursors = []
+def commit_with(statements: Sequence[Statement]) -> list[list[tuple]]:
+    """The transaction's last statements, then commit the session: on PostgreSQL the COMMIT goes in
+    the statements' round trip. No refusals: nothing may be refused after the COMMIT is sent."""
+    if any(statement.refusal is not None for statement in statements):
+        raise ValueError("commit_with() takes no statement with a refusal")
+    db.session.flush()
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        results = _pipelined(connection, statements, commit=True)
+    else:
+        results = _sqlite(connection, statements)
+    db.session.commit()  # PostgreSQL: the driver's transaction already ended, psycopg sends nothing
+    return results
+
+
+def _pipelined(connection, statements: Sequence[Statement], commit: bool = False) -> list[list[tuple]]:
     try:
-        if len(statements) == 1 and raw.info.transaction_status == TransactionStatus.INTRANS:
-            # one statement inside a transaction: the pipeline would add work and save no round trip
-            # (it does save one for a transaction's first statement: psycopg's BEGIN goes with it)
-            cursors.append(raw.cursor())
-            cursors[0].execute(_sql(statements[0].clause, connection.dialect), statements[0].params)
-        else:
-            with raw.pipeline():
-                for statement in statements:
-                    cursor = raw.cursor()
-                    cursor.execute(_sql(statement.clause, connection.dialect), statement.params)
-                    cursors.append(cursor)
-        # pgresult.status, not cursor.description: that builds a Column object per column each time
-        return [cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else [] for cursor in cursors]
+        return pg_pipeline.run(connection.connection.driver_connection, statements, commit)
     except connection.dialect.dbapi.Error as error:
         # the same exception classes the session raises (IntegrityError for a duplicate key, ...)
         raise exc.DBAPIError.instance(None, None, error, connection.dialect.dbapi.Error,
                                       dialect=connection.dialect) from error
-    finally:
-        for cursor in cursors:
-            cursor.close()
 
 
 def _sqlite(connection, statements: Sequence[Statement]) -> list[list[tuple]]:
@@ -106,13 +101,6 @@ def _sqlite_value(value):
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-def _sql(clause: TextClause, dialect) -> str:
-    sql = _COMPILED.get(clause)
-    if sql is None:
-        sql = _COMPILED[clause] = str(clause.compile(dialect=dialect))
-    return sql
 
 
 def reads_first() -> None:

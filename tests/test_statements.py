@@ -151,3 +151,88 @@ def test_loaded_reuses_the_sessions_object_and_reads_the_other_columns_on_demand
     assert made.site_id == site_id and made.balance == 0  # not given: loaded when first read
     db.session.rollback()
     assert made not in db.session  # like every attached row, it leaves with its transaction
+
+
+def test_a_scan_takes_two_round_trips_on_postgresql(pg_app, make_site, make_household, monkeypatch):
+    """The device and the card; then the session, the recent entries, the shelf and the COMMIT. The
+    BEGIN goes with the first, and SQLAlchemy's commit afterwards sends nothing."""
+    import psycopg
+
+    from services import pg_pipeline
+    from tests.kiosk_helpers import auth, card_for, paired_device
+
+    with pg_app.app_context():
+        site = make_site()
+        add_goods(site, "肥皂", price=1, stock=5)
+        card = card_for(make_household(site=site, balance=9))
+        _device, token = paired_device(site)
+        db.session.commit()
+        db.session.remove()
+    round_trips = {"pipelined": 0, "psycopg": 0}
+
+    def counted(kind, function):
+        def call(*args, **kwargs):
+            round_trips[kind] += 1
+            return function(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(pg_pipeline, "_results", counted("pipelined", pg_pipeline._results))
+    # psycopg's own round trips: its connection's commands (BEGIN, COMMIT, ROLLBACK) and its cursors
+    monkeypatch.setattr(psycopg.generators, "execute", counted("psycopg", psycopg.generators.execute))
+    monkeypatch.setattr(psycopg._cursor_base, "execute", counted("psycopg", psycopg._cursor_base.execute))
+    monkeypatch.setattr(psycopg._cursor_base, "send", counted("psycopg", psycopg._cursor_base.send))
+    client = pg_app.test_client()
+    for _ in range(2):  # the first prepares the statements, the second uses them
+        res = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token))
+        assert res.status_code == 200, res.get_json()
+        assert res.get_json()["household"]["balance"] == 9
+    assert round_trips == {"pipelined": 4, "psycopg": 0}
+
+
+def test_pipelined_statements_open_the_sessions_transaction_and_keep_prepared_across_a_rollback(
+        pg_app, make_household):
+    """run_together's BEGIN is the session's transaction: a rollback undoes its writes and the ORM's.
+    Its prepared statements outlive the rollback (psycopg's own preparing, which would drop them, is off)."""
+    with pg_app.app_context():
+        home_id = make_household(balance=0).id
+        db.session.commit()
+        raw = db.session.connection().connection.driver_connection
+        assert raw.prepare_threshold is None
+        for _ in range(2):
+            assert run_together([Statement(_BUMP, {"id": home_id, "cap": 9})]) == [[(1,)]]
+            db.session.get(Household, home_id).note = "改了"
+            db.session.flush()
+            db.session.rollback()
+            stored = db.session.execute(text("SELECT base_points, note FROM household WHERE id = :id"),
+                                        {"id": home_id}).one()
+            assert tuple(stored) == (0, None)
+            db.session.rollback()
+
+
+def test_commit_with_commits_in_the_round_trip_and_commits_nothing_after_a_failure(pg_app, make_household):
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import IntegrityError
+
+    with pg_app.app_context():
+        home_id = make_household(balance=0).id
+        db.session.commit()
+        note = text("UPDATE household SET note = :note WHERE id = :id")
+        assert statements.commit_with([Statement(_BUMP, {"id": home_id, "cap": 9}),
+                                       Statement(note, {"id": home_id, "note": "一"})]) == [[(1,)], []]
+        outside = create_engine(db.engine.url)
+        try:
+            with outside.connect() as other:
+                assert tuple(other.execute(text("SELECT base_points, note FROM household WHERE id = :id"),
+                                           {"id": home_id}).one()) == (1, "一")
+            clash = text("INSERT INTO household SELECT * FROM household WHERE id = :id")  # the same key again
+            with pytest.raises(IntegrityError):
+                statements.commit_with([Statement(note, {"id": home_id, "note": "二"}),
+                                        Statement(clash, {"id": home_id})])
+            db.session.rollback()
+            with outside.connect() as other:
+                stored = other.execute(text("SELECT note FROM household WHERE id = :id"), {"id": home_id})
+                assert stored.scalar() == "一"
+        finally:
+            outside.dispose()
+        with pytest.raises(ValueError, match="refusal"):
+            statements.commit_with([Statement(_BUMP, {"id": home_id, "cap": 0}, ValidationFailed("满了"))])
