@@ -19,8 +19,8 @@ def api_route(rule: str, **options):
     """A CSRF-exempt /kiosk/api route; with device=True (default) the device credential is required."""
     needs_device = options.pop("device", True)
     rate = options.pop("limit", None)
-    reads_first = options.pop("reads_first", False)  # the view calls mark_seen after begin_writes
-    marks_seen = options.pop("marks_seen", reads_first)  # the view records the device's visit itself
+    reads_first = options.pop("reads_first", False)  # the service writes after begin_writes (redemption)
+    marks_seen = options.pop("marks_seen", reads_first)  # the service records the device's visit itself
     durable = options.pop("durable", True)  # False: writes a crash may lose (statements.without_fsync)
     #: () -> statements sent with the device's query (rows in g.device_reads); may refuse the request
     device_reads = options.pop("device_reads", None)
@@ -122,6 +122,7 @@ def scanned_card_read() -> list:
 
 # The scan, the kiosk's busiest request, in two round trips on PostgreSQL: the device and the card;
 # then the new session (which records the device's visit), the recent entries, the shelf and the COMMIT.
+# The redemption records the device's visit with its first write.
 @api_route("/scan", methods=["POST"], durable=False, device_reads=scanned_card_read, marks_seen=True)
 def api_scan():
     (card_rows,) = g.device_reads
@@ -130,12 +131,15 @@ def api_scan():
     if household.site_id != g.device.site_id:
         site = db.session.get(Site, household.site_id).name
         raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
-    session, (recent, goods) = kiosk_devices.start_session(  # a scan writes only its session: durable=False
-        g.device, card, durable=False, commit=True,
-        reads=[recent_statement(household.id), shelf_statement(g.device.site_id, household.id)])
-    return jsonify({"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
-                    "household": household_json(household, recent_json(recent)),
-                    "goods": shelf_json(shelf_rows(goods), household)})
+    with statements.commit_follows():
+        session, (recent, goods) = kiosk_devices.start_session(  # a scan writes only its session: durable=False
+            g.device, card, durable=False,
+            reads=[recent_statement(household.id), shelf_statement(g.device.site_id, household.id)])
+    payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
+               "household": household_json(household, recent_json(recent)),
+               "goods": shelf_json(shelf_rows(goods), household)}
+    db.session.commit()
+    return jsonify(payload)
 
 
 @api_route("/goods")
@@ -154,9 +158,9 @@ def api_redeem():
     expected = data.get("expected_total")
     if expected is not None and type(expected) is not int:
         raise ValidationFailed("expected_total 必须是整数")
-    result = redemption.redeem(g.device, data.get("session_id"), data.get("request_id"), data.get("cart"), expected)
-    statements.begin_writes()  # a replay wrote nothing yet
-    kiosk_devices.mark_seen(g.device)
+    with statements.commit_follows():
+        result = redemption.redeem(g.device, data.get("session_id"), data.get("request_id"), data.get("cart"),
+                                   expected)
     payload = receipt_json(result)
     db.session.commit()
     return jsonify({"receipt": payload})

@@ -15,7 +15,7 @@ from extensions import db
 from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.statements import Statement, as_datetime, attach, commit_with, expire_written, run_together
+from services.statements import Statement, as_datetime, attach, expire_written, run_last, run_together
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_TTL = timedelta(hours=24)
@@ -160,12 +160,11 @@ def open_session(device, card, durable: bool = True) -> KioskSession:
     return session
 
 
-def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = (),
-                  commit: bool = False) -> tuple[dict, list]:
+def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
     """open_session() without the ORM object: the new session's columns, and the rows of `reads`,
     statements sent in the same round trip as the session's two (a scan is the kiosk's most frequent
-    request: it reads the household's recent entries and the shelf that way). commit=True: the
-    session commits in that round trip too (statements.commit_with). durable=False: the
+    request: it reads the household's recent entries and the shelf that way); with the COMMIT inside
+    statements.commit_follows(). durable=False: the
     transaction writes nothing a crash may not lose (the resident then scans again), so on PostgreSQL
     its COMMIT does not wait for the disk (on SQLite the route says so before the transaction:
     statements.without_fsync)."""
@@ -177,7 +176,7 @@ def start_session(device, card, durable: bool = True, reads: Sequence[Statement]
              Statement(_INSERT_SESSION, columns)]
     if not durable and db.session.connection().dialect.name == "postgresql":
         batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
-    results = (commit_with if commit else run_together)([*batch, *reads])
+    results = run_last([*batch, *reads])
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
         if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
             db.session.expire(cached, ["ended_at"])

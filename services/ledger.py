@@ -21,7 +21,7 @@ from models.ledger import LEDGER_KINDS
 from services.errors import (
     IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
 )
-from services.statements import Statement, attach, expire_written, run_together
+from services.statements import Statement, attach, expire_written, run_last, run_together
 
 #: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
@@ -110,6 +110,7 @@ def post(
     reverses_id: Optional[int] = None,
     locked_with: Sequence[Statement] = (),
     then: Optional[Callable[[LedgerEntry], Sequence[Statement]]] = None,
+    last: bool = False,
 ) -> Optional[LedgerEntry]:
     """Post `points` (signed) to a household. Returns the entry, or None when a clamped
     debit found nothing to take. The same key with the same content returns the first
@@ -117,7 +118,8 @@ def post(
 
     `locked_with`: the caller's statements sent in the same round trip as the balance UPDATE,
     before it (a redemption's conditional stock UPDATEs); `then(entry)`: statements sent with the
-    entry's INSERT. So a redemption holds its rows locked for two round trips and the COMMIT."""
+    entry's INSERT. So a redemption holds its rows locked for two round trips and the COMMIT.
+    `last`: the entry's INSERT ends the caller's writes (statements.run_last: it may carry the COMMIT)."""
     household_id = household if isinstance(household, int) else household.id
     actor_id = actor if actor is None or isinstance(actor, int) else actor.id
     _validate(points, kind, idempotency_key)
@@ -153,7 +155,7 @@ def post(
     entry.balance_after, entry.seq, entry.prev_hash, entry.site_id = applied[0]
     entry.created_at = utcnow()
     entry.hash = entry_hash(canonical_fields(entry), ledger_key())
-    inserted, *_ = run_together([
+    inserted, *_ = (run_last if last else run_together)([
         Statement(_INSERT_SQL, {name: getattr(entry, name) for name in _ENTRY_COLUMNS}),
         Statement(_SET_HASH_SQL, {"hash": entry.hash, "hid": household_id}),
         *(then(entry) if then else ()),

@@ -104,7 +104,8 @@ def redeem(device, session_id, request_id, cart, expected_total=None) -> Redempt
 
 def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption:
     """Reads and the new rows first; the shared rows (goods stock, household balance) are locked
-    last, by ledger.post, so they stay locked for two round trips and the COMMIT (STYLE #16).
+    last, by ledger.post, so they stay locked for two round trips, the second carrying the COMMIT
+    when the view commits right after (statements.commit_follows; STYLE #16).
     On SQLite the reads run before the write lock is taken (statements.reads_first): a card revoked
     or a session ended in between counts as just after this redemption; stock, balance and limits
     are checked again under the lock."""
@@ -120,7 +121,7 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     now, today = utcnow(), local_today()
     columns = dict(request_id=request_id, household_id=household.id, site_id=device.site_id, device_id=device.id,
                    card_id=card_id, total_points=total, balance_after=0, status="done", created_at=now)
-    (inserted,) = run_together([Statement(_INSERT_REDEMPTION, columns)])
+    *_, inserted = run_together([*kiosk_devices.seen_statements(device), Statement(_INSERT_REDEMPTION, columns)])
     if not inserted:  # the request_id was used before (a retry, a double tap): the first result
         existing = find(request_id)
         if existing is None:  # only under an isolation level stricter than the app's READ COMMITTED
@@ -140,9 +141,9 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
 
     entry = ledger.post(household.id, -total, "redemption", ledger.Source("redemption", redemption.id), None,
                         f"积分超市兑换 {redemption.receipt_no}", key,
-                        locked_with=[take_stock_statement(goods[gid], lines[gid]) for gid in ordered],
-                        then=movements_and_receipt)
-    _check_limits(household.id, [goods[gid] for gid in ordered])
+                        locked_with=[*(take_stock_statement(goods[gid], lines[gid]) for gid in ordered),
+                                     *_limit_statements(household.id, [goods[gid] for gid in ordered])],
+                        then=movements_and_receipt, last=True)
     # as written by _FINISH_SQL: committed values, so the session has nothing to flush
     set_committed_value(redemption, "ledger_entry_id", entry.id)
     set_committed_value(redemption, "balance_after", entry.balance_after)
@@ -258,14 +259,18 @@ def limit_left(household_id: int, goods, used: Optional[dict[int, int]] = None) 
     return max(goods.limit_qty - used[goods.id], 0)
 
 
-def _check_limits(household_id: int, goods_list: list) -> None:
-    """After the household row is locked by the ledger debit, so two kiosks cannot both pass."""
-    used = used_in_periods(household_id, goods_list)
-    for goods in goods_list:
-        if goods.id in used and used[goods.id] > goods.limit_qty:
-            period = LIMIT_PERIODS[goods.limit_period]
-            raise LimitExceeded(f"“{goods.name}”{period}每户限兑 {goods.limit_qty}{goods.unit},已经超过了",
-                                goods_id=goods.id)
+def _limit_statements(household_id: int, goods_list: list) -> list[Statement]:
+    """Refused when the household went over a goods' limit, this redemption's lines counted. Sent after
+    that goods' stock UPDATE, which holds its row: a second kiosk redeeming it for the household waits
+    for this COMMIT, then counts both."""
+    starts = period_starts()
+    return [Statement(_WITHIN_LIMIT, {"goods_id": goods.id, "household_id": household_id, **starts}, LimitExceeded(
+        f"“{goods.name}”{LIMIT_PERIODS[goods.limit_period]}每户限兑 {goods.limit_qty}{goods.unit},已经超过了",
+        goods_id=goods.id)) for goods in goods_list if goods.limit_qty]
+
+
+_WITHIN_LIMIT = used_in_period_query(
+    f"SELECT goods.id FROM goods WHERE goods.id = :goods_id AND {USED_IN_PERIOD_SQL} <= goods.limit_qty")
 
 
 def void(redemption_id: int, actor, reason: str) -> Redemption:

@@ -6,6 +6,8 @@ SQLite runs in the process (no round trips), so there they simply run one after 
 session.
 A statement may carry a refusal: raised when it returned no row (a conditional UPDATE … RETURNING
 that found its condition false); the caller's transaction is then rolled back as for any refusal."""
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Optional, Sequence
@@ -42,19 +44,36 @@ def run_together(statements: Sequence[Statement]) -> list[list[tuple]]:
     return results
 
 
-def commit_with(statements: Sequence[Statement]) -> list[list[tuple]]:
-    """The transaction's last statements, then commit the session: on PostgreSQL the COMMIT goes in
-    the statements' round trip. No refusals: nothing may be refused after the COMMIT is sent."""
+#: True while the view commits right after its service's last statements (the kiosk scan and
+#: redemption): on PostgreSQL those carry the COMMIT — a round trip less, and a redemption's locks
+#: are released a round trip sooner. The view's db.session.commit() then sends nothing.
+_commit_follows: ContextVar[bool] = ContextVar("commit_follows", default=False)
+
+
+@contextmanager
+def commit_follows():
+    """For a view: its service's last statements (run_last) may carry the COMMIT, because the view
+    commits right after them. Only around a service whose run_last batch ends its writes."""
+    token = _commit_follows.set(True)
+    try:
+        yield
+    finally:
+        _commit_follows.reset(token)
+
+
+def run_last(statements: Sequence[Statement]) -> list[list[tuple]]:
+    """run_together() for a service's last statements of its work; inside commit_follows() (and on
+    PostgreSQL) they carry the COMMIT. Then no refusal may come: a statement with one is refused here."""
+    if not _commit_follows.get():
+        return run_together(statements)
     if any(statement.refusal is not None for statement in statements):
-        raise ValueError("commit_with() takes no statement with a refusal")
+        raise ValueError("run_last() inside commit_follows() takes no statement with a refusal")
     db.session.flush()
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        results = _pipelined(connection, statements, commit=True)
-    else:
-        results = _sqlite(connection, statements)
-    db.session.commit()  # PostgreSQL: the driver's transaction already ended, psycopg sends nothing
-    return results
+    if connection.dialect.name != "postgresql":
+        return _sqlite(connection, statements)
+    _commit_follows.set(False)  # one COMMIT: anything after it is a new transaction the view commits
+    return _pipelined(connection, statements, commit=True)
 
 
 def _pipelined(connection, statements: Sequence[Statement], commit: bool = False) -> list[list[tuple]]:

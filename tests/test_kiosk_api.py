@@ -317,9 +317,18 @@ def test_device_last_seen_is_written_at_most_once_a_minute(client, shop):
     assert last_seen() == first  # within the minute: no second UPDATE of the device row
     db.session.get(KioskDevice, device_id).last_seen_at = first - timedelta(seconds=61)
     db.session.commit()
-    assert scan(client, shop).status_code == 200
-    assert last_seen() > first
+    res = scan(client, shop)
+    assert res.status_code == 200
+    second = last_seen()
+    assert second > first
     assert client.get("/kiosk/api/device", headers=auth(shop["token"])).status_code == 200  # GETs write nothing
+    db.session.get(KioskDevice, device_id).last_seen_at = second - timedelta(seconds=61)
+    db.session.commit()
+    res = client.post("/kiosk/api/redeem", headers=auth(shop["token"]), json={
+        "session_id": res.get_json()["session_id"], "request_id": new_request_id(),
+        "cart": [{"goods_id": shop["rice"].id, "qty": 1}]})
+    assert res.status_code == 200, res.get_json()
+    assert last_seen() > second  # a redemption counts as a visit too
 
 
 def test_scan_lists_each_goods_limit_within_the_shelf_query(client, app, make_site, make_household):

@@ -153,21 +153,13 @@ def test_loaded_reuses_the_sessions_object_and_reads_the_other_columns_on_demand
     assert made not in db.session  # like every attached row, it leaves with its transaction
 
 
-def test_a_scan_takes_two_round_trips_on_postgresql(pg_app, make_site, make_household, monkeypatch):
-    """The device and the card; then the session, the recent entries, the shelf and the COMMIT. The
-    BEGIN goes with the first, and SQLAlchemy's commit afterwards sends nothing."""
+def _count_round_trips(monkeypatch) -> dict:
+    """Counts round trips to PostgreSQL: our pipelines', and psycopg's own (its connection's BEGIN,
+    COMMIT and ROLLBACK, and its cursors)."""
     import psycopg
 
     from services import pg_pipeline
-    from tests.kiosk_helpers import auth, card_for, paired_device
 
-    with pg_app.app_context():
-        site = make_site()
-        add_goods(site, "肥皂", price=1, stock=5)
-        card = card_for(make_household(site=site, balance=9))
-        _device, token = paired_device(site)
-        db.session.commit()
-        db.session.remove()
     round_trips = {"pipelined": 0, "psycopg": 0}
 
     def counted(kind, function):
@@ -177,16 +169,41 @@ def test_a_scan_takes_two_round_trips_on_postgresql(pg_app, make_site, make_hous
         return call
 
     monkeypatch.setattr(pg_pipeline, "_results", counted("pipelined", pg_pipeline._results))
-    # psycopg's own round trips: its connection's commands (BEGIN, COMMIT, ROLLBACK) and its cursors
     monkeypatch.setattr(psycopg.generators, "execute", counted("psycopg", psycopg.generators.execute))
     monkeypatch.setattr(psycopg._cursor_base, "execute", counted("psycopg", psycopg._cursor_base.execute))
     monkeypatch.setattr(psycopg._cursor_base, "send", counted("psycopg", psycopg._cursor_base.send))
+    return round_trips
+
+
+def test_a_scan_and_a_redemption_take_two_and_six_round_trips_on_postgresql(pg_app, make_site, make_household,
+                                                                             monkeypatch):
+    """Scan: the device with the card; the session, recent entries, shelf and COMMIT. Redemption: the
+    device; the session's holder with the goods; the redemption row; its lines; the stock and balance
+    UPDATEs; the ledger entry with the COMMIT. Each BEGIN goes with the first, and SQLAlchemy's commit
+    afterwards sends nothing."""
+    from tests.kiosk_helpers import auth, card_for, new_request_id, paired_device
+
+    with pg_app.app_context():
+        site = make_site()
+        soap = add_goods(site, "肥皂", price=1, stock=5).id
+        card = card_for(make_household(site=site, balance=9))
+        _device, token = paired_device(site)
+        db.session.commit()
+        db.session.remove()
+    round_trips = _count_round_trips(monkeypatch)
     client = pg_app.test_client()
-    for _ in range(2):  # the first prepares the statements, the second uses them
+    for turn in range(2):  # the first prepares the statements, the second uses them
+        round_trips.update(pipelined=0, psycopg=0)
         res = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token))
         assert res.status_code == 200, res.get_json()
-        assert res.get_json()["household"]["balance"] == 9
-    assert round_trips == {"pipelined": 4, "psycopg": 0}
+        assert res.get_json()["household"]["balance"] == 9 - turn
+        assert round_trips == {"pipelined": 2, "psycopg": 0}
+        res = client.post("/kiosk/api/redeem", headers=auth(token), json={
+            "session_id": res.get_json()["session_id"], "request_id": new_request_id(),
+            "cart": [{"goods_id": soap, "qty": 1}]})
+        assert res.status_code == 200, res.get_json()
+        assert res.get_json()["receipt"]["balance_after"] == 8 - turn
+        assert round_trips == {"pipelined": 8, "psycopg": 0}
 
 
 def test_pipelined_statements_open_the_sessions_transaction_and_keep_prepared_across_a_rollback(
@@ -209,7 +226,9 @@ def test_pipelined_statements_open_the_sessions_transaction_and_keep_prepared_ac
             db.session.rollback()
 
 
-def test_commit_with_commits_in_the_round_trip_and_commits_nothing_after_a_failure(pg_app, make_household):
+def test_the_last_statements_carry_the_commit_only_when_the_view_commits_right_after(pg_app, make_household):
+    """run_last: inside commit_follows() the COMMIT goes with the statements (committed before the
+    session's own commit), once; outside it they are plain run_together. A failure commits nothing."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import IntegrityError
 
@@ -217,22 +236,30 @@ def test_commit_with_commits_in_the_round_trip_and_commits_nothing_after_a_failu
         home_id = make_household(balance=0).id
         db.session.commit()
         note = text("UPDATE household SET note = :note WHERE id = :id")
-        assert statements.commit_with([Statement(_BUMP, {"id": home_id, "cap": 9}),
-                                       Statement(note, {"id": home_id, "note": "一"})]) == [[(1,)], []]
         outside = create_engine(db.engine.url)
+
+        def stored():
+            with outside.connect() as other:
+                row = other.execute(text("SELECT base_points, note FROM household WHERE id = :id"), {"id": home_id})
+                return tuple(row.one())
+
         try:
-            with outside.connect() as other:
-                assert tuple(other.execute(text("SELECT base_points, note FROM household WHERE id = :id"),
-                                           {"id": home_id}).one()) == (1, "一")
-            clash = text("INSERT INTO household SELECT * FROM household WHERE id = :id")  # the same key again
-            with pytest.raises(IntegrityError):
-                statements.commit_with([Statement(note, {"id": home_id, "note": "二"}),
-                                        Statement(clash, {"id": home_id})])
+            statements.run_last([Statement(note, {"id": home_id, "note": "零"})])
             db.session.rollback()
-            with outside.connect() as other:
-                stored = other.execute(text("SELECT note FROM household WHERE id = :id"), {"id": home_id})
-                assert stored.scalar() == "一"
+            assert stored() == (0, None)  # no commit_follows(): the session's transaction, rolled back
+            with statements.commit_follows():
+                assert statements.run_last([Statement(_BUMP, {"id": home_id, "cap": 9}),
+                                            Statement(note, {"id": home_id, "note": "一"})]) == [[(1,)], []]
+                assert stored() == (1, "一")  # before the session's commit
+                statements.run_last([Statement(note, {"id": home_id, "note": "二"})])  # one COMMIT only
+            db.session.rollback()
+            assert stored() == (1, "一")
+            clash = text("INSERT INTO household SELECT * FROM household WHERE id = :id")  # the same key again
+            with statements.commit_follows(), pytest.raises(IntegrityError):
+                statements.run_last([Statement(note, {"id": home_id, "note": "三"}), Statement(clash, {"id": home_id})])
+            db.session.rollback()
+            assert stored() == (1, "一")
         finally:
             outside.dispose()
-        with pytest.raises(ValueError, match="refusal"):
-            statements.commit_with([Statement(_BUMP, {"id": home_id, "cap": 0}, ValidationFailed("满了"))])
+        with statements.commit_follows(), pytest.raises(ValueError, match="refusal"):
+            statements.run_last([Statement(_BUMP, {"id": home_id, "cap": 0}, ValidationFailed("满了"))])
