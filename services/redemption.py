@@ -121,7 +121,10 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     now, today = utcnow(), local_today()
     columns = dict(request_id=request_id, household_id=household.id, site_id=device.site_id, device_id=device.id,
                    card_id=card_id, total_points=total, balance_after=0, status="done", created_at=now)
-    *_, inserted = run_together([*kiosk_devices.seen_statements(device), Statement(_INSERT_REDEMPTION, columns)])
+    line_rows, seen = _line_rows(goods, lines), kiosk_devices.seen_statements(device)
+    inserted, *line_ids = run_together([  # the lines find the new row by its request_id: one round trip
+        *seen, Statement(_INSERT_REDEMPTION, columns),
+        *(Statement(_INSERT_LINE, dict(row, request_id=request_id)) for row in line_rows)])[len(seen):]
     if not inserted:  # the request_id was used before (a retry, a double tap): the first result
         existing = find(request_id)
         if existing is None:  # only under an isolation level stricter than the app's READ COMMITTED
@@ -131,7 +134,8 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
                             voided_by=None, voided_at=None, **columns)
     # the receipt's site is the kiosk's: the household's, already loaded, unless it moved since the scan
     set_committed_value(redemption, "site", household_site if household_site.id == device.site_id else device.site)
-    _attach(redemption, household, _insert_lines(redemption.id, goods, lines))  # before the rows are locked
+    _attach(redemption, household, [RedemptionLine(id=ids[0][0], redemption_id=redemption.id, **row)
+                                    for ids, row in zip(line_ids, line_rows)])  # before the rows are locked
     key, ordered = f"redeem:{request_id}", sorted(lines)
 
     def movements_and_receipt(entry):
@@ -163,12 +167,11 @@ def _holder(rows) -> tuple[int, Household, Site]:
     return card_id, household, loaded(Site, id=site_id, code=site_code, name=site_name)
 
 
-def _insert_lines(redemption_id: int, goods: dict, lines: dict[int, int]) -> list[RedemptionLine]:
-    rows = [dict(redemption_id=redemption_id, goods_id=gid, name=goods[gid].name, unit=goods[gid].unit,
+def _line_rows(goods: dict, lines: dict[int, int]) -> list[dict]:
+    """The columns of the redemption's lines but its id."""
+    return [dict(goods_id=gid, name=goods[gid].name, unit=goods[gid].unit,
                  price=goods[gid].price, quantity=lines[gid], points=goods[gid].price * lines[gid])
             for gid in sorted(lines)]
-    ids = [result[0][0] for result in run_together([Statement(_INSERT_LINE, row) for row in rows])]
-    return [RedemptionLine(id=line_id, **row) for line_id, row in zip(ids, rows)]
 
 
 #: the open session's card, household and the household's site in one statement (the receipt shows the
@@ -185,9 +188,12 @@ _INSERT_REDEMPTION = text(
     "status, created_at) VALUES (:request_id, :household_id, :site_id, :device_id, :card_id, :total_points, "
     ":balance_after, :status, :created_at) ON CONFLICT (request_id) DO NOTHING RETURNING id"
 ).bindparams(bindparam("created_at", type_=DateTime()))
+#: sent with _INSERT_REDEMPTION: the redemption row is this transaction's own only while it has no
+#: ledger entry (a stored one always has one), so a request_id used before gets no lines here
 _INSERT_LINE = text(
     "INSERT INTO redemption_line (redemption_id, goods_id, name, unit, price, quantity, points) "
-    "VALUES (:redemption_id, :goods_id, :name, :unit, :price, :quantity, :points) RETURNING id")
+    "SELECT id, :goods_id, :name, :unit, :price, :quantity, :points FROM redemption "
+    "WHERE request_id = :request_id AND ledger_entry_id IS NULL RETURNING id")
 #: stock_after is read back from the goods row the conditional UPDATE just changed (same transaction)
 _MOVEMENT_SQL = text(
     "INSERT INTO stock_movement (goods_id, site_id, kind, quantity, stock_after, movement_date, redemption_id, "

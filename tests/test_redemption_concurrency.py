@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from services.errors import IdempotencyConflict
-from models import Goods, Household, LedgerEntry, Redemption
+from models import Goods, Household, LedgerEntry, Redemption, RedemptionLine
 from services.verify import verify
 from tests.kiosk_helpers import add_goods, auth, card_for, new_request_id, paired_device
 
@@ -93,6 +93,7 @@ def test_double_taps_race_to_one_redemption(any_app, make_site, make_household):
     results = _run_all(any_app, [(tokens[0], payload)] * 6)
     assert [status for status, _ in results] == [200] * 6, results
     assert len({body["receipt"]["receipt_no"] for _, body in results}) == 1
+    assert db.session.execute(select(func.count()).select_from(RedemptionLine)).scalar_one() == 1
     balance, stock = _check_books(ids, results)
     assert (balance, stock) == (80, 8)
 
@@ -163,6 +164,8 @@ def test_repeated_request_id_after_commit_returns_stored_result(any_app, make_si
     assert db.session.get(Goods, ids["goods"]).stock == 9
     assert db.session.execute(select(func.count()).select_from(StockMovement)
                               .where(StockMovement.kind == "redeem")).scalar_one() == 1
+    # the retry's lines, sent with its INSERT, found no row of its own to join: the first keeps one line
+    assert db.session.execute(select(func.count()).select_from(RedemptionLine)).scalar_one() == 1
     with pytest.raises(IdempotencyConflict):
         redemption.redeem(device, session_id, request_id, [{"goods_id": ids["goods"], "qty": 2}])
     assert verify().ok
