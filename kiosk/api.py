@@ -152,15 +152,18 @@ def api_goods():
     return jsonify({"goods": shelf_json(goods, household)})
 
 
-@api_route("/redeem", methods=["POST"], reads_first=True)
-def api_redeem():
+def redemption_reads() -> list:
     data = body()
-    expected = data.get("expected_total")
-    if expected is not None and type(expected) is not int:
-        raise ValidationFailed("expected_total 必须是整数")
+    g.redeem_request = redemption.parse_request(data.get("session_id"), data.get("request_id"), data.get("cart"),
+                                                data.get("expected_total"))
+    return g.redeem_request.reads()
+
+
+# The session's holder and the cart's goods go with the device's query: the redemption's first round trip.
+@api_route("/redeem", methods=["POST"], reads_first=True, device_reads=redemption_reads)
+def api_redeem():
     with statements.commit_follows():
-        result = redemption.redeem(g.device, data.get("session_id"), data.get("request_id"), data.get("cart"),
-                                   expected)
+        result = redemption.redeem_request(g.device, g.redeem_request, g.device_reads)
     payload = receipt_json(result)
     db.session.commit()
     return jsonify({"receipt": payload})

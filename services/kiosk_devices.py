@@ -193,10 +193,12 @@ _INSERT_SESSION = text(f"INSERT INTO kiosk_session ({', '.join(_SESSION_COLUMNS)
 
 
 _SESSIONS = KioskSession.__table__
-#: the device's kiosk session, neither ended nor expired (binds: open_session_id, open_device_id, now;
-#: not named like columns, which UPDATE … SET reserves)
-OPEN_SESSION_SQL = ("kiosk_session.id = :open_session_id AND kiosk_session.device_id = :open_device_id "
+#: the kiosk session, neither ended nor expired (binds: open_session_id, now; not named like columns,
+#: which UPDATE … SET reserves); whose device it is, the caller checks
+LIVE_SESSION_SQL = ("kiosk_session.id = :open_session_id "
                     "AND kiosk_session.ended_at IS NULL AND kiosk_session.expires_at >= :now")
+#: the device's kiosk session, neither ended nor expired (binds: those of LIVE_SESSION_SQL, open_device_id)
+OPEN_SESSION_SQL = f"{LIVE_SESSION_SQL} AND kiosk_session.device_id = :open_device_id"
 OPEN_SESSION = text(OPEN_SESSION_SQL).bindparams(bindparam("now", type_=DateTime()))
 _TOUCH = (update(_SESSIONS).where(OPEN_SESSION).values(expires_at=bindparam("expires", type_=DateTime()))
           .returning(_SESSIONS.c.household_id, _SESSIONS.c.card_id))
@@ -206,9 +208,18 @@ _CHECK = select(_SESSIONS.c.household_id, _SESSIONS.c.card_id).where(OPEN_SESSIO
 def open_session_params(device, session_id) -> dict:
     """The binds of OPEN_SESSION (`device`: a KioskDevice or the request's DeviceCredential);
     SessionExpired for an id no session can have."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 48 or not session_id.isascii():
+    if not _possible_session_id(session_id):
         raise SessionExpired()
     return {"open_session_id": session_id, "open_device_id": device.id, "now": utcnow()}
+
+
+def live_session_params(session_id) -> dict:
+    """The binds of LIVE_SESSION_SQL; an id no session can have finds none."""
+    return {"open_session_id": session_id if _possible_session_id(session_id) else "", "now": utcnow()}
+
+
+def _possible_session_id(session_id) -> bool:
+    return isinstance(session_id, str) and 0 < len(session_id) <= 48 and session_id.isascii()
 
 
 def session_holder(device, session_id, touch: bool = True) -> tuple[int, int]:

@@ -5,6 +5,7 @@ also when two copies race (the later INSERT … ON CONFLICT DO NOTHING waits for
 COMMIT and then returns the stored result). Lock order everywhere: redemption row, goods by id, then the household (ledger)."""
 import uuid
 from collections import namedtuple
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
@@ -89,33 +90,57 @@ def _replay(existing: Redemption, device, cart: dict[int, int]) -> Redemption:
     return existing
 
 
+@dataclass(frozen=True)
+class RedeemRequest:
+    """A kiosk's redemption request, checked for shape (parse_request)."""
+
+    session_id: object
+    request_id: str
+    lines: dict[int, int]
+    expected_total: Optional[int] = None
+
+    def reads(self) -> list[Statement]:
+        """The session's holder and the cart's goods: the kiosk API sends them with the device's query."""
+        return [Statement(_HOLDER_QUERY, kiosk_devices.live_session_params(self.session_id)),
+                _goods_statement(self.lines)]
+
+
+def parse_request(session_id, request_id, cart, expected_total=None) -> RedeemRequest:
+    if expected_total is not None and type(expected_total) is not int:
+        raise ValidationFailed("expected_total 必须是整数")
+    return RedeemRequest(session_id, parse_request_id(request_id), parse_cart(cart), expected_total)
+
+
 def redeem(device, session_id, request_id, cart, expected_total=None) -> Redemption:
     """Redeem `cart` for the household of the kiosk session; the first result for a repeated request_id."""
-    request_id = parse_request_id(request_id)
-    lines = parse_cart(cart)
+    return redeem_request(device, parse_request(session_id, request_id, cart, expected_total))
+
+
+def redeem_request(device, request: RedeemRequest, read: Optional[list] = None) -> Redemption:
+    """redeem() of a parsed request; `read`: the rows of request.reads(), when already read."""
     try:
-        return _redeem(device, session_id, request_id, lines, expected_total)
+        return _redeem(device, request, read)
     except kiosk_devices.SessionExpired:
-        existing = find(request_id)  # a retry that arrives after its session ended still gets its receipt
+        existing = find(request.request_id)  # a retry that arrives after its session ended still gets its receipt
         if existing is None:
             raise
-        return _replay(existing, device, lines)
+        return _replay(existing, device, request.lines)
 
 
-def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption:
+def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Redemption:
     """Reads and the new rows first; the shared rows (goods stock, household balance) are locked
     last, by ledger.post, so they stay locked for two round trips, the second carrying the COMMIT
     when the view commits right after (statements.commit_follows; STYLE #16).
     On SQLite the reads run before the write lock is taken (statements.reads_first): a card revoked
     or a session ended in between counts as just after this redemption; stock, balance and limits
     are checked again under the lock."""
+    request_id, lines = request.request_id, request.lines
     db.session.flush()  # pending changes of the caller must be visible to the SQL below
-    holder_rows, goods_rows = run_together([  # both reads in one round trip
-        Statement(_HOLDER_QUERY, kiosk_devices.open_session_params(device, session_id)), _goods_statement(lines)])
-    card_id, household, household_site = _holder(holder_rows)
+    holder_rows, goods_rows = read if read is not None else run_together(request.reads())
+    card_id, household, household_site = _holder(holder_rows, device)
     goods = _cart_goods(goods_rows, device.site_id, lines)
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
-    if expected_total is not None and expected_total != total:
+    if request.expected_total is not None and request.expected_total != total:
         raise PriceChanged(total=total)
     begin_writes()  # on SQLite the write lock is taken here, after the reads
     now, today = utcnow(), local_today()
@@ -154,13 +179,13 @@ def _redeem(device, session_id, request_id, lines, expected_total) -> Redemption
     return redemption
 
 
-def _holder(rows) -> tuple[int, Household, Site]:
+def _holder(rows, device) -> tuple[int, Household, Site]:
     """The card id, household and the household's site of the device's open session, from the rows of
     _HOLDER_QUERY (checked, not touched: the kiosk touches it while the resident is busy). One plain
     row: the ORM's loading of three objects was a seventh of a redemption's CPU."""
-    if not rows:
+    if not rows or rows[0][0] != device.id:  # no such live session, or another kiosk's
         raise kiosk_devices.SessionExpired()
-    card_id, card_status, household_id, household_status, head_name, site_id, site_code, site_name = rows[0]
+    _, card_id, card_status, household_id, household_status, head_name, site_id, site_code, site_name = rows[0]
     if card_status != "active" or household_status != "active":
         raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card_status)
     household = loaded(Household, id=household_id, status=household_status, head_name=head_name, site_id=site_id)
@@ -174,13 +199,14 @@ def _line_rows(goods: dict, lines: dict[int, int]) -> list[dict]:
             for gid in sorted(lines)]
 
 
-#: the open session's card, household and the household's site in one statement (the receipt shows the
-#: latter two); binds of kiosk_devices.OPEN_SESSION
+#: the live session's device, card, household and the household's site in one statement (the receipt
+#: shows the latter two); binds of kiosk_devices.LIVE_SESSION_SQL: the device is known only after the
+#: statement (it is read in the same round trip), so _holder() checks it
 _HOLDER_QUERY = text(
-    "SELECT card.id, card.status, household.id, household.status, household.head_name, site.id, site.code, "
-    "site.name FROM kiosk_session JOIN card ON card.id = kiosk_session.card_id "
+    "SELECT kiosk_session.device_id, card.id, card.status, household.id, household.status, household.head_name, "
+    "site.id, site.code, site.name FROM kiosk_session JOIN card ON card.id = kiosk_session.card_id "
     "JOIN household ON household.id = kiosk_session.household_id JOIN site ON site.id = household.site_id "
-    f"WHERE {kiosk_devices.OPEN_SESSION_SQL}").bindparams(bindparam("now", type_=DateTime()))
+    f"WHERE {kiosk_devices.LIVE_SESSION_SQL}").bindparams(bindparam("now", type_=DateTime()))
 #: no row back when the request_id exists: a concurrent copy waits for the first one's COMMIT, then
 #: finds its row (unique index), so both get the same receipt
 _INSERT_REDEMPTION = text(
