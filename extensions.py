@@ -36,6 +36,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+#: endpoints exempt from every rate limit: their requests skip Flask-Limiter's per-request work
+#: (app.check_limits_where_limited); the app sets no default limits
+UNLIMITED_ENDPOINTS: set[str] = set()
 talisman = Talisman()
 
 #: SQLite: False while a request only reads, so its transaction opens with a plain deferred BEGIN;

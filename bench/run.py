@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import text
 
-from bench import bare_loop, invariants
+from bench import invariants
 from bench.generate import SCALES, card_token, device_token, ensure_kiosks, goods_ids_of, make_app
 from extensions import db
 from models.clock import utcnow
@@ -332,7 +332,8 @@ def measure_redemptions(bench: Bench, app, scenario: str, workers: int) -> float
     goal = 0.25 if bench.dialect == "sqlite" else (1.0 if scenario == "hot" else 0.5)
     p95 = statistics.median(r.get("latency_p95_us", 0) for r in ours) / 1000
     what = "ONE household, ONE goods" if scenario == "hot" else f"{_spread_size(app)} households, their sites' goods"
-    bench.rows.append(Row(f"2. redemptions/s, {scenario}: {what}; {bench.clients} clients, {workers} {bench.worker_kind}",
+    label = f"2. redemptions/s, {scenario}: {what}; {bench.clients} clients, {workers} {bench.worker_kind}"
+    bench.rows.append(Row(label,
                           f"{ours_rate:,.0f}/s (client p95 {p95:.0f} ms)", f"{bare_rate:,.0f}/s", f"{ratio:.2f}×",
                           f"≥ {goal}×", _met(ratio >= goal),
                           dict(ours=[r["per_s"] for r in ours], bare=[r["per_s"] for r in bare],
@@ -501,7 +502,7 @@ def render(bench: Bench, started: datetime, db_version: str, rss: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     lines += [f"| {r.measure} | {r.ours} | {r.baseline} | {r.ratio} | {r.goal} | {r.met} |" for r in bench.rows]
-    lines += [f"| peak RSS of the server (master + workers, Σ VmHWM) | "
+    lines += ["| peak RSS of the server (master + workers, Σ VmHWM) | "
               + " · ".join(f"{k} {v:.0f} MB" for k, v in rss.items()) + " | — | — | — | — |", ""]
     lines += ["Every load run, checked right after it:", ""] + [f"- {n}" for n in bench.notes] + [""]
     return "\n".join(lines)

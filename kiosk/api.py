@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import current_app, g, jsonify, request
 
-from extensions import csrf, db, limiter
+from extensions import UNLIMITED_ENDPOINTS, csrf, db, limiter
 from models import Site
 from kiosk import bp
 from kiosk.summary import household_json, receipt_json, recent_json, recent_statement, shelf_json
@@ -49,6 +49,7 @@ def api_route(rule: str, **options):
             wrapped = limiter.limit(rate)(wrapped)
         else:  # no limit of its own and the app sets no default ones: skip resolving limits per request
             wrapped = limiter.exempt(wrapped)
+            UNLIMITED_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
         bp.add_url_rule(f"/api{rule}", view.__name__, wrapped, **options)
         return wrapped
 

@@ -52,6 +52,24 @@ def test_login_is_rate_limited(strict_app, make_user):
     assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
 
 
+def test_kiosk_pairing_keeps_its_limit_and_unlimited_kiosk_calls_skip_the_limiter(strict_app, monkeypatch):
+    from flask_limiter import Limiter
+
+    from extensions import UNLIMITED_ENDPOINTS
+
+    assert {"kiosk.api_scan", "kiosk.api_redeem"} <= UNLIMITED_ENDPOINTS and "kiosk.api_pair" not in UNLIMITED_ENDPOINTS
+    checked = []
+    resolve = Limiter._check_request_limit
+    monkeypatch.setattr(Limiter, "_check_request_limit",
+                        lambda self, *args, **kwargs: checked.append(1) or resolve(self, *args, **kwargs))
+    client = strict_app.test_client()
+    codes = [client.post("/kiosk/api/pair", json={"code": "AAAA-AAAA"}).status_code for _ in range(21)]
+    assert codes[:20] == [400] * 20 and codes[20] == 429  # "20 per minute"
+    assert len(checked) == 21
+    assert all(client.post("/kiosk/api/scan", json={"card": "x"}).status_code == 401 for _ in range(30))
+    assert len(checked) == 21  # the scan has no limit: the limiter had nothing to resolve
+
+
 @pytest.mark.parametrize("target, expected", [
     ("/admin/households", "/admin/households"),
     ("//evil.example/steal", "/admin/"),
