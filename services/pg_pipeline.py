@@ -7,6 +7,7 @@ statement is prepared once per connection under a name of ours, parameters and r
 psycopg's own adapters (Transformer), and a failed statement raises psycopg's own exception class.
 psycopg's automatic preparing is off (app.install_postgresql_hooks): it runs DEALLOCATE ALL after
 every ROLLBACK, which would drop these statements too."""
+import itertools
 import select
 import weakref
 
@@ -21,6 +22,7 @@ _NUMBERED = psycopg_dialect(paramstyle="numeric_dollar")
 MAX_NAMED = 500
 
 _COMPILED: dict = {}  # TextClause -> _Compiled
+_NUMBERS = itertools.count()  # each name once, also when two threads compile at the same time
 _PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # psycopg connection -> names prepared on it
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
@@ -32,7 +34,8 @@ class _Compiled:
         compiled = clause.compile(dialect=_NUMBERED)
         self.sql = compiled.string.encode()
         self.binds = tuple(compiled.positiontup or ())
-        self.name = f"jifen_{len(_COMPILED)}".encode() if len(_COMPILED) < MAX_NAMED else None
+        number = next(_NUMBERS)
+        self.name = f"jifen_{number}".encode() if number < MAX_NAMED else None
 
 
 def run(raw, statements, commit: bool = False) -> list[list[tuple]]:
