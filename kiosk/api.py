@@ -123,7 +123,6 @@ def scanned_card_read() -> list:
 
 # The scan, the kiosk's busiest request, in two round trips on PostgreSQL: the device and the card;
 # then the new session (which records the device's visit), the recent entries, the shelf and the COMMIT.
-# The redemption records the device's visit with its first write.
 @api_route("/scan", methods=["POST"], durable=False, device_reads=scanned_card_read, marks_seen=True)
 def api_scan():
     (card_rows,) = g.device_reads
@@ -161,6 +160,7 @@ def redemption_reads() -> list:
 
 
 # The session's holder and the cart's goods go with the device's query: the redemption's first round trip.
+# The redemption records the device's visit with its first write.
 @api_route("/redeem", methods=["POST"], reads_first=True, device_reads=redemption_reads)
 def api_redeem():
     with statements.commit_follows():

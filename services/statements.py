@@ -33,9 +33,14 @@ class Statement:
 def run_together(statements: Sequence[Statement]) -> list[list[tuple]]:
     """The rows each statement returned ([] without RETURNING), in order; then the refusal of the
     first statement that returned none, if any."""
+    return _run(statements, commit=False)
+
+
+def _run(statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
+    """run_together(); commit=True (run_last): on PostgreSQL the COMMIT goes in the same round trip."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        results = _pipelined(connection, statements)
+        results = _pipelined(connection, statements, commit)
     else:
         results = _sqlite(connection, statements)
     for statement, rows in zip(statements, results):
@@ -68,15 +73,12 @@ def run_last(statements: Sequence[Statement]) -> list[list[tuple]]:
         return run_together(statements)
     if any(statement.refusal is not None for statement in statements):
         raise ValueError("run_last() inside commit_follows() takes no statement with a refusal")
-    db.session.flush()
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return _sqlite(connection, statements)
     _commit_follows.set(False)  # one COMMIT: anything after it is a new transaction the view commits
-    return _pipelined(connection, statements, commit=True)
+    db.session.flush()  # what the session still holds goes in that COMMIT too
+    return _run(statements, commit=True)
 
 
-def _pipelined(connection, statements: Sequence[Statement], commit: bool = False) -> list[list[tuple]]:
+def _pipelined(connection, statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
     try:
         return pg_pipeline.run(connection.connection.driver_connection, statements, commit)
     except connection.dialect.dbapi.Error as error:
