@@ -5,7 +5,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from bench import bare_loop, generate, invariants, run
+from bench import bare_loop, generate, harness, invariants, redemptions, run
 
 
 @pytest.fixture
@@ -32,9 +32,9 @@ def test_harness_runs_every_measure_on_tiny_data(tiny_url):
 
 
 def test_bare_loop_keeps_the_invariants_and_they_catch_a_fork(tiny_url, tmp_path):
-    bench = run.Bench(tiny_url, "tiny", 7, 1, 1, 4, 1, str(tmp_path))
+    bench = harness.Bench(tiny_url, "tiny", 7, 1, 1, 4, 1, str(tmp_path))
     app = generate.make_app(tiny_url)
-    sessions = run.prepare_sessions(bench, app, "hot")
+    sessions = redemptions.prepare_sessions(bench, app, "hot")
     with app.app_context():
         mark = invariants.marks()
     result = bare_loop.run(tiny_url, bare_loop.read_sessions(sessions), seconds=0.5, threads=4)
