@@ -9,8 +9,8 @@ from sqlalchemy import event
 
 from config import Config
 from extensions import (
-    UNLIMITED_ENDPOINTS, QueuedWriterConnection, apply_sqlite_durability, babel, csrf, db, limiter, login_manager,
-    migrate, sqlite_durable, sqlite_write_intent, talisman,
+    UNLIMITED_ENDPOINTS, FastJSONProvider, QueuedWriterConnection, apply_sqlite_durability, babel, csrf, db, limiter,
+    login_manager, migrate, sqlite_durable, sqlite_write_intent, talisman,
 )
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -20,7 +20,7 @@ def create_app(config=None, instance_path=None) -> Flask:
     """Build the app; `config` is a config class or a mapping of overrides (tests)."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(Config)
-    app.json.sort_keys = False  # responses keep the order they are built in; sorting cost the kiosk's scan
+    app.json = FastJSONProvider(app)
     if isinstance(config, dict):
         app.config.update(config)
     elif config is not None:

@@ -1,4 +1,6 @@
 """JSON shapes the kiosk API returns (household summary, goods, receipt)."""
+from functools import lru_cache
+
 from sqlalchemy import text
 
 from kiosk import pictograms
@@ -24,7 +26,7 @@ def recent_entries(household_id: int, limit: int = 5) -> list[dict]:
 
 def recent_statement(household_id: int, limit: int = 5) -> Statement:
     """recent_entries() as a statement, to send with others (the scan's); recent_json() reads its rows."""
-    return Statement(_RECENT, {"household_id": household_id, "limit": limit})
+    return Statement(_recent_query(limit), {"household_id": household_id})
 
 
 def recent_json(rows) -> list[dict]:
@@ -32,8 +34,12 @@ def recent_json(rows) -> list[dict]:
              "points": points} for day, kind, note, points in rows]
 
 
-_RECENT = text("SELECT effective_date, kind, note, points FROM ledger_entry WHERE household_id = :household_id "
-               "ORDER BY seq DESC LIMIT :limit")
+@lru_cache(maxsize=8)
+def _recent_query(limit: int):
+    """The LIMIT is written into the SQL: with it as a parameter PostgreSQL planned the prepared
+    statement again on every scan (its generic plan, costed for an unknown LIMIT, never won)."""
+    return text("SELECT effective_date, kind, note, points FROM ledger_entry WHERE household_id = :household_id "
+                f"ORDER BY seq DESC LIMIT {int(limit)}")
 
 
 def household_json(household, recent: list[dict] | None = None) -> dict:

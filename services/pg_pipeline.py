@@ -9,7 +9,6 @@ psycopg's automatic preparing is off (app.install_postgresql_hooks): it runs DEA
 every ROLLBACK, which would drop these statements too."""
 import itertools
 import select
-import weakref
 
 from psycopg import errors
 from psycopg.adapt import PyFormat, Transformer
@@ -23,7 +22,6 @@ MAX_NAMED = 500
 
 _COMPILED: dict = {}  # TextClause -> _Compiled
 _NUMBERS = itertools.count()  # each name once, also when two threads compile at the same time
-_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # psycopg connection -> names prepared on it
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
 
@@ -38,16 +36,30 @@ class _Compiled:
         self.name = f"jifen_{number}".encode() if number < MAX_NAMED else None
 
 
+class _ConnectionState:
+    """What run() keeps on a connection (attribute `_jifen_pipeline`): the names prepared on it, and
+    one Transformer (as a psycopg cursor keeps one: it caches the adapters it looked up) with the
+    connection's encoding. The Transformer refers back to the connection, so the two go together."""
+    __slots__ = ("prepared", "transformer", "encoding")
+
+    def __init__(self, raw):
+        self.prepared: set = set()
+        self.transformer = Transformer(raw)
+        self.encoding = raw.info.encoding
+
+
 def run(raw, statements, commit: bool = False) -> list[list[tuple]]:
     """The rows of each statement ([] for none) on the psycopg connection `raw`, in its transaction
     (opened here with a BEGIN sent along when none is open); commit=True: its COMMIT goes along too."""
     if raw.isolation_level is not None or raw.read_only is not None or raw.deferrable is not None:
         raise RuntimeError("run_together opens transactions with a plain BEGIN only")
-    prepared = _PREPARED.setdefault(raw, set())
+    state = getattr(raw, "_jifen_pipeline", None)
+    if state is None:
+        state = raw._jifen_pipeline = _ConnectionState(raw)
+    prepared, transformer = state.prepared, state.transformer
     with raw.lock:
         pgconn = raw.pgconn
         begin = pgconn.transaction_status == TransactionStatus.IDLE and not raw.autocommit
-        transformer = Transformer(raw)
         sent = []  # what each result answers: None (BEGIN/COMMIT), b"name" (a PREPARE), or "rows"
         pgconn.enter_pipeline_mode()
         try:
@@ -76,7 +88,7 @@ def run(raw, statements, commit: bool = False) -> list[list[tuple]]:
                 results = _results(pgconn, raw.fileno())
         finally:
             pgconn.exit_pipeline_mode()
-    return _rows(results, sent, prepared, transformer, raw.info.encoding)
+    return _rows(results, sent, prepared, transformer, state.encoding)
 
 
 def _results(pgconn, fileno: int) -> list:

@@ -113,12 +113,15 @@ def as_date(value) -> Optional[date]:
 
 def _sqlite_params(params: dict) -> dict:
     """Dates and times as the SQLite dialect stores them (text), so SQL text and ORM rows compare."""
-    return {name: _sqlite_value(value) for name, value in params.items()}
+    return {name: value if type(value) in _AS_IS else _sqlite_value(value) for name, value in params.items()}
+
+
+_AS_IS = frozenset({int, str, type(None), bool, float, bytes})  # most parameters: no isinstance chain
 
 
 def _sqlite_value(value):
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's DATETIME storage format
+    if isinstance(value, datetime):  # SQLAlchemy's DATETIME storage format: "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+        return (value if value.tzinfo is None else value.replace(tzinfo=None)).isoformat(" ", "microseconds")
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -75,3 +75,36 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user, login):
     response = login(make_user("cadre"))
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_json_responses_are_flasks_json_in_utf8(app):
+    """jsonify goes through orjson (extensions.FastJSONProvider): the same values as Flask's own
+    encoder (HTTP dates, Decimal as text, dataclasses, keys in the order built), text as UTF-8."""
+    import dataclasses
+    import json
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from flask import jsonify
+    from flask.json.provider import DefaultJSONProvider
+
+    @dataclasses.dataclass
+    class Line:
+        name: str
+        qty: int
+
+    value = {"name": "张*𠮷", "when": datetime(2026, 11, 23, 8, 30), "day": date(2026, 11, 23),
+             "money": Decimal("12.50"), "line": Line("大米", 2), "z": 1, "a": [None, True, 1.5]}
+    with app.test_request_context():
+        body = jsonify(value).get_data()
+        flasks = DefaultJSONProvider(app)
+        flasks.sort_keys = False
+        assert json.loads(body) == json.loads(flasks.dumps(value))
+        assert "张*𠮷".encode() in body and b"\\u" not in body
+        assert list(json.loads(body)) == list(value)  # not sorted
+        assert jsonify(a=1).mimetype == "application/json"
+        app.debug = True
+        try:
+            assert jsonify(value).get_data(as_text=True).startswith('{\n  "name"')  # debug: indented, by Flask
+        finally:
+            app.debug = False

@@ -1,6 +1,6 @@
 """services/statements.py: statements sent together (one round trip on PostgreSQL), refusals, and the
 SQLite reads-first transaction that takes the write lock only for the writes."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Date, DateTime, bindparam, select, text
@@ -263,3 +263,53 @@ def test_the_last_statements_carry_the_commit_only_when_the_view_commits_right_a
             outside.dispose()
         with statements.commit_follows(), pytest.raises(ValueError, match="refusal"):
             statements.run_last([Statement(_BUMP, {"id": home_id, "cap": 0}, ValidationFailed("满了"))])
+
+
+@pytest.mark.parametrize("moment", [datetime(2026, 11, 23, 8, 0), datetime(2026, 11, 23, 8, 0, 0, 5),
+                                    datetime(999, 1, 2, 3, 4, 5, 999999),
+                                    datetime(2026, 11, 23, 8, 0, tzinfo=timezone(timedelta(hours=8)))])
+def test_sqlite_parameters_are_the_text_sqlalchemy_stores(moment):
+    """run_together on SQLite writes dates and times as SQLAlchemy's SQLite types do, so the two compare."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import Date as DateType
+    from sqlalchemy.types import DateTime as DateTimeType
+
+    from services.statements import _sqlite_params
+
+    as_orm = DateTimeType().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    day_as_orm = DateType().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    params = {"at": moment, "day": moment.date(), "n": 3, "s": "x", "none": None}
+    assert _sqlite_params(params) == {"at": as_orm(moment), "day": day_as_orm(moment.date()), "n": 3, "s": "x",
+                                      "none": None}
+
+
+def test_the_scans_recent_entries_keep_one_plan_on_postgresql(pg_app, make_site, make_household):
+    """The scan's statements are prepared once per connection; the recent entries' one is planned once
+    (a generic plan), not again on every scan (its LIMIT is written into the SQL)."""
+    from tests.kiosk_helpers import auth, card_for, paired_device
+
+    with pg_app.app_context():
+        site = make_site()
+        home = make_household(site=site, balance=9)
+        card = card_for(home)
+        _device, token = paired_device(site)
+        db.session.commit()
+        # a ledger of some size, as the planner sees it: 4,000 entries of this household
+        db.session.execute(text(
+            "INSERT INTO ledger_entry (household_id, site_id, seq, kind, points, requested_points, balance_after, "
+            "idempotency_key, effective_date, created_at, prev_hash, hash) "
+            "SELECT :home, :site, n + 1000, 'adjustment', 1, 1, 9, 'plan-' || n, CURRENT_DATE, now(), '', '' "
+            "FROM generate_series(1, 4000) AS n"), {"home": home.id, "site": site.id})
+        db.session.execute(text("ANALYZE ledger_entry"))
+        db.session.commit()
+        db.session.remove()
+        client = pg_app.test_client()
+        for _ in range(8):
+            assert client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token)).status_code == 200
+        plans = db.session.execute(text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%FROM ledger_entry WHERE household_id%ORDER BY seq DESC%'")).all()
+        db.session.rollback()
+    assert plans, "the recent entries' statement is not prepared on the session's connection"
+    generic, custom = plans[0]
+    assert generic >= 3 and custom <= 5
