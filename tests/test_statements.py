@@ -226,13 +226,14 @@ def test_pipelined_statements_open_the_sessions_transaction_and_keep_prepared_ac
             db.session.rollback()
 
 
-def test_the_last_statements_carry_the_commit_only_when_the_view_commits_right_after(pg_app, make_household):
+def test_the_last_statements_carry_the_commit_only_when_the_view_commits_right_after(any_app, make_household):
     """run_last: inside commit_follows() the COMMIT goes with the statements (committed before the
-    session's own commit), once; outside it they are plain run_together. A failure commits nothing."""
+    session's own commit, so SQLite's write lock goes before the view builds its answer), once; what
+    follows is a transaction of its own; outside it they are plain run_together. A failure commits nothing."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import IntegrityError
 
-    with pg_app.app_context():
+    with any_app.app_context():
         home_id = make_household(balance=0).id
         db.session.commit()
         note = text("UPDATE household SET note = :note WHERE id = :id")
