@@ -90,7 +90,7 @@ def _pipelined(connection, statements: Sequence[Statement], commit: bool) -> lis
                                       dialect=connection.dialect) from error
 
 
-def _sqlite(connection, statements: Sequence[Statement], commit: bool = False) -> list[list[tuple]]:
+def _sqlite(connection, statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
     """Straight on the sqlite3 connection (the session's, in its transaction): the statements are
     plain SQL text, and SQLAlchemy's per-statement work would cost more than SQLite's.
     commit=True: then the COMMIT, so the one write lock goes before the view builds its answer (as the
