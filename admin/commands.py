@@ -1,4 +1,4 @@
-"""Flask CLI: init-db, demo-data, create-user, ledger verify, serve-demo."""
+"""Flask CLI: init-db, demo-data, create-user, ledger verify, serve-demo, kiosk-audio, pdf-fonts, backup, restore."""
 import os
 import sys
 
@@ -21,6 +21,7 @@ def register(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(kiosk_audio)
+    app.cli.add_command(pdf_fonts_command)
 
 
 def migrate_to_head() -> None:
@@ -110,7 +111,7 @@ def serve_demo(host, port, check):
     click.echo("")
     if check:
         return
-    _kiosk_audio_in_background(current_app._get_current_object())
+    _prepare_in_background(current_app._get_current_object())
     # app.run() is a no-op under the flask CLI (FLASK_RUN_FROM_CLI); serve with werkzeug directly
     from werkzeug.serving import run_simple
 
@@ -135,15 +136,35 @@ def _kiosk_audio_setup() -> bool:
     return True
 
 
-def _kiosk_audio_in_background(app) -> None:
-    """serve-demo: render the kiosk's fixed phrases while the server already answers (~5 s)."""
+def _prepare_in_background(app) -> None:
+    """serve-demo: render the kiosk's fixed phrases (~5 s) and make the common-character PDF font
+    (~15 s) while the server already answers."""
     import threading
 
     def work():
         with app.app_context():
             _kiosk_audio_setup()
+            _pdf_fonts_setup()
 
-    threading.Thread(target=work, name="kiosk-audio", daemon=True).start()
+    threading.Thread(target=work, name="prepare", daemon=True).start()
+
+
+@click.command("pdf-fonts")
+def pdf_fonts_command():
+    """Make the common-character subset of the PDF font into the font cache (once per machine)."""
+    if not _pdf_fonts_setup():
+        sys.exit(1)
+
+
+def _pdf_fonts_setup() -> bool:
+    from services import pdf_fonts
+
+    face = pdf_fonts.common_face(pdf_fonts.find_font())
+    if face is None:
+        click.echo("  PDF 字体:常用字子集没能生成,打印仍用完整字体(较慢)")
+        return False
+    click.echo(f"  PDF 字体:常用字子集已就绪 ({os.path.dirname(face.path)})")
+    return True
 
 
 @click.command("backup")

@@ -81,36 +81,46 @@ def _faces(items) -> list[CardFace]:
 
 def render_single(items: list) -> bytes:
     """One CR80 card per page (card printers). `items`: PrintedCard or CardFace."""
-    pdf = _document(orientation="L", format=(CARD_H, CARD_W))
-    for item in _faces(items):
-        pdf.add_page()
-        draw_card(pdf, item, 0, 0)
-    return bytes(pdf.output())
+    faces = _faces(items)
+
+    def draw(common: bool) -> FPDF:
+        pdf = _document(common, orientation="L", format=(CARD_H, CARD_W))
+        for face in faces:
+            pdf.add_page()
+            draw_card(pdf, face, 0, 0)
+        return pdf
+
+    return pdf_fonts.render_pdf(draw)
 
 
 def render_sheet(items: list) -> bytes:
     """A4 sheets of 2 × 5 cards with thin cut lines (pre-perforated card stock or scissors)."""
-    pdf = _document(orientation="P", format="A4")
+    faces = _faces(items)
     left = (A4_W - SHEET_COLS * CARD_W) / 2
     top = (A4_H - SHEET_ROWS * CARD_H) / 2
     per_sheet = SHEET_COLS * SHEET_ROWS
-    for n, item in enumerate(_faces(items)):
-        if n % per_sheet == 0:
-            pdf.add_page()
-        row, col = divmod(n % per_sheet, SHEET_COLS)
-        x, y = left + col * CARD_W, top + row * CARD_H
-        pdf.set_draw_color(190, 190, 190)
-        pdf.set_line_width(0.1)
-        pdf.rect(x, y, CARD_W, CARD_H)
-        draw_card(pdf, item, x, y)
-    return bytes(pdf.output())
+
+    def draw(common: bool) -> FPDF:
+        pdf = _document(common, orientation="P", format="A4")
+        for n, face in enumerate(faces):
+            if n % per_sheet == 0:
+                pdf.add_page()
+            row, col = divmod(n % per_sheet, SHEET_COLS)
+            x, y = left + col * CARD_W, top + row * CARD_H
+            pdf.set_draw_color(190, 190, 190)
+            pdf.set_line_width(0.1)
+            pdf.rect(x, y, CARD_W, CARD_H)
+            draw_card(pdf, face, x, y)
+        return pdf
+
+    return pdf_fonts.render_pdf(draw)
 
 
-def _document(**kwargs) -> FPDF:
+def _document(common: bool, **kwargs) -> FPDF:
     pdf = FPDF(unit="mm", **kwargs)
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    pdf_fonts.add_cjk_font(pdf)
+    pdf_fonts.add_cjk_font(pdf, common=common)
     pdf.set_title("家庭积分卡")
     pdf.set_creator("积分超市")
     return pdf

@@ -27,6 +27,9 @@ def test_harness_runs_every_measure_on_tiny_data(tiny_url):
     for measure in ("1. kiosk scan", "2. redemptions/s, hot", "2. redemptions/s, spread", "3. ranking",
                     "4. QR card PDF", "5. Excel import", "6. ledger verify", "peak RSS"):
         assert measure in section
+    ranking = [line for line in section.splitlines() if line.startswith("| 3.")]
+    assert "one site, as an honor list ranks" in ranking[0] and "≤ 300" in ranking[0]
+    assert "for reference" in ranking[1] and "≤" not in ranking[1]
     checked = [line for line in section.splitlines() if "invariants" in line]
     assert len(checked) == 4 and all(line.endswith("invariants OK") for line in checked)
 

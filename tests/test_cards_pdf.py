@@ -179,3 +179,60 @@ def test_forged_or_altered_tokens_fail(app, make_household, make_user):
     for bad in (altered, "A" * 26, f"http://x/c/{altered}", "../households/1", ""):
         with pytest.raises(CardUnusable):
             resolve_token(bad)
+
+
+def test_cards_print_with_the_common_character_font_unless_a_name_needs_more(app, make_household, make_user,
+                                                                               monkeypatch, tmp_path):
+    fonts_added = []
+    add_cjk_font = pdf_fonts.add_cjk_font
+    monkeypatch.setattr(pdf_fonts, "add_cjk_font",
+                        lambda pdf, common=False: fonts_added.append(common) or add_cjk_font(pdf, common=common))
+    admin = make_user("admin")
+    common = render_single(card_actions.issue_for_print(admin, [make_household(head_name="赵建国").id]))
+    assert fonts_added == [True] and "赵建国" in pdf_text(common, tmp_path)
+    fonts_added.clear()
+    rare = render_single(card_actions.issue_for_print(admin, [make_household(head_name="王𠮷祥").id]))
+    assert fonts_added == [True, False] and "王𠮷祥" in pdf_text(rare, tmp_path)
+
+
+def test_common_character_font_holds_gb2312_and_punctuation_but_not_rare_characters(app):
+    from fontTools.ttLib import TTFont
+
+    face = pdf_fonts.common_face(pdf_fonts.find_font())
+    assert face is not None and face.bold_path is not None
+    for path in (face.path, face.bold_path):
+        covered = set(TTFont(path, lazy=True).getBestCmap())
+        assert {ord(ch) for ch in "家庭积分卡户主门牌·—…()():,。0-9AZ①"} <= covered
+        assert sum(0x4E00 <= point <= 0x9FFF for point in covered) == 6763  # GB 2312's hanzi
+        assert not {ord(ch) for ch in RARE} & covered
+
+
+def test_common_character_font_is_made_once_into_the_cache(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf_fonts, "common_codepoints", lambda: frozenset(map(ord, "家庭积分卡 0123")))
+    app.config["PDF_FONT_CACHE"] = str(tmp_path / "fonts")
+    face = pdf_fonts.common_face(pdf_fonts.find_font())
+    made = sorted((tmp_path / "fonts").iterdir())
+    assert [p.suffix for p in made] == [".otf", ".otf"] and {face.path, face.bold_path} == {str(p) for p in made}
+    stamps = [p.stat().st_mtime_ns for p in made]
+    assert pdf_fonts.common_face(pdf_fonts.find_font()) == face
+    assert [p.stat().st_mtime_ns for p in made] == stamps and len(list((tmp_path / "fonts").iterdir())) == 2
+
+
+def test_an_unusable_font_cache_falls_back_to_the_full_font(app, make_household, make_user, tmp_path, caplog):
+    (tmp_path / "not-a-directory").write_text("")
+    app.config["PDF_FONT_CACHE"] = str(tmp_path / "not-a-directory")
+    assert pdf_fonts.common_face(pdf_fonts.find_font()) is None
+    assert "using the full font" in caplog.text
+    pdf = render_single(card_actions.issue_for_print(make_user("admin"), [make_household(head_name="钱秀英").id]))
+    assert "钱秀英" in pdf_text(pdf, tmp_path)
+
+
+def test_pdf_fonts_command_makes_the_common_character_font(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf_fonts, "common_codepoints", lambda: frozenset(map(ord, "家庭积分卡")))
+    app.config["PDF_FONT_CACHE"] = str(tmp_path / "fonts")
+    result = app.test_cli_runner().invoke(args=["pdf-fonts"])
+    assert result.exit_code == 0 and "常用字子集已就绪" in result.output
+    assert len(list((tmp_path / "fonts").glob("common-*.otf"))) == 2
+    app.config["PDF_FONT_CACHE"] = str(tmp_path / "fonts" / next((tmp_path / "fonts").iterdir()).name)  # a file
+    result = app.test_cli_runner().invoke(args=["pdf-fonts"])
+    assert result.exit_code == 1 and "仍用完整字体" in result.output

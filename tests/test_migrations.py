@@ -38,3 +38,14 @@ def test_downgrade_to_base_and_back(any_app):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     migrate_to_head()
     assert _differences() == []
+
+
+def test_migrating_leaves_the_app_loggers_working(app):
+    """Alembic's env.py configures logging from alembic.ini; by default that disables every logger
+    made before it (serve-demo and the tests migrate inside the app's process)."""
+    import logging
+
+    from services import pdf_fonts
+
+    migrate_to_head()
+    assert not logging.getLogger(pdf_fonts.__name__).disabled
