@@ -41,28 +41,30 @@ class _Passbook(FPDF):
 
 
 def render_passbook(home: Household) -> bytes:
-    pdf = _Passbook(unit="mm", format="A4")
-    pdf.set_margins(14, 12, 14)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf_fonts.add_cjk_font(pdf)
-    pdf.title_text = "家庭积分存折"
-    pdf.set_title(f"积分存折 {home.head_name}")
-    pdf.add_page()
-    _info(pdf, home)
-    pdf._table_head()
     entries = db.session.execute(
         select(LedgerEntry).where(LedgerEntry.household_id == home.id).order_by(LedgerEntry.seq)
-    ).scalars()
-    count = 0
-    for entry in entries:
-        count += 1
-        _row(pdf, entry)
-    if not count:
-        pdf.cell(sum(c[1] for c in COLUMNS), ROW_H, "还没有积分记录", border=1, align="C")
-    pdf.ln(ROW_H + 4)
-    pdf.set_font(pdf_fonts.FAMILY, "", 10)
-    pdf.cell(0, 7, f"当前余额:{home.balance} 分          户主签字:____________          经办人签字:____________")
-    return bytes(pdf.output())
+    ).scalars().all()
+
+    def draw(common: bool) -> FPDF:
+        pdf = _Passbook(unit="mm", format="A4")
+        pdf.set_margins(14, 12, 14)
+        pdf.set_auto_page_break(True, margin=16)
+        pdf_fonts.add_cjk_font(pdf, common=common)
+        pdf.title_text = "家庭积分存折"
+        pdf.set_title(f"积分存折 {home.head_name}")
+        pdf.add_page()
+        _info(pdf, home)
+        pdf._table_head()
+        for entry in entries:
+            _row(pdf, entry)
+        if not entries:
+            pdf.cell(sum(c[1] for c in COLUMNS), ROW_H, "还没有积分记录", border=1, align="C")
+        pdf.ln(ROW_H + 4)
+        pdf.set_font(pdf_fonts.FAMILY, "", 10)
+        pdf.cell(0, 7, f"当前余额:{home.balance} 分          户主签字:____________          经办人签字:____________")
+        return pdf
+
+    return pdf_fonts.render_pdf(draw)
 
 
 def _info(pdf: FPDF, home: Household) -> None:

@@ -258,3 +258,14 @@ def live_server(sqlite_template, tmp_path):
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def cjk_fonts_added(monkeypatch) -> list:
+    """The `common` argument of every pdf_fonts.add_cjk_font call, in order (which font a PDF got)."""
+    from services import pdf_fonts
+
+    calls, add_cjk_font = [], pdf_fonts.add_cjk_font
+    monkeypatch.setattr(pdf_fonts, "add_cjk_font",
+                        lambda pdf, common=False: calls.append(common) or add_cjk_font(pdf, common=common))
+    return calls

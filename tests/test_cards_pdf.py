@@ -182,11 +182,8 @@ def test_forged_or_altered_tokens_fail(app, make_household, make_user):
 
 
 def test_cards_print_with_the_common_character_font_unless_a_name_needs_more(app, make_household, make_user,
-                                                                               monkeypatch, tmp_path):
-    fonts_added = []
-    add_cjk_font = pdf_fonts.add_cjk_font
-    monkeypatch.setattr(pdf_fonts, "add_cjk_font",
-                        lambda pdf, common=False: fonts_added.append(common) or add_cjk_font(pdf, common=common))
+                                                                               cjk_fonts_added, tmp_path):
+    fonts_added = cjk_fonts_added
     admin = make_user("admin")
     common = render_single(card_actions.issue_for_print(admin, [make_household(head_name="赵建国").id]))
     assert fonts_added == [True] and "赵建国" in pdf_text(common, tmp_path)

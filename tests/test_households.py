@@ -171,12 +171,15 @@ def test_read_only_roles_cannot_edit(app, client, make_site, make_household, mak
     assert client.post(f"/admin/households/{home.id}/move-out", data={"reason": "x"}).status_code == 403
 
 
-def test_passbook_pdf(app, client, cadre_site, make_household, tmp_path):
+@pytest.mark.parametrize("name, fonts", [("欧阳𬌗", [True, False]), ("赵建国", [True])])
+def test_passbook_pdf(app, client, cadre_site, make_household, tmp_path, cjk_fonts_added, name, fonts):
+    """A rare name character prints too: the passbook is made again with the full font."""
     site, _ = cadre_site
-    home = make_household(site, head_name="欧阳𬌗", balance=80)
+    home = make_household(site, head_name=name, balance=80)
     db.session.commit()
     resp = client.get(f"/admin/households/{home.id}/passbook.pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     (tmp_path / "p.pdf").write_bytes(resp.data)
     text = subprocess.run(["pdftotext", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True).stdout
-    assert "家庭积分存折" in text and "欧阳𬌗" in text and "测试期初" in text and "+80" in text
+    assert "家庭积分存折" in text and name in text and "测试期初" in text and "+80" in text
+    assert cjk_fonts_added == fonts
