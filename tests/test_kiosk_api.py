@@ -380,3 +380,43 @@ def test_scan_lists_each_goods_limit_within_the_shelf_query(client, app, make_si
     left = {g["name"]: g["limit_left"] for g in listed}
     assert left == {"食用油 5L": 1, "鸡蛋": 1, "肥皂": soap_left, "毛巾": None}
     assert limit_queries == []  # the shelf's own statement counts what was used: no query of its own
+
+
+@pytest.mark.parametrize("refused", ["lost", "revoked", "moved_out", "other_site"])
+def test_a_refused_scan_keeps_the_open_session_and_opens_none(any_app, make_site, make_household, refused):
+    """A refused card (at the kiosk while a resident's session is open) neither ends that session nor
+    opens one; the resident's next scan does both."""
+    from sqlalchemy import select
+
+    from models import Card, KioskSession
+
+    site = make_site("幸福家园安置点")
+    resident, other = make_household(site=site, balance=10), make_household(site=site, balance=10)
+    if refused == "other_site":
+        other = make_household(site=make_site("新村安置点"), balance=10)
+    resident_card, other_card = card_for(resident), card_for(other)
+    _device, token = paired_device(site)
+    db.session.commit()
+    client = any_app.test_client()
+    open_id = client.post("/kiosk/api/scan", json={"card": resident_card}, headers=auth(token)).get_json()["session_id"]
+    if refused == "revoked":
+        card_for(db.session.get(Household, other.id))  # a reissue revokes the old card
+    elif refused == "moved_out":
+        db.session.get(Household, other.id).status = "moved_out"
+    elif refused == "lost":
+        db.session.execute(select(Card).where(Card.household_id == other.id)).scalar_one().status = "lost"
+    db.session.commit()
+    before = table_counts()
+
+    res = client.post("/kiosk/api/scan", json={"card": other_card}, headers=auth(token))
+    assert res.status_code == 403 and res.get_json()["reason"] == {"moved_out": "household_inactive"}.get(refused, refused)
+    db.session.expire_all()
+    assert table_counts() == before
+    sessions = db.session.execute(select(KioskSession.id, KioskSession.ended_at)).all()
+    assert sessions == [(open_id, None)]
+
+    res = client.post("/kiosk/api/scan", json={"card": resident_card}, headers=auth(token))
+    db.session.expire_all()
+    assert res.status_code == 200 and db.session.get(KioskSession, open_id).ended_at is not None
+    assert db.session.get(KioskSession, res.get_json()["session_id"]).ended_at is None
+
