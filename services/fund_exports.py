@@ -14,7 +14,7 @@ from models import Goods, StaffUser, StockMovement
 from models.fund import FUND_KINDS, FUND_SOURCES
 from models.goods import STOCK_SOURCES
 from services import fund
-from services.pdf_fonts import FAMILY, new_pdf
+from services.pdf_fonts import FAMILY, new_pdf, render_pdf
 
 SIGNATURES = ("经办人(签字):", "复核人(签字):", "村务监督委员会(签字):", "交接对方 / 捐赠单位(签字):")
 
@@ -112,7 +112,11 @@ def to_excel(book: Book) -> io.BytesIO:
 
 
 def to_pdf(book: Book) -> bytes:
-    pdf = new_pdf(orientation="L", size=8)
+    return render_pdf(lambda common: _draw(book, common))
+
+
+def _draw(book: Book, common: bool):
+    pdf = new_pdf(orientation="L", size=8, common=common)
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
     pdf.set_font(FAMILY, "B", 13)
@@ -142,4 +146,4 @@ def to_pdf(book: Book) -> bytes:
         for label in pair:
             pdf.cell((pdf.w - pdf.l_margin - pdf.r_margin) / 2, 10, f"{label}__________  日期:________")
         pdf.ln(12)
-    return bytes(pdf.output())
+    return pdf

@@ -190,8 +190,13 @@ def _cell(sheet, value, **style) -> WriteOnlyCell:
 def to_pdf(table: Table) -> bytes:
     """A plain ruled table, header repeated on every page. Rows are drawn with cell() and a cached
     per-character width wrap: fpdf2's table() took ~30 ms a row here, this takes well under 1 ms."""
+    return pdf_fonts.render_pdf(lambda common: _draw(table, common))
+
+
+def _draw(table: Table, common: bool) -> FPDF:
     pdf = FPDF(orientation="L" if table.landscape else "P", unit="mm", format="A4")
     face = pdf_fonts.find_font()  # regular face only: loading and subsetting a bold CJK face costs seconds
+    face = (pdf_fonts.common_face(face) or face) if common else face
     pdf.add_font(pdf_fonts.FAMILY, "", face.path, collection_font_number=face.index)
     pdf.set_auto_page_break(False)
     pdf.set_margins(10, 10, 10)
@@ -214,7 +219,7 @@ def to_pdf(table: Table) -> bytes:
             pdf.add_page()
         pdf.ln(6)
         pdf.cell(0, 7, label + "_" * 20 + "    日期:" + "_" * 12, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    return pdf
 
 
 class _Grid:

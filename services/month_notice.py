@@ -56,9 +56,14 @@ def lines(site_id: int, month: str) -> list[NoticeLine]:
 
 
 def render_pdf(site: Site, month: str, days: int = 7, contact: str = "", today: Optional[date] = None) -> bytes:
+    items = lines(site.id, month)
+    return pdf_fonts.render_pdf(lambda common: _draw(site, month, days, contact, today, items, common))
+
+
+def _draw(site: Site, month: str, days: int, contact: str, today: Optional[date], items: list, common: bool):
     start, last = notices.notice_window(today or local_today(), days)
     year, mon = month.split("-")
-    pdf = pdf_fonts.new_pdf(size=10)
+    pdf = pdf_fonts.new_pdf(size=10, common=common)
     pdf.set_margins(14, 12, 14)
     pdf.set_auto_page_break(True, margin=14)
     pdf.add_page()
@@ -69,7 +74,6 @@ def render_pdf(site: Site, month: str, days: int = 7, contact: str = "", today: 
                    + ",如有异议请在公示期内向社区反映" + (f"(联系:{contact})" if contact else "") + "。",
                    new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    items = lines(site.id, month)
     with pdf.table(col_widths=(10, 22, 22, 110, 18), line_height=5.5, repeat_headings=1, markdown=False) as grid:
         for row in [("序号", "户主", "楼栋", "事项", "合计")] + [
                 (str(n), line.name, line.building, "\n".join(line.items), f"{line.total:+d}")
@@ -82,4 +86,4 @@ def render_pdf(site: Site, month: str, days: int = 7, contact: str = "", today: 
     pdf.ln(6)
     pdf.cell(0, 7, f"{site.name}    {start.year}年{start.month}月{start.day}日", align="R", new_x="LMARGIN",
              new_y="NEXT")
-    return bytes(pdf.output())
+    return pdf

@@ -20,6 +20,7 @@ from models.clock import local_today, utcnow
 from models.household import HOUSEHOLD_TAGS
 from models.ledger import EARNING_KINDS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
+from services import pdf_fonts
 from services import problems as problem_service
 from services import support, visits
 
@@ -251,29 +252,14 @@ def to_xlsx(report: Report) -> bytes:
     return out.getvalue()
 
 
-def _new_pdf():
-    """A4 landscape with an embedded CJK font: services.pdf_fonts when present, else a
-    local fallback (Noto Sans CJK SC, then WenQuanYi Micro Hei)."""
-    try:
-        from services.pdf_fonts import FAMILY, new_pdf
-        return new_pdf(orientation="L", size=10), FAMILY
-    except ImportError:
-        import os
-
-        from fpdf import FPDF
-        pdf = FPDF(orientation="L", format="A4")
-        for path, index in (("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-                            ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0)):
-            if os.path.exists(path):
-                pdf.add_font("cjk", "", path, collection_font_number=index)
-                pdf.add_font("cjk", "B", path, collection_font_number=index)
-                break
-        pdf.set_font("cjk", size=10)
-        return pdf, "cjk"
-
-
 def to_pdf(report: Report) -> bytes:
-    pdf, family = _new_pdf()
+    """A4 landscape with the CJK font."""
+    return pdf_fonts.render_pdf(lambda common: _draw(report, common))
+
+
+def _draw(report: Report, common: bool):
+    family = pdf_fonts.FAMILY
+    pdf = pdf_fonts.new_pdf(orientation="L", size=10, common=common)
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
     pdf.set_font(family, "B", 15)
@@ -298,7 +284,7 @@ def to_pdf(report: Report) -> bytes:
         if section.note:
             pdf.set_font(family, "", 8)
             pdf.multi_cell(0, 5, "注:" + section.note, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    return pdf
 
 
 def scope_sites(area_or_site: Optional[str], allowed: Optional[set]) -> tuple[list[int], str]:

@@ -12,6 +12,7 @@ from extensions import db
 from models import EvaluationRound, RoundLine
 from models.clock import local_today, local_zone, to_local, utcnow
 from models.household import mask_name
+from services import pdf_fonts
 
 MAX_NOTICE_DAYS = 60
 
@@ -76,21 +77,6 @@ def open_notices(site_id: int, now: Optional[datetime] = None) -> list[dict]:
 
 
 # ------------------------------------------------------------------ printable notice
-WQY_FALLBACK = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-
-
-def _new_pdf():
-    """An FPDF with a CJK font; services/pdf_fonts when present, else WenQuanYi directly."""
-    try:
-        from services.pdf_fonts import FAMILY, new_pdf
-    except ImportError:  # pragma: no cover - pdf_fonts is written by another issue
-        from fpdf import FPDF
-
-        pdf = FPDF(format="A4")
-        pdf.add_font("cjk", "", WQY_FALLBACK)
-        pdf.add_font("cjk", "B", WQY_FALLBACK)
-        return pdf, "cjk"
-    return new_pdf(), FAMILY
 
 
 def _cn_date(day: date) -> str:
@@ -100,7 +86,12 @@ def _cn_date(day: date) -> str:
 def notice_pdf(rnd) -> bytes:
     """The printable 公示 for the notice board: site, period, households (names masked) with
     points and awards, the notice dates and whom to contact."""
-    pdf, family = _new_pdf()
+    lines = public_lines(rnd.id)
+    return pdf_fonts.render_pdf(lambda common: _draw_notice(rnd, lines, common))
+
+
+def _draw_notice(rnd, lines: list, common: bool):
+    pdf, family = pdf_fonts.new_pdf(common=common), pdf_fonts.FAMILY
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     pdf.set_font(family, "B", 18)
@@ -122,7 +113,6 @@ def notice_pdf(rnd) -> bytes:
         pdf.set_font(family, "", 11)
 
     table_header()
-    lines = public_lines(rnd.id)
     for number, line in enumerate(lines, 1):
         if pdf.will_page_break(8):
             pdf.add_page()
@@ -146,4 +136,4 @@ def notice_pdf(rnd) -> bytes:
     pdf.cell(0, 7, f"{area}{rnd.site.name}评议小组", align="R")
     pdf.ln()
     pdf.cell(0, 7, _cn_date(rnd.notice_start), align="R")
-    return bytes(pdf.output())
+    return pdf

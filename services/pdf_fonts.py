@@ -91,10 +91,10 @@ def add_cjk_font(pdf: FPDF, family: str = FAMILY, common: bool = False) -> str:
     return family
 
 
-def new_pdf(orientation: str = "P", unit: str = "mm", format="A4", size: float = 11) -> FPDF:
-    """An FPDF document with the CJK font registered and selected."""
+def new_pdf(orientation: str = "P", unit: str = "mm", format="A4", size: float = 11, common: bool = False) -> FPDF:
+    """An FPDF document with the CJK font registered and selected (common: see add_cjk_font)."""
     pdf = FPDF(orientation=orientation, unit=unit, format=format)
-    add_cjk_font(pdf)
+    add_cjk_font(pdf, common=common)
     pdf.set_font(FAMILY, size=size)
     return pdf
 
