@@ -52,10 +52,10 @@ class _Poster(FPDF):
 def render_pdf(lst: HonorList, size: str = "A4") -> bytes:
     """The poster as PDF bytes; `size` is A4, A3 or long (one page as tall as the content)."""
     if size == "long":
-        height = _draw(lst, LONG_WIDTH, 5000.0, measure=True)
-        return bytes(_build(lst, LONG_WIDTH, max(height, 297.0)).output())
+        return pdf_fonts.render_pdf(lambda common: _build(
+            lst, LONG_WIDTH, max(_draw(lst, LONG_WIDTH, 5000.0, common, measure=True), 297.0), common))
     width, height = SIZES.get(size, SIZES["A4"])
-    return bytes(_build(lst, width, height).output())
+    return pdf_fonts.render_pdf(lambda common: _build(lst, width, height, common))
 
 
 def render_png(lst: HonorList, cache_dir: Optional[str] = None) -> bytes:
@@ -103,23 +103,23 @@ def _png(lst: HonorList) -> bytes:
             return fh.read()
 
 
-def _build(lst: HonorList, width: float, height: float) -> FPDF:
-    pdf = _poster(width, height)
+def _build(lst: HonorList, width: float, height: float, common: bool) -> FPDF:
+    pdf = _poster(width, height, common)
     pdf.set_title(f"{lst.site.name}{lst.title}")
     _draw_into(pdf, lst)
     return pdf
 
 
-def _draw(lst: HonorList, width: float, height: float, measure: bool = False) -> float:
-    pdf = _poster(width, height, auto_break=not measure)
+def _draw(lst: HonorList, width: float, height: float, common: bool, measure: bool = False) -> float:
+    pdf = _poster(width, height, common, auto_break=not measure)
     _draw_into(pdf, lst)
     return pdf.get_y() + 14 * pdf.scale
 
 
-def _poster(width: float, height: float, auto_break: bool = True) -> _Poster:
+def _poster(width: float, height: float, common: bool, auto_break: bool = True) -> _Poster:
     pdf = _Poster(unit="mm", format=(width, height))
     pdf.scale = width / 210.0
-    pdf_fonts.add_cjk_font(pdf)
+    pdf_fonts.add_cjk_font(pdf, common=common)
     pdf.set_margins(18 * pdf.scale, 16 * pdf.scale, 18 * pdf.scale)
     pdf.set_auto_page_break(auto_break, margin=18 * pdf.scale)
     pdf.add_page()
