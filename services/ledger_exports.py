@@ -195,8 +195,7 @@ def to_pdf(table: Table) -> bytes:
 
 def _draw(table: Table, common: bool) -> FPDF:
     pdf = FPDF(orientation="L" if table.landscape else "P", unit="mm", format="A4")
-    face = pdf_fonts.find_font()  # regular face only: loading and subsetting a bold CJK face costs seconds
-    face = (pdf_fonts.common_face(face) or face) if common else face
+    face = pdf_fonts.pdf_face(common)  # regular face only: loading and subsetting a bold CJK face costs time
     pdf.add_font(pdf_fonts.FAMILY, "", face.path, collection_font_number=face.index)
     pdf.set_auto_page_break(False)
     pdf.set_margins(10, 10, 10)

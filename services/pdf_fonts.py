@@ -79,12 +79,17 @@ def find_font() -> FontFace:
     raise FontMissing("没有找到中文字体:请安装 fonts-noto-cjk(apt-get install fonts-noto-cjk)")
 
 
+def pdf_face(common: bool = False) -> FontFace:
+    """The font to embed: find_font(), or with common=True its common-character subset when there
+    is one (see render_pdf)."""
+    face = find_font()
+    return (common_face(face) or face) if common else face
+
+
 def add_cjk_font(pdf: FPDF, family: str = FAMILY, common: bool = False) -> str:
     """Register the CJK font (regular, and bold when available) on `pdf`; returns the family.
-    common=True: its common-character subset when there is one (see render_pdf)."""
-    face = find_font()
-    if common:
-        face = common_face(face) or face
+    common: see pdf_face."""
+    face = pdf_face(common)
     pdf.add_font(family, "", face.path, collection_font_number=face.index)
     bold = (face.bold_path, face.bold_index) if face.bold_path else (face.path, face.index)
     pdf.add_font(family, "B", bold[0], collection_font_number=bold[1])
@@ -120,9 +125,11 @@ def missing_chars(text: str, face: Optional[FontFace] = None) -> set[str]:
 def render_pdf(draw: Callable[[bool], FPDF]) -> bytes:
     """The PDF that `draw(common)` makes, which builds the whole document with
     add_cjk_font(pdf, common=common): first with the common-character font; again with the full
-    font when the text needed a character the first lacks (a rare name character, DECISIONS #21)."""
-    pdf = draw(True)
-    if any(getattr(font, "missing_glyphs", None) for font in pdf.fonts.values()):
+    font when the text needed a character the first lacks (a rare name character, DECISIONS #21).
+    Without the subset (no cache), once with the full font."""
+    common = common_face(find_font()) is not None
+    pdf = draw(common)
+    if common and any(getattr(font, "missing_glyphs", None) for font in pdf.fonts.values()):
         pdf = draw(False)
     return bytes(pdf.output())
 
@@ -133,6 +140,9 @@ _COMMON_VERSION = 1
 _COMMON_RANGES = ((0x20, 0x7F), (0xA0, 0x100), (0x2000, 0x2070), (0x2460, 0x2500), (0x3000, 0x3040),
                   (0xFF00, 0xFFF0))
 _log = logging.getLogger(__name__)
+#: (font, index, cache directory) whose subset could not be made: not tried again by this process
+#: (a failed attempt may have spent seconds subsetting before it failed)
+_FAILED: set = set()
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +172,8 @@ def _common_file(path: str, index: int) -> Optional[str]:
     if not has_app_context():
         return None
     directory = current_app.config.get("PDF_FONT_CACHE") or os.path.join(current_app.instance_path, "font-cache")
+    if (path, index, directory) in _FAILED:
+        return None
     try:
         stat = os.stat(path)
         key = hashlib.sha256(f"{path}#{index}:{stat.st_size}:{stat.st_mtime_ns}:{_COMMON_VERSION}".encode())
@@ -173,6 +185,7 @@ def _common_file(path: str, index: int) -> Optional[str]:
     except Exception:  # noqa: BLE001 - any failure leaves the full font, which prints everything
         _log.warning("could not make the common-character font from %s#%s; using the full font", path, index,
                      exc_info=True)
+        _FAILED.add((path, index, directory))
         return None
 
 

@@ -215,13 +215,17 @@ def test_common_character_font_is_made_once_into_the_cache(app, tmp_path, monkey
     assert [p.stat().st_mtime_ns for p in made] == stamps and len(list((tmp_path / "fonts").iterdir())) == 2
 
 
-def test_an_unusable_font_cache_falls_back_to_the_full_font(app, make_household, make_user, tmp_path, caplog):
+def test_an_unusable_font_cache_falls_back_to_the_full_font(app, make_household, make_user, tmp_path, caplog,
+                                                           cjk_fonts_added):
     (tmp_path / "not-a-directory").write_text("")
     app.config["PDF_FONT_CACHE"] = str(tmp_path / "not-a-directory")
     assert pdf_fonts.common_face(pdf_fonts.find_font()) is None
     assert "using the full font" in caplog.text
+    caplog.clear()
+    assert pdf_fonts.common_face(pdf_fonts.find_font()) is None and caplog.text == ""  # not tried again
     pdf = render_single(card_actions.issue_for_print(make_user("admin"), [make_household(head_name="钱秀英").id]))
     assert "钱秀英" in pdf_text(pdf, tmp_path)
+    assert cjk_fonts_added == [False]  # once, with the full font
 
 
 def test_pdf_fonts_command_makes_the_common_character_font(app, tmp_path, monkeypatch):
