@@ -35,17 +35,17 @@ class Bench:
     clients: int
     workers: int
     workdir: str
-    threads: int = 1  # > 1: gunicorn's gthread workers (keep-alive), else sync workers
+    threads: int = 0  # ≥ 1: gunicorn's gthread workers with this many threads (keep-alive), 0: sync workers
     rows: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
     @property
     def worker_args(self) -> list[str]:
-        return ["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else []
+        return ["-k", "gthread", "--threads", str(self.threads)] if self.threads >= 1 else []
 
     @property
     def worker_kind(self) -> str:
-        return f"gthread workers × {self.threads} threads" if self.threads > 1 else "sync workers"
+        return f"gthread workers × {self.threads} threads" if self.threads >= 1 else "sync workers"
 
     @property
     def dialect(self) -> str:

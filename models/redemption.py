@@ -44,7 +44,7 @@ class Redemption(db.Model):
     @property
     def receipt_no(self) -> str:
         """Printed receipt number: site code + 8-digit id."""
-        return f"{self.site.code}-{self.id:08d}"
+        return receipt_number(self.site.code, self.id)
 
 
 class RedemptionLine(db.Model):
@@ -65,3 +65,8 @@ class RedemptionLine(db.Model):
     points: Mapped[int] = mapped_column(Integer)
 
     redemption: Mapped[Redemption] = relationship(back_populates="lines")
+
+
+def receipt_number(site_code: str, redemption_id: int) -> str:
+    """Printed receipt number: site code + 8-digit id."""
+    return f"{site_code}-{redemption_id:08d}"

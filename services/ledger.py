@@ -81,6 +81,29 @@ def canonical_fields(entry) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Written:
+    """An entry's columns as post() writes them (what `then` and the hash read), before it has an id."""
+
+    household_id: int
+    site_id: int
+    seq: int
+    kind: str
+    points: int
+    requested_points: int
+    balance_after: int
+    idempotency_key: str
+    source_type: Optional[str]
+    source_id: Optional[int]
+    reverses_id: Optional[int]
+    effective_date: date
+    actor_id: Optional[int]
+    note: Optional[str]
+    created_at: datetime
+    prev_hash: Optional[str]
+    hash: Optional[str] = None
+
+
 def _utc_text(moment: datetime) -> str:
     """created_at as hashed, e.g. 2026-11-23T08:00:00.000000Z. isoformat() gives the same text as
     strftime("%Y-%m-%dT%H:%M:%S.%fZ") for naive datetimes, about 4× faster (verify hashes millions)."""
@@ -109,7 +132,7 @@ def post(
     effective_date: Optional[date] = None,
     reverses_id: Optional[int] = None,
     locked_with: Sequence[Statement] = (),
-    then: Optional[Callable[[LedgerEntry], Sequence[Statement]]] = None,
+    then: Optional[Callable[[Written], Sequence[Statement]]] = None,
     last: bool = False,
 ) -> Optional[LedgerEntry]:
     """Post `points` (signed) to a household. Returns the entry, or None when a clamped
@@ -134,7 +157,7 @@ def post(
             return None
     # everything known before the household row is locked is set now: the lock is held from the
     # balance UPDATE to the COMMIT, and on a busy kiosk the next redemption waits for it
-    entry = LedgerEntry(
+    fields = dict(
         household_id=household_id, kind=kind, points=delta, requested_points=points,
         idempotency_key=idempotency_key,
         source_type=source.type if source else None, source_id=source.id if source else None,
@@ -152,15 +175,18 @@ def post(
         if db.session.get(Household, household_id) is None:
             raise NotFound("没有这一户")
         raise InsufficientPoints(needed=-delta)
-    entry.balance_after, entry.seq, entry.prev_hash, entry.site_id = applied[0]
-    entry.created_at = utcnow()
-    entry.hash = entry_hash(canonical_fields(entry), ledger_key())
+    fields["balance_after"], fields["seq"], fields["prev_hash"], fields["site_id"] = applied[0]
+    fields["created_at"] = utcnow()
+    fields["hash"] = entry_hash(canonical_fields(Written(**fields)), ledger_key())
+    row = Written(**fields)
     inserted, *_ = (run_last if last else run_together)([
-        Statement(_INSERT_SQL, {name: getattr(entry, name) for name in _ENTRY_COLUMNS}),
-        Statement(_SET_HASH_SQL, {"hash": entry.hash, "hid": household_id}),
-        *(then(entry) if then else ()),
+        Statement(_INSERT_SQL, fields),
+        Statement(_SET_HASH_SQL, {"hash": row.hash, "hid": household_id}),
+        *(then(row) if then else ()),
     ])
-    entry.id = inserted[0][0]
+    # the session's object only now: the household row's lock (on SQLite the write lock) may be gone
+    # with the COMMIT of the batch above, and no writer should wait for the ORM's work
+    entry = LedgerEntry(id=inserted[0][0], **fields)
     attach(entry)
     expire_written(Household, household_id, ["balance", "ledger_seq", "ledger_hash"])
     return entry

@@ -16,6 +16,7 @@ from extensions import db
 from models import Goods, Household, Redemption, RedemptionLine, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
+from models.redemption import receipt_number
 from services import audit, kiosk_devices, ledger
 from services.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
@@ -142,11 +143,13 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Redemption:
     total = sum(goods[gid].price * qty for gid, qty in lines.items())
     if request.expected_total is not None and request.expected_total != total:
         raise PriceChanged(total=total)
-    begin_writes()  # on SQLite the write lock is taken here, after the reads
     now, today = utcnow(), local_today()
     columns = dict(request_id=request_id, household_id=household.id, site_id=device.site_id, device_id=device.id,
                    card_id=card_id, total_points=total, balance_after=0, status="done", created_at=now)
     line_rows, seen = _line_rows(goods, lines), kiosk_devices.seen_statements(device)
+    # the receipt's site is the kiosk's: the household's, already loaded, unless it moved since the scan
+    site = household_site if household_site.id == device.site_id else device.site
+    begin_writes()  # on SQLite the write lock is taken here, after the reads
     inserted, *line_ids = run_together([  # the lines find the new row by its request_id: one round trip
         *seen, Statement(_INSERT_REDEMPTION, columns),
         *(Statement(_INSERT_LINE, dict(row, request_id=request_id)) for row in line_rows)])[len(seen):]
@@ -155,27 +158,25 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Redemption:
         if existing is None:  # only under an isolation level stricter than the app's READ COMMITTED
             raise IdempotencyConflict("这次兑换正在处理,请稍候再查看")
         return _replay(existing, device, lines)
-    redemption = Redemption(id=inserted[0][0], ledger_entry_id=None, void_entry_id=None, void_reason=None,
-                            voided_by=None, voided_at=None, **columns)
-    # the receipt's site is the kiosk's: the household's, already loaded, unless it moved since the scan
-    set_committed_value(redemption, "site", household_site if household_site.id == device.site_id else device.site)
-    _attach(redemption, household, [RedemptionLine(id=ids[0][0], redemption_id=redemption.id, **row)
-                                    for ids, row in zip(line_ids, line_rows)])  # before the rows are locked
-    key, ordered = f"redeem:{request_id}", sorted(lines)
+    redemption_id, key, ordered = inserted[0][0], f"redeem:{request_id}", sorted(lines)
 
     def movements_and_receipt(entry):
         return [*(Statement(_MOVEMENT_SQL, dict(goods_id=gid, quantity=-lines[gid], day=today,
-                                                redemption_id=redemption.id, now=now)) for gid in ordered),
-                Statement(_FINISH_SQL, dict(key=key, balance=entry.balance_after, id=redemption.id))]
+                                                redemption_id=redemption_id, now=now)) for gid in ordered),
+                Statement(_FINISH_SQL, dict(key=key, balance=entry.balance_after, id=redemption_id))]
 
-    entry = ledger.post(household.id, -total, "redemption", ledger.Source("redemption", redemption.id), None,
-                        f"积分超市兑换 {redemption.receipt_no}", key,
+    entry = ledger.post(household.id, -total, "redemption", ledger.Source("redemption", redemption_id), None,
+                        f"积分超市兑换 {receipt_number(site.code, redemption_id)}", key,
                         locked_with=[*(take_stock_statement(goods[gid], lines[gid]) for gid in ordered),
                                      *_limit_statements(household.id, [goods[gid] for gid in ordered])],
                         then=movements_and_receipt, last=True)
-    # as written by _FINISH_SQL: committed values, so the session has nothing to flush
-    set_committed_value(redemption, "ledger_entry_id", entry.id)
-    set_committed_value(redemption, "balance_after", entry.balance_after)
+    # the rows as written, made into the session's objects only now: on SQLite the one write lock
+    # (on PostgreSQL the hot rows' locks) went with the COMMIT above, so no other writer waits for this
+    redemption = Redemption(id=redemption_id, ledger_entry_id=entry.id, void_entry_id=None, void_reason=None,
+                            voided_by=None, voided_at=None, **dict(columns, balance_after=entry.balance_after))
+    set_committed_value(redemption, "site", site)
+    _attach(redemption, household, [RedemptionLine(id=ids[0][0], redemption_id=redemption_id, **row)
+                                    for ids, row in zip(line_ids, line_rows)])
     return redemption
 
 
