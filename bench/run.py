@@ -240,9 +240,10 @@ def main(argv=None) -> str:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=3, help="sync workers: 3 served most on 2 cores (round 4)")
+    parser.add_argument("--workers", type=int, default=4, help="4 gthread workers × 1 thread served best on 2 cores "
+                                                               "on both databases (round 7)")
     parser.add_argument("--spread-workers", type=int, default=0, help="0 = same as --workers")
-    parser.add_argument("--threads", type=int, default=0, help="≥ 1: gthread workers with this many threads; 0: sync")
+    parser.add_argument("--threads", type=int, default=1, help="≥ 1: gthread workers with this many threads; 0: sync")
     parser.add_argument("--scan-cards", type=int, default=2000)
     parser.add_argument("--excel-rows", type=int, default=10_000)
     parser.add_argument("--verify-runs", type=int, default=1)
