@@ -19,6 +19,21 @@ def test_post_credit_moves_balance_and_chains(app, make_household):
     assert verify().ok
 
 
+def test_post_row_returns_the_entry_as_written_without_a_session_object(app, make_household):
+    home = make_household(balance=40)
+    before = set(db.session.identity_map.keys())
+    row = ledger.post_row(home, -15, "redemption", ledger.Source("redemption", 9), None, "兑换", "redeem:row")
+    assert isinstance(row, ledger.Written) and row.id is not None
+    assert set(db.session.identity_map.keys()) == before  # no LedgerEntry made or attached
+    stored = db.session.get(LedgerEntry, row.id)
+    assert {name: getattr(stored, name) for name in ledger._ENTRY_FIELDS} == {
+        name: getattr(row, name) for name in ledger._ENTRY_FIELDS}
+    assert (row.balance_after, row.points, home.balance) == (25, -15, 25)
+    assert ledger.post_row(home, -15, "redemption", ledger.Source("redemption", 9), None, "兑换",
+                           "redeem:row") == stored  # a replay: the stored entry
+    assert verify().ok
+
+
 def test_debit_beyond_balance_is_refused_and_writes_nothing(app, make_household):
     home = make_household(balance=10)
     with pytest.raises(InsufficientPoints):
