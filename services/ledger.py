@@ -41,6 +41,8 @@ _SET_HASH_SQL = text("UPDATE household SET ledger_hash = :hash WHERE id = :hid")
 _ENTRY_COLUMNS = ("household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
                   "idempotency_key", "source_type", "source_id", "reverses_id", "effective_date", "actor_id",
                   "note", "created_at", "prev_hash", "hash")
+#: the columns a LedgerEntry is made of from a Written row
+_ENTRY_FIELDS = ("id", *_ENTRY_COLUMNS)
 _INSERT_SQL = text(
     f"INSERT INTO ledger_entry ({', '.join(_ENTRY_COLUMNS)}) "
     f"VALUES ({', '.join(':' + name for name in _ENTRY_COLUMNS)}) RETURNING id"
@@ -83,8 +85,8 @@ def canonical_fields(entry) -> dict:
 
 @dataclass(frozen=True)
 class Written:
-    """An entry's columns as post() writes them: what `then` and the hash read (before it has an id),
-    and what post_row() returns (with its id) when the caller needs no session object."""
+    """An entry's columns as post() writes them: what the hash covers and `then` reads (without hash
+    and id), and what post_row() returns (with both) when the caller needs no session object."""
 
     household_id: int
     site_id: int
@@ -156,7 +158,8 @@ def post_row(
 
     `locked_with`: the caller's statements sent in the same round trip as the balance UPDATE,
     before it (a redemption's conditional stock UPDATEs); `then(entry)`: statements sent with the
-    entry's INSERT. So a redemption holds its rows locked for two round trips and the COMMIT.
+    entry's INSERT (it gets the entry as written, before its hash and id are set). So a redemption
+    holds its rows locked for two round trips and the COMMIT.
     `last`: the entry's INSERT ends the caller's writes (statements.run_last: it may carry the COMMIT)."""
     household_id = household if isinstance(household, int) else household.id
     actor_id = actor if actor is None or isinstance(actor, int) else actor.id
@@ -192,19 +195,15 @@ def post_row(
         raise InsufficientPoints(needed=-delta)
     fields["balance_after"], fields["seq"], fields["prev_hash"], fields["site_id"] = applied[0]
     fields["created_at"] = utcnow()
-    fields["hash"] = entry_hash(canonical_fields(Written(**fields)), ledger_key())
-    row = Written(**fields)
+    unsigned = Written(**fields)  # what the hash covers and `then` reads; the stored row adds hash and id
+    fields["hash"] = entry_hash(canonical_fields(unsigned), ledger_key())
     inserted, *_ = (run_last if last else run_together)([
         Statement(_INSERT_SQL, fields),
-        Statement(_SET_HASH_SQL, {"hash": row.hash, "hid": household_id}),
-        *(then(row) if then else ()),
+        Statement(_SET_HASH_SQL, {"hash": fields["hash"], "hid": household_id}),
+        *(then(unsigned) if then else ()),
     ])
     expire_written(Household, household_id, ["balance", "ledger_seq", "ledger_hash"])
     return Written(id=inserted[0][0], **fields)
-
-
-#: the columns a LedgerEntry is made of from a Written row
-_ENTRY_FIELDS = ("id", *_ENTRY_COLUMNS)
 
 
 def reverse(entry: LedgerEntry, actor, reason: str) -> Optional[LedgerEntry]:

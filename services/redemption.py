@@ -124,7 +124,7 @@ class Receipt:
     id: int
     request_id: str
     household: "HouseholdRow"  #: id, status, head_name, site_id
-    site: Union["SiteRow", Site]  #: the kiosk's: id, code, name
+    site: "SiteRow"  #: the kiosk's: id, code, name
     device_id: int
     card_id: int
     total_points: int
@@ -178,7 +178,8 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Union[Recei
                    card_id=card_id, total_points=total, balance_after=0, status="done", created_at=now)
     line_rows, seen = _line_rows(goods, lines), kiosk_devices.seen_statements(device)
     # the receipt's site is the kiosk's: the household's, already loaded, unless it moved since the scan
-    site = household_site if household_site.id == device.site_id else device.site
+    site = household_site if household_site.id == device.site_id else SiteRow(device.site.id, device.site.code,
+                                                                               device.site.name)
     begin_writes()  # on SQLite the write lock is taken here, after the reads
     inserted, *line_ids = run_together([  # the lines find the new row by its request_id: one round trip
         *seen, Statement(_INSERT_REDEMPTION, columns),
@@ -214,10 +215,9 @@ def _as_redemption(receipt: Receipt) -> Redemption:
                             status=receipt.status, created_at=receipt.created_at,
                             ledger_entry_id=receipt.ledger_entry_id, void_entry_id=None, void_reason=None,
                             voided_by=None, voided_at=None)
-    site, home = receipt.site, receipt.household
-    set_committed_value(redemption, "site", loaded(Site, **site._asdict()) if isinstance(site, SiteRow) else site)
-    _attach(redemption, loaded(Household, **home._asdict()), [RedemptionLine(redemption_id=receipt.id, **line._asdict())
-                                            for line in receipt.lines])
+    set_committed_value(redemption, "site", loaded(Site, **receipt.site._asdict()))
+    lines = [RedemptionLine(redemption_id=receipt.id, **line._asdict()) for line in receipt.lines]
+    _attach(redemption, loaded(Household, **receipt.household._asdict()), lines)
     return redemption
 
 

@@ -51,6 +51,16 @@ def test_redeem_writes_lines_movements_and_one_entry(counter):
     assert (stored.ledger_entry_id, stored.balance_after, len(stored.lines)) == (entry.id, 200, 2)
 
 
+def test_receipt_shows_the_kiosks_site_when_the_household_moved_after_the_scan(counter, make_site):
+    session = _open(counter)
+    elsewhere = make_site("新村安置点")
+    counter["home"].site_id = elsewhere.id  # moved between the scan and the redemption
+    db.session.flush()
+    r = redemption.redeem(counter["device"], session.id, new_request_id(), [{"goods_id": counter["soap"].id, "qty": 1}])
+    assert r.site is counter["site"] and r.site_id == counter["site"].id
+    assert r.receipt_no == f"{counter['site'].code}-{r.id:08d}"
+
+
 def test_monthly_limit_per_household(counter):
     from services.redemption import LimitExceeded
 
