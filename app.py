@@ -142,7 +142,7 @@ def check_limits_where_limited(app: Flask) -> None:
 
 def install_postgresql_hooks(engine) -> None:
     """psycopg's automatic preparing off: it runs DEALLOCATE ALL after every ROLLBACK, which would drop
-    the statements services/pg_pipeline.py prepares (the hot paths' statements are prepared there)."""
+    the statements services/database/pg_pipeline.py prepares (the hot paths' statements are prepared there)."""
 
     @event.listens_for(engine, "do_connect")
     def _no_automatic_prepare(_dialect, _record, _cargs, cparams):
@@ -179,7 +179,7 @@ def install_sqlite_hooks(engine) -> None:
             connection.connection.driver_connection.begin_immediate()
         else:
             connection.exec_driver_sql("BEGIN")
-        # for services.statements.begin_writes(): None = this transaction may write
+        # for services.database.statements.begin_writes(): None = this transaction may write
         connection.info["deferred_at_changes"] = (
             None if writes else connection.connection.driver_connection.total_changes)
 

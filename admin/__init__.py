@@ -1,6 +1,20 @@
-"""Staff pages (村/社区干部, 评议会, 超市管理员, 审计, 系统管理员)."""
+"""Staff pages (村/社区干部, 评议会, 超市管理员, 审计, 系统管理员), one sub-package per domain.
+
+The domain packages mirror services/: admin/<domain>/<topic>.py holds the views for
+services/<domain>/<topic>.py. See docs/architecture.md.
+"""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
-from admin import auth, views, scope, households, household_excel, cards, staff, auditlog, rules, evaluations, activities, approvals, goods, honors, public, reports, year_end, support, life_events, health, integrity  # noqa: E402,F401  (routes register on import)
+# routes register on import
+from admin import auth, health, home, scope  # noqa: E402,F401
+from admin.earning import activities, approvals, evaluations, rules  # noqa: E402,F401
+from admin.honors import lists, public  # noqa: E402,F401
+from admin.households import cards, excel, life_events, registry  # noqa: E402,F401
+from admin.integrity import screens  # noqa: E402,F401
+from admin.ledger import year_end  # noqa: E402,F401
+from admin.reports import dashboard  # noqa: E402,F401
+from admin.staff import audit_log, users  # noqa: E402,F401
+from admin.supermarket import goods  # noqa: E402,F401
+from admin.support import problems, responsibility  # noqa: E402,F401

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from admin import bp
 from extensions import db, limiter, login_manager
 from models import StaffUser
-from services import audit
+from services.staff import audit
 from services.errors import Forbidden
 
 

@@ -40,7 +40,7 @@ def init_db():
 @click.option("--seed", default=2026, show_default=True)
 def demo_data(households, seed):
     """Fill an empty database with a realistic demo county."""
-    from services.demo import build_demo
+    from services.demo.county import build_demo
 
     if db.session.execute(select(func.count(Household.id))).scalar_one():
         click.echo("demo data skipped: the database already has households")
@@ -77,11 +77,11 @@ def ledger():
 @ledger.command("verify")
 def ledger_verify():
     """Recompute every hash chain and balance; exit 1 on any mismatch."""
-    from services.verify import format_report, verify
+    from services.ledger.verify import format_report, verify
 
     report = verify()
     click.echo(format_report(report))
-    from services.fund_verify import fund_verify  # per-site points/stock/fund identities (issue 12)
+    from services.integrity.fund_verify import fund_verify  # per-site points/stock/fund identities (issue 12)
     fund = fund_verify()
     click.echo(fund.text())
     sys.exit(0 if report.ok and fund.ok else 1)
@@ -93,7 +93,7 @@ def ledger_verify():
 @click.option("--check", is_flag=True, help="set up and exit without serving")
 def serve_demo(host, port, check):
     """Migrate, load demo data on first run, print the URLs and logins, then serve."""
-    from services.demo import DEMO_LOGINS, ensure_demo
+    from services.demo.county import DEMO_LOGINS, ensure_demo
 
     migrate_to_head()
     ensure_demo()
@@ -103,7 +103,7 @@ def serve_demo(host, port, check):
     for username, password, label in DEMO_LOGINS:
         click.echo(f"  {label:<10} {username} / {password}")
     click.echo("")
-    from services.demo_supermarket import serve_lines
+    from services.demo.supermarket import serve_lines
 
     for line in serve_lines(base):
         click.echo(line)
@@ -171,7 +171,7 @@ def _pdf_fonts_setup() -> bool:
 @click.argument("target", required=False)
 def backup_command(target):
     """Copy the live database to TARGET (default: instance/backups/jifen-<time>)."""
-    from services.backup import backup, default_backup_path
+    from services.database.backup import backup, default_backup_path
 
     path = backup(target or default_backup_path(os.path.join(current_app.instance_path, "backups")))
     click.echo(f"backup written: {path}")
@@ -182,8 +182,8 @@ def backup_command(target):
 @click.option("--yes", is_flag=True, help="confirm replacing the current data")
 def restore_command(source, yes):
     """Replace the database with the backup SOURCE, then verify the ledger."""
-    from services.backup import restore
-    from services.verify import format_report, verify
+    from services.database.backup import restore
+    from services.ledger.verify import format_report, verify
 
     if not yes:
         raise click.ClickException("恢复会覆盖当前全部数据;确认请加 --yes")

@@ -10,7 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from models.household import HOUSEHOLD_TAGS
 from models.staff import ROLES
-from services.households import RELATIONS
+from services.households.registry import RELATIONS
 
 
 class MultiCheckboxField(SelectMultipleField):

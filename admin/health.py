@@ -10,7 +10,8 @@ from sqlalchemy import text
 from admin import bp
 from admin.auth import roles_required
 from extensions import db
-from services import kiosk_speech, speech
+from services import speech
+from services.supermarket import kiosk_speech
 
 INSTALL_HINT = "sudo apt-get install -y espeak-ng sox libsox-fmt-all fonts-noto-cjk fonts-wqy-microhei"
 FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei")

@@ -6,7 +6,7 @@ A `before_request` hook on the admin blueprint runs before every staff view:
    a user disabled while logged in is logged out;
 2. the view's `required_roles` (set by `roles_required`) are checked (admin passes everywhere);
 3. every URL argument that names a site-scoped object is resolved to its site and checked with
-   `services.access.require_site` (403 outside the user's scope, 404 when it does not exist).
+   `services.staff.scope.require_site` (403 outside the user's scope, 404 when it does not exist).
 
 Register the id arguments of your own routes once, next to your views::
 
@@ -20,7 +20,7 @@ Register the id arguments of your own routes once, next to your views::
 An argument that is county-wide on purpose (e.g. a rules catalog id) is declared with
 `unscoped_arg("rule_id")`. An undeclared `<x>_id` whose model (table `x` or `..._x`) has a
 `site_id` or `household_id` column is scoped automatically (`resolver_for`); a row whose
-site_id is NULL is county-wide and passes. tests/test_access_crawl.py walks the url_map and fails on any id
+site_id is NULL is county-wide and passes. tests/staff/test_access_crawl.py walks the url_map and fails on any id
 argument that is neither, on any view without `roles_required`/an allow-list entry, and proves the
 refusals for anonymous, wrong-role and wrong-site users.
 """
@@ -32,7 +32,7 @@ from flask_login import current_user, logout_user
 from admin import bp
 from extensions import db
 from models import Card, Household, Site
-from services.access import require_site, sites_in_scope
+from services.staff.scope import require_site, sites_in_scope
 from services.errors import Forbidden
 
 #: URL argument name -> function(value) -> site id (None = no such object)

@@ -30,7 +30,7 @@ def id_number(n: int) -> str:
 
 
 def make_sheet(path: str, rows: int, site_name: str) -> None:
-    from services.household_excel import COLUMNS
+    from services.households.excel import COLUMNS
 
     wb = Workbook()  # not write_only: like a sheet saved by Excel/WPS, it records its <dimension>
     ws = wb.active
@@ -53,7 +53,7 @@ def baseline(path: str) -> float:
 def ours(path: str, workdir: str, run: int) -> float:
     from admin.commands import migrate_to_head
     from models import Area, Site, StaffUser
-    from services import household_excel
+    from services.households import excel as household_excel
 
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{workdir}/bench{run}.db"

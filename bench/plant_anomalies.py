@@ -1,4 +1,4 @@
-"""Generated village data with planted anomalies; measures precision and recall of services/anomalies.py.
+"""Generated village data with planted anomalies; measures precision and recall of services/integrity/anomalies.py.
 
     .venv/bin/python -m bench.plant_anomalies            # writes docs/audit.md
 
@@ -16,8 +16,8 @@ from extensions import db
 from models import Area, Household, Member, Redemption, RuleEvent, Site, StaffScope, StaffUser
 from models.clock import local_today, local_zone
 from models.rules import Rule, RuleCategory
-from services import anomalies
-from services import goods as goods_service
+from services.integrity import anomalies
+from services.supermarket import goods as goods_service
 from services import ledger
 
 PER_RULE = 4
@@ -271,7 +271,7 @@ def report_markdown(results: dict, seeds: list) -> str:
         f"{SITES} sites × {HOUSEHOLDS} households, {RECORDERS} recorders and 2 cadres per site, "
         f"{PERIOD_DAYS} days of normal activity (20 small rule awards per household, deductions, some reversed "
         "by a different cadre, redemptions, a few ordinary voids, losses), then "
-        f"{PER_RULE} planted anomalies per rule. Default thresholds (services/anomalies.py `Thresholds`). "
+        f"{PER_RULE} planted anomalies per rule. Default thresholds (services/integrity/anomalies.py `Thresholds`). "
         f"Seeds: {', '.join(map(str, seeds))} (totals over all seeds).",
         "",
         "A finding counts as true when its fingerprint equals a planted one; everything else the rule reports "

@@ -120,7 +120,7 @@ def timed(fn, runs: int, warm: bool = True) -> tuple[float, float, object]:
 
 
 def measure_ranking(bench: Bench, app) -> None:
-    from services.rankings import ranking
+    from services.honors.rankings import ranking
 
     start = date(2025, 12, 1)
     end = date(2026, 2, 28)
@@ -128,7 +128,7 @@ def measure_ranking(bench: Bench, app) -> None:
         whole, whole_cpu, rows = timed(lambda: ranking(start, end), bench.runs)
         one_site, site_cpu, _ = timed(lambda: ranking(start, end, site_id=1), bench.runs)
         db.session.rollback()
-    # The goal is the honor list's ranking, which ranks one site (services/honors.py, honor_candidates.py);
+    # The goal is the honor list's ranking, which ranks one site (services/honors/lists.py, honor_candidates.py);
     # nothing in the app ranks every household at once: that figure is for reference only.
     bench.rows.append(Row(f"3. ranking by points earned {start}…{end}, one site, as an honor list ranks (ms)",
                           f"{one_site * 1000:.0f} (Python CPU {site_cpu * 1000:.0f})", goal="≤ 300",
@@ -140,7 +140,7 @@ def measure_ranking(bench: Bench, app) -> None:
 
 def measure_card_pdf(bench: Bench, app, cards: int = 100) -> None:
     from models import Card, Household
-    from services.card_pdf import PrintedCard, render_sheet
+    from services.households.card_pdf import PrintedCard, render_sheet
 
     with app.app_context():
         homes = db.session.execute(db.select(Household).order_by(Household.id).limit(cards)).scalars().all()
@@ -173,7 +173,7 @@ def measure_excel(bench: Bench, rows: int = 10_000) -> None:
 
 
 def measure_verify(bench: Bench, app, runs: int) -> None:
-    from services.verify import verify
+    from services.ledger.verify import verify
 
     with app.app_context():
         seconds, cpu, report = timed(verify, runs, warm=False)

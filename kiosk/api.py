@@ -9,10 +9,12 @@ from extensions import UNLIMITED_ENDPOINTS, csrf, db, limiter
 from models import Site
 from kiosk import bp
 from kiosk.summary import household_json, receipt_json, recent_json, recent_statement, shelf_json
-from services import kiosk_devices, redemption, statements
-from services.cards import CardUnusable, card_from_rows, card_statement
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import redemption
+from services.database import statements
+from services.households.cards import CardUnusable, card_from_rows, card_statement
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.goods import shelf, shelf_rows, shelf_statement
+from services.supermarket.goods import shelf, shelf_rows, shelf_statement
 
 
 def api_route(rule: str, **options):
@@ -89,8 +91,8 @@ def api_device():
 
 
 def public_notices(site_id: int) -> list[str]:
-    """Evaluation results on 公示 right now (names already masked by services/notices.py)."""
-    from services.notices import open_notices
+    """Evaluation results on 公示 right now (names already masked by services/earning/notices.py)."""
+    from services.earning.notices import open_notices
 
     lines = []
     for notice in open_notices(site_id):
@@ -104,7 +106,7 @@ def public_notices(site_id: int) -> list[str]:
 
 def honor_notices(site_id: int) -> list[str]:
     """The site's published honor lists as rotating lines for the attract screen (光荣榜)."""
-    from services.honors import published_honor_lists
+    from services.honors.lists import published_honor_lists
 
     lines = []
     for honor in published_honor_lists(site_id):

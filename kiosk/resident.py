@@ -4,7 +4,7 @@ from flask import render_template
 from extensions import limiter
 from kiosk.summary import recent_entries
 from models.household import mask_name
-from services.cards import CardUnusable, resolve_token
+from services.households.cards import CardUnusable, resolve_token
 
 
 @limiter.limit("60 per minute")

@@ -2,7 +2,7 @@
 
 Public (no device credential) on purpose: an <audio> element cannot send the Authorization
 header, and the text is built on the server from a fixed list of keys, bounded integers and
-goods ids (services/kiosk_speech.py) - there is no free text and no personal data to leak.
+goods ids (services/supermarket/kiosk_speech.py) - there is no free text and no personal data to leak.
 Files are cached on disk by the hash of their text; answers carry an ETag and Cache-Control."""
 import hashlib
 import os
@@ -13,7 +13,8 @@ from flask import Response, current_app, request, send_file
 
 from extensions import limiter
 from kiosk import bp
-from services import kiosk_speech, speech
+from services import speech
+from services.supermarket import kiosk_speech
 
 
 def audio_dir() -> str:

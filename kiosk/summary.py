@@ -6,8 +6,8 @@ from sqlalchemy import text
 from kiosk import pictograms
 from models.clock import to_local
 from models.household import mask_name
-from services.redemption import limit_left
-from services.statements import Statement, as_date, run_together
+from services.supermarket.redemption import limit_left
+from services.database.statements import Statement, as_date, run_together
 
 #: ledger kind -> what the resident sees
 KIND_LABELS = {

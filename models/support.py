@@ -20,7 +20,7 @@ SITUATION_AREAS = {
 REACHED_BY = {"phone": "电话", "wechat": "微信", "none": "未联系上"}
 PROBLEM_CATEGORIES = ("就业", "产业", "住房", "饮水", "医疗", "教育", "社保", "基础设施", "环境", "其他")
 PROBLEM_SOURCES = {"visit": "走访发现", "meeting": "会议", "self_report": "群众反映", "other": "其他"}
-#: problem status code -> label; the machine lives in services/problems.py
+#: problem status code -> label; the machine lives in services/support/problems.py
 PROBLEM_STATUSES = {
     "not_started": "未启动", "in_progress": "进行中", "resolved": "已整改待复核",
     "closed": "已销号", "unresolvable": "无法解决", "escalated": "上报镇",

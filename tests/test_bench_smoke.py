@@ -67,7 +67,7 @@ def db_row(sql):
 
 
 def test_faster_entry_hash_gives_the_same_bytes_as_the_original_formula():
-    """services/ledger.py was tuned for verify (issue 13); the hash must not change."""
+    """services/ledger/__init__.py was tuned for verify (issue 13); the hash must not change."""
     import hashlib
     import hmac
     import json

@@ -6,7 +6,7 @@
  * warning and one big "extend" button, history.replaceState so Back never re-submits.
  *
  * Audio hook: everything the resident should hear goes through speak(phraseKey, params);
- * static/js/kiosk-speech.js sets window.KioskHooks.speak (phrase keys: services/kiosk_speech.py).
+ * static/js/kiosk-speech.js sets window.KioskHooks.speak (phrase keys: services/supermarket/kiosk_speech.py).
  * Params are numbers, goods ids and codes only - never a name or an id of the household.
  *
  * 适老化 (issue 11): a bottom bar with 返回/取消 always in the same place, 大字模式 (html.large),

@@ -1,0 +1,1 @@
+"""Staff pages for earning: rules catalog, evaluation rounds, activities, approvals."""

@@ -1,0 +1,126 @@
+"""Volunteer activities: create, the sign-in screen (card scan or search), close and post points."""
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from admin import bp
+from admin.auth import roles_required
+from admin.request_json import json_object
+from admin.scope import scoped_arg
+from admin.earning.rules import scoped_sites
+from extensions import db
+from models import Activity, ActivitySignIn
+from models.clock import to_local
+from services.earning import activities
+from services.staff.scope import require_site, scope_filter
+from services.errors import ValidationFailed
+
+STAFF = ("committee", "cadre")
+
+
+@scoped_arg("activity_id")
+def _activity_site(activity_id):
+    return db.session.execute(select(Activity.site_id).where(Activity.id == activity_id)).scalar_one_or_none()
+
+
+@scoped_arg("signin_id")
+def _signin_site(signin_id):
+    return db.session.execute(select(Activity.site_id).join(ActivitySignIn, ActivitySignIn.activity_id == Activity.id)
+                              .where(ActivitySignIn.id == signin_id)).scalar_one_or_none()
+
+
+def _activity(activity_id: int) -> Activity:
+    activity = db.get_or_404(Activity, activity_id)
+    require_site(current_user, activity.site_id)
+    return activity
+
+
+@bp.route("/activities")
+@roles_required(*STAFF, "auditor")
+def activities_list():
+    rows = db.session.execute(
+        select(Activity).where(scope_filter(current_user, Activity.site_id))
+        .order_by(Activity.starts_at.desc()).limit(200)
+    ).scalars()
+    return render_template("admin/activities/list.html", activities=rows)
+
+
+@bp.route("/activities/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def activities_new():
+    if request.method == "POST":
+        try:
+            activity = activities.create(current_user, request.form)
+        except ValidationFailed as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("活动已创建", "success")
+            return redirect(url_for("admin.activities_detail", activity_id=activity.id))
+    return render_template("admin/activities/new.html", sites=scoped_sites(), form=request.form)
+
+
+@bp.route("/activities/<int:activity_id>")
+@roles_required(*STAFF, "auditor")
+def activities_detail(activity_id):
+    activity = _activity(activity_id)
+    return render_template("admin/activities/detail.html", activity=activity, summary=activities.summary(activity),
+                           to_local=to_local)
+
+
+@bp.route("/activities/<int:activity_id>/signin")
+@roles_required(*STAFF)
+def activities_signin(activity_id):
+    activity = _activity(activity_id)
+    rows = [activities.signin_json(s) for s in reversed(activity.signins)]
+    return render_template("admin/activities/signin.html", activity=activity, rows=rows)
+
+
+@bp.route("/activities/<int:activity_id>/signin/scan", methods=["POST"])
+@roles_required(*STAFF)
+def activities_signin_scan(activity_id):
+    activity = _activity(activity_id)
+    body = json_object()
+    if body.get("household_id"):
+        household_id = str(body["household_id"])
+        if not household_id.isdecimal() or not 0 < int(household_id) < 2**31:
+            raise ValidationFailed("户号不对,请从名单中选择")
+        signin = activities.sign_in_manual(current_user, activity, int(household_id))
+    else:
+        signin = activities.sign_in_card(current_user, activity, str(body.get("token", "")))
+    db.session.commit()
+    return jsonify({"ok": True, "signin": activities.signin_json(signin), "count": activities.signin_count(activity)})
+
+
+@bp.route("/activities/<int:activity_id>/signin/<int:signin_id>/remove", methods=["POST"])
+@roles_required(*STAFF)
+def activities_signin_remove(activity_id, signin_id):
+    activity = _activity(activity_id)
+    signin = db.get_or_404(ActivitySignIn, signin_id)
+    if signin.activity_id != activity.id:
+        return jsonify({"error": "not_found", "message": "没有这条签到"}), 404
+    activities.remove_signin(current_user, signin)
+    db.session.commit()
+    flash("已删除这条签到", "success")
+    return redirect(url_for("admin.activities_detail", activity_id=activity.id))
+
+
+@bp.route("/activities/<int:activity_id>/close", methods=["POST"])
+@roles_required(*STAFF)
+def activities_close(activity_id):
+    result = activities.close(current_user, _activity(activity_id))
+    db.session.commit()
+    flash(f"活动已结束:{result['participants']} 户签到,{result['posted']} 户已入账"
+          + (f",{result['pending']} 户等待审批" if result["pending"] else "")
+          + (f",{result['capped']} 户因每月上限少计" if result["capped"] else ""), "success")
+    return redirect(url_for("admin.activities_detail", activity_id=activity_id))
+
+
+@bp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
+@roles_required(*STAFF)
+def activities_cancel(activity_id):
+    activities.cancel(current_user, _activity(activity_id))
+    db.session.commit()
+    flash("活动已取消", "success")
+    return redirect(url_for("admin.activities_detail", activity_id=activity_id))

@@ -1,0 +1,47 @@
+"""Maker-checker queue: approve or reject pending rule items and activity points."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from admin import bp
+from admin.auth import roles_required
+from admin.scope import unscoped_arg
+from extensions import db
+from services.earning import approvals
+from services.errors import ValidationFailed
+
+# item_id's site depends on `kind`; services.earning.approvals.decide checks the scope of the item itself
+unscoped_arg("item_id")
+
+
+@bp.app_context_processor
+def _pending_approvals():
+    """`pending_approvals()` for the nav and dashboard (counts in the user's scope)."""
+    def pending():
+        if not current_user.is_authenticated or not current_user.has_role("cadre", "admin"):
+            return None
+        return approvals.pending_counts(current_user)
+    return {"pending_approvals": pending}
+
+
+@bp.route("/approvals")
+@roles_required("cadre")
+def approvals_queue():
+    return render_template(
+        "admin/approvals/queue.html", counts=approvals.pending_counts(current_user),
+        rule_events=approvals.pending_rule_events(current_user), signins=approvals.pending_signins(current_user),
+    )
+
+
+@bp.route("/approvals/<kind>/<int:item_id>", methods=["POST"])
+@roles_required("cadre")
+def approvals_decide(kind, item_id):
+    approve = request.form.get("decision") == "approve"
+    try:
+        approvals.decide(current_user, kind, item_id, approve, request.form.get("note", ""))
+    except (ValidationFailed, approvals.AlreadyDecided) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("已审批通过,积分已入账" if approve else "已驳回", "success")
+    return redirect(url_for("admin.approvals_queue"))

@@ -1,0 +1,199 @@
+"""积分细则: the catalog (admin edits), recording items for one or many households, evidence photos."""
+import os
+import secrets
+from datetime import date
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from admin import bp
+from admin.auth import roles_required
+from admin.request_json import json_object
+from admin.scope import scoped_arg, unscoped_arg
+from extensions import db
+from models import Household, Rule, RuleEvent, Site
+from models.clock import local_today
+from models.rules import CAP_PERIODS, RULE_UNITS
+from services.households import cards
+from services.earning import rules
+from services.staff.scope import allowed_site_ids, require_site, scope_filter
+from services.errors import ValidationFailed
+
+EVIDENCE_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png"}
+STAFF = ("committee", "cadre", "auditor")
+
+unscoped_arg("rule_id")  # the catalog is county-wide
+
+
+@scoped_arg("event_id")
+def _event_site(event_id):
+    return db.session.execute(select(RuleEvent.site_id).where(RuleEvent.id == event_id)).scalar_one_or_none()
+
+
+def scoped_sites() -> list[Site]:
+    return list(db.session.execute(select(Site).where(scope_filter(current_user, Site.id)).order_by(Site.name)).scalars())
+
+
+@bp.route("/rules")
+@roles_required(*STAFF)
+def rules_catalog():
+    return render_template("admin/rules/catalog.html", rules=rules.current_rules(), units=RULE_UNITS,
+                           periods=CAP_PERIODS)
+
+
+@bp.route("/rules/seed", methods=["POST"])
+@roles_required("admin")
+def rules_seed():
+    added = rules.seed_catalog(current_user)
+    db.session.commit()
+    flash(f"已载入初始积分细则 {added} 条" if added else "细则库已有内容,没有重复载入", "success")
+    return redirect(url_for("admin.rules_catalog"))
+
+
+@bp.route("/rules/new", methods=["GET", "POST"])
+@bp.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def rules_edit(rule_id=None):
+    rule = db.get_or_404(Rule, rule_id) if rule_id else None
+    if request.method == "POST":
+        try:
+            saved = rules.save_rule(current_user, request.form, rule)
+        except ValidationFailed as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"已保存(第 {saved.version} 版)", "success")
+            return redirect(url_for("admin.rules_catalog"))
+    return render_template("admin/rules/edit.html", rule=rule, form=request.form, units=RULE_UNITS,
+                           periods=CAP_PERIODS, categories=rules.categories(),
+                           versions=rules.versions_of(rule.series) if rule else [])
+
+
+@bp.route("/rules/<int:rule_id>/retire", methods=["POST"])
+@roles_required("admin")
+def rules_retire(rule_id):
+    rules.retire_rule(current_user, db.get_or_404(Rule, rule_id))
+    db.session.commit()
+    flash("已停用这条细则", "success")
+    return redirect(url_for("admin.rules_catalog"))
+
+
+@bp.route("/rules/record", methods=["GET", "POST"])
+@roles_required("committee", "cadre")
+def rules_record():
+    sites = scoped_sites()
+    if request.method == "POST":
+        try:
+            events = _record_from_form()
+        except ValidationFailed as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            pending = sum(1 for e in events if e.status == "pending")
+            flash(f"已记录 {len(events)} 户" + (f",其中 {pending} 户等待干部审批" if pending else ",积分已入账"),
+                  "success")
+            return redirect(url_for("admin.rules_events"))
+    return render_template("admin/rules/record.html", sites=sites, rules=rules.current_rules(), form=request.form,
+                           today=local_today().isoformat())
+
+
+def _record_from_form():
+    form = request.form
+    household_ids = [int(v) for v in form.getlist("household_id") if v.isdecimal() and 0 < int(v) < 2**31]
+    try:
+        quantity = int(form.get("quantity") or 1)
+        day = date.fromisoformat(form["event_date"]) if form.get("event_date") else None
+        rule_id = int(form.get("rule_id") or 0)
+    except ValueError:
+        raise ValidationFailed("数量或日期填写有误") from None
+    if not 0 <= rule_id < 2**31:
+        raise ValidationFailed("请选择细则")
+    evidence = _save_evidence(request.files.get("evidence"))
+    return rules.record(current_user, rule_id, household_ids, event_date=day, quantity=quantity,
+                        note=form.get("note", ""), evidence_file=evidence)
+
+
+def evidence_dir() -> str:
+    path = os.path.join(current_app.instance_path, "evidence")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _save_evidence(upload):
+    if upload is None or not upload.filename:
+        return None
+    data = upload.read(8 * 1024 * 1024 + 1)
+    if len(data) > 8 * 1024 * 1024:
+        raise ValidationFailed("照片不能超过 8 MB")
+    ext = next((e for magic, e in EVIDENCE_TYPES.items() if data.startswith(magic)), None)
+    if ext is None:
+        raise ValidationFailed("证明材料请上传 JPG 或 PNG 照片")
+    name = secrets.token_hex(16) + ext
+    with open(os.path.join(evidence_dir(), name), "wb") as fh:
+        fh.write(data)
+    return name
+
+
+@bp.route("/rules/events/<int:event_id>/evidence")
+@roles_required(*STAFF)
+def rules_evidence(event_id):
+    event = db.get_or_404(RuleEvent, event_id)
+    require_site(current_user, event.site_id)
+    if not event.evidence_file:
+        abort(404)
+    return send_file(os.path.join(evidence_dir(), os.path.basename(event.evidence_file)))
+
+
+@bp.route("/rules/events")
+@roles_required(*STAFF)
+def rules_events():
+    events = rules.recent_events(allowed_site_ids(current_user), limit=200)
+    return render_template("admin/rules/events.html", events=events)
+
+
+@bp.route("/rules/events/<int:event_id>/reverse", methods=["POST"])
+@roles_required("cadre")
+def rules_reverse(event_id):
+    rules.reverse_event(current_user, db.get_or_404(RuleEvent, event_id), request.form.get("reason", ""))
+    db.session.commit()
+    flash("已冲正", "success")
+    return redirect(url_for("admin.rules_events"))
+
+
+# ------------------------------------------------------------------ household pickers (JSON)
+@bp.route("/earning/households")
+@roles_required("committee", "cadre")
+def earning_households():
+    site_id = request.args.get("site_id", type=int)
+    if site_id:
+        require_site(current_user, site_id)
+    q = (request.args.get("q") or "").strip()
+    query = select(Household).where(Household.status == "active", scope_filter(current_user, Household.site_id))
+    if site_id:
+        query = query.where(Household.site_id == site_id)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Household.head_name.like(like), Household.head_initials.like(f"{q.lower()}%"),
+                                Household.door_no.like(like), Household.phone.like(f"%{q}")))
+    homes = db.session.execute(query.order_by(Household.building, Household.door_no).limit(300 if site_id else 30)).scalars()
+    return jsonify([household_json(h) for h in homes])
+
+
+@bp.route("/earning/scan", methods=["POST"])
+@roles_required("committee", "cadre")
+def earning_scan():
+    """A scanned card (camera or USB scanner) -> the household, for the rule-recording picker."""
+    scanned = json_object().get("token", "")
+    if not isinstance(scanned, str):
+        scanned = ""
+    card = cards.card_by_short_code(scanned) if "-" in scanned and len(scanned) <= 10 else cards.resolve_token(scanned)
+    require_site(current_user, card.household.site_id)
+    return jsonify(household_json(card.household))
+
+
+def household_json(home: Household) -> dict:
+    return {"id": home.id, "name": home.head_name, "building": home.building or "", "door_no": home.door_no or "",
+            "site_id": home.site_id}

@@ -1,0 +1,35 @@
+"""Dashboard and the ledger verify report."""
+from flask import render_template
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from admin import bp
+from admin.auth import roles_required
+from extensions import db
+from models import Household, Site
+from services.staff.scope import scope_filter
+from services.ledger.verify import verify
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    in_scope = scope_filter(current_user, Household.site_id)
+    totals = db.session.execute(
+        select(func.count(Household.id), func.coalesce(func.sum(Household.balance), 0))
+        .where(in_scope, Household.status == "active")
+    ).one()
+    sites = db.session.execute(
+        select(Site.name, func.count(Household.id), func.coalesce(func.sum(Household.balance), 0))
+        .join(Household, Household.site_id == Site.id)
+        .where(in_scope).group_by(Site.name).order_by(Site.name)
+    ).all()
+    return render_template("admin/dashboard.html", households=totals[0], outstanding=totals[1], sites=sites)
+
+
+@bp.route("/ledger/verify")
+@roles_required("auditor")
+def ledger_verify():
+    from services.integrity.fund_verify import fund_verify
+
+    return render_template("admin/verify.html", report=verify(), fund=fund_verify())

@@ -1,0 +1,1 @@
+"""Staff pages for honor lists, and their public read-only page."""

@@ -1,0 +1,1 @@
+"""Staff pages for households: the registry, Excel, cards, life events."""

@@ -1,0 +1,103 @@
+"""Excel: template download, import (upload -> preview -> confirm), export of the filtered list."""
+import os
+import time
+import uuid
+
+from flask import Response, current_app, flash, redirect, render_template, session, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from admin import bp
+from admin.auth import roles_required
+from admin.forms import ImportConfirmForm, ImportUploadForm
+from admin.households.registry import EDITORS, list_filter
+from extensions import db
+from models import Household
+from models.clock import local_today
+from services.staff import audit
+from services.households import excel
+from services.households import registry as svc
+
+STALE_SECONDS = 24 * 3600
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _staging_path(batch: str) -> str:
+    """Uploaded sheets wait here between preview and confirm; ones older than a day are removed."""
+    folder = os.path.join(current_app.instance_path, "imports")
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        try:
+            if time.time() - os.path.getmtime(path) > STALE_SECONDS:
+                os.remove(path)
+        except OSError:
+            pass
+    return os.path.join(folder, f"{batch}.xlsx")
+
+
+@bp.route("/households/import/template.xlsx")
+@roles_required(*EDITORS)
+def household_import_template():
+    return _xlsx(excel.template(current_user), "yihu-yidang-template.xlsx")
+
+
+@bp.route("/households/import", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def household_import():
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        for message in form.file.errors:
+            flash(message, "error")
+        return render_template("admin/households/import.html", form=form, result=None)
+    batch = uuid.uuid4().hex
+    path = _staging_path(batch)
+    form.file.data.save(path)
+    result = excel.preview(current_user, path)
+    if result.ok:
+        session["import_batch"], session["import_name"] = batch, form.file.data.filename
+    else:
+        os.remove(path)
+    return render_template("admin/households/import.html", form=form, result=result,
+                           confirm=ImportConfirmForm(batch=batch) if result.ok else None)
+
+
+@bp.route("/households/import/confirm", methods=["POST"])
+@roles_required(*EDITORS)
+def household_import_confirm():
+    form = ImportConfirmForm()
+    if not form.validate_on_submit() or session.get("import_batch") != form.batch.data:
+        flash("导入已过期或已完成,请重新上传表格", "error")
+        return redirect(url_for("admin.household_import"))
+    path = _staging_path(form.batch.data)
+    if not os.path.exists(path):
+        flash("导入已过期或已完成,请重新上传表格", "error")
+        return redirect(url_for("admin.household_import"))
+    result = excel.preview(current_user, path)  # re-checked: the register may have changed meanwhile
+    if not result.ok:
+        return render_template("admin/households/import.html", form=ImportUploadForm(), result=result, confirm=None)
+    ids = excel.import_rows(current_user, result, session.get("import_name", ""))
+    db.session.commit()
+    os.remove(path)
+    session.pop("import_batch", None)
+    flash(f"已导入 {len(ids)} 户", "success")
+    return redirect(url_for("admin.households", q=""))
+
+
+@bp.route("/households/export.xlsx")
+@roles_required("cadre", "auditor")
+def household_export():
+    flt = list_filter()
+    query = svc.search(current_user, flt).options(
+        selectinload(Household.members), selectinload(Household.tag_rows), joinedload(Household.site))
+    homes = db.session.execute(query).scalars()
+    data = excel.export(homes)
+    db.session.commit()  # end the read transaction: on SQLite the audit INSERT then waits for the lock
+    audit.record(current_user, "household.export", "household", None,
+                 after={"filter": {k: v for k, v in vars(flt).items() if v not in (None, "")}})
+    db.session.commit()
+    return _xlsx(data, f"yihu-yidang-{local_today():%Y%m%d}.xlsx")

@@ -1,0 +1,1 @@
+"""Staff pages for integrity: recusal, anomalies, two-person controls, stocktake, the fund."""

@@ -1,0 +1,1 @@
+"""Staff pages for the ledger itself: year end."""

@@ -1,0 +1,1 @@
+"""Staff pages for reports: dashboards and ledger exports."""

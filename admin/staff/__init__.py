@@ -1,0 +1,1 @@
+"""Staff pages for staff accounts and the audit log."""

@@ -1,0 +1,1 @@
+"""Staff pages for the points supermarket: goods, stock, redemptions, kiosk devices."""

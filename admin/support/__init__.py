@@ -1,0 +1,1 @@
+"""Staff pages for follow-up support: responsibility, visits, problems, monitoring."""

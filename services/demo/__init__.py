@@ -1,0 +1,1 @@
+"""Demo data: a realistic county for a first look and for the browser tests."""

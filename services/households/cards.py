@@ -1,0 +1,125 @@
+"""QR cards: 128 random bits in base32, only the SHA-256 stored (DECISIONS #18)."""
+import base64
+import hashlib
+import re
+import secrets
+from collections import namedtuple
+from typing import Optional
+
+from sqlalchemy import bindparam, func, select, text, update
+
+from extensions import db
+from models import Card, Household
+from models.clock import utcnow
+from services.errors import DomainError, NotFound
+from services.database.statements import Statement
+
+_TOKEN_RE = re.compile(r"^[A-Z2-7]{26}$")
+_SHORT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+
+class CardUnusable(DomainError):
+    code = "card_unusable"
+    status = 403
+    message = "这张卡不能使用"
+
+
+def new_token() -> str:
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_from_scan(scanned: str) -> Optional[str]:
+    """Accept the bare token or the card URL (<base>/c/<token>) as a scanner types it."""
+    value = (scanned or "").strip().rstrip("/")
+    value = value.rsplit("/c/", 1)[-1] if "/c/" in value else value
+    value = value.upper()
+    return value if _TOKEN_RE.match(value) else None
+
+
+def issue_card(household: Household) -> tuple[Card, str]:
+    """Issue the first card or a reissue: older active/lost cards stop working at once."""
+    generation = db.session.execute(
+        select(func.coalesce(func.max(Card.generation), 0)).where(Card.household_id == household.id)
+    ).scalar_one() + 1
+    db.session.execute(
+        update(Card).where(Card.household_id == household.id, Card.status != "revoked")
+        .values(status="revoked", ended_at=utcnow())
+    )
+    token = new_token()
+    card = Card(household_id=household.id, token_hash=token_hash(token), short_code=_short_code(),
+                generation=generation, status="active")
+    db.session.add(card)
+    db.session.flush()
+    return card, token
+
+
+def _short_code() -> str:
+    raw = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+_CARD_AND_HOUSEHOLD = (select(Card, Household).join(Household, Household.id == Card.household_id)
+                       .where(Card.token_hash == bindparam("token_hash")))
+
+
+def resolve_token(scanned: str) -> Card:
+    """The active card behind a scanned token, or a clear error for forged/lost/revoked cards."""
+    found = db.session.execute(_CARD_AND_HOUSEHOLD, {"token_hash": _hash_of_scan(scanned)}).first()
+    card = found.Card if found else None  # its household is in the session now: card.household needs no SELECT
+    _ensure_usable(card)
+    return card
+
+
+#: a card and its household as the kiosk scan reads them (plain rows: the kiosk's busiest request)
+HouseholdRow = namedtuple("HouseholdRow", "id site_id status head_name balance base_points")
+CardRow = namedtuple("CardRow", "id household_id status household")
+_CARD_ROW = text("SELECT card.id, card.household_id, card.status, household.id, household.site_id, household.status, "
+                 "household.head_name, household.balance, household.base_points FROM card "
+                 "JOIN household ON household.id = card.household_id WHERE card.token_hash = :token_hash")
+
+
+def card_statement(scanned: str) -> Statement:
+    """resolve_token() as a statement, to send with others (the kiosk scan sends it with the device's
+    query); CardUnusable at once for a scan that cannot be a card. card_from_rows() reads its rows."""
+    return Statement(_CARD_ROW, {"token_hash": _hash_of_scan(scanned)})
+
+
+def card_from_rows(rows) -> CardRow:
+    """The usable card in the rows card_statement() returned, as a plain row with its household
+    (the same checks and errors as resolve_token), else CardUnusable."""
+    card = CardRow(*rows[0][:3], HouseholdRow(*rows[0][3:])) if rows else None
+    _ensure_usable(card)
+    return card
+
+
+def _hash_of_scan(scanned: str) -> str:
+    token = token_from_scan(scanned)
+    if token is None:
+        raise CardUnusable("无法识别这张卡,请确认扫描的是家庭积分卡", reason="unreadable")
+    return token_hash(token)
+
+
+def _ensure_usable(card) -> None:
+    """`card`: a Card or a CardRow, None when no card has the token."""
+    if card is None:
+        raise CardUnusable("这张卡无效,请到村(社区)办公室核实", reason="unknown")
+    if card.status == "lost":
+        raise CardUnusable("这张卡已挂失,请到村(社区)办公室补办新卡", reason="lost")
+    if card.status == "revoked":
+        raise CardUnusable("这张卡已作废(可能已补办新卡),请使用最新的卡", reason="revoked")
+    if card.household.status != "active":
+        raise CardUnusable("这一户已迁出或合户,卡不能再使用", reason="household_inactive")
+
+
+def card_by_short_code(code: str) -> Card:
+    """Manual entry by logged-in staff only."""
+    card = db.session.execute(
+        select(Card).where(Card.short_code == (code or "").strip().upper(), Card.status == "active")
+    ).scalar_one_or_none()
+    if card is None:
+        raise NotFound("没有这个卡号,或者卡已停用")
+    return card

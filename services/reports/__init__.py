@@ -1,0 +1,1 @@
+"""Reports: dashboards per site and county, the monthly report upward."""

@@ -1,0 +1,312 @@
+"""每月专题汇报: one month for a site or a township, as tables whose 合计 row is always the
+sum of the rows above it; exported to Excel (openpyxl) and PDF (fpdf2, embedded CJK font).
+
+Figures are "as of" the end of the month, or now for the current month. Household tags and
+the households' sites are today's (tags carry no history); problems and 监测 use their
+dated history. Points come from ledger entries by their site at posting time and their
+effective date; activities from models.activity when that module is installed."""
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Iterable, Optional
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import case, func, select
+
+from extensions import db
+from models import Household, HouseholdTag, LedgerEntry, Site
+from models.clock import local_today, utcnow
+from models.household import HOUSEHOLD_TAGS
+from models.ledger import EARNING_KINDS
+from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
+from services import pdf_fonts
+from services.support import problems as problem_service
+from services.support import responsibility as support
+from services.support import visits
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def total(self) -> list:
+        """合计: column sums of the rows (numbers only)."""
+        sums = ["合计"]
+        for i in range(1, len(self.columns)):
+            values = [r[i] for r in self.rows if isinstance(r[i], int)]
+            sums.append(sum(values) if values or not self.rows else "")
+        return sums
+
+    def column(self, name: str) -> list:
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+
+@dataclass
+class Report:
+    title: str
+    year: int
+    month: int
+    first: date
+    last: date
+    as_of: date
+    sites: list
+    sections: list[Section] = field(default_factory=list)
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+def build(year: int, month: int, site_ids: Iterable[int], title: str) -> Report:
+    first, last = support.month_range(year, month)
+    site_ids = sorted(set(site_ids))
+    sites = db.session.execute(select(Site).where(Site.id.in_(site_ids)).order_by(Site.code)).scalars().all()
+    report = Report(title, year, month, first, last, min(local_today(), last), sites)
+    report.sections = [
+        _households(sites), _responsibility(sites, report.as_of), _visits(year, month, sites),
+        _problems(site_ids, first, last), _monitoring(site_ids, first, last), _points(sites, first, last),
+        _activities(sites, first, last),
+    ]
+    return report
+
+
+def _cutoff(last: date):
+    """The moment the month's figures stand at: local midnight after the month, or now."""
+    end = problem_service.local_midnight_utc(last + timedelta(days=1))
+    return min(end, utcnow())
+
+
+# ------------------------------------------------------------------ sections
+def _households(sites) -> Section:
+    tags = list(HOUSEHOLD_TAGS)
+    section = Section("households", "一、户数与类别", ["安置点", "在册户数", "重点户"] + [HOUSEHOLD_TAGS[t] for t in tags],
+                      note="一户可有多个类别;重点户 = 三特户、三无户、监测户")
+    ids = [s.id for s in sites]
+    totals = dict(db.session.execute(select(Household.site_id, func.count(Household.id))
+                                     .where(Household.status == "active", Household.site_id.in_(ids))
+                                     .group_by(Household.site_id)).all())
+    priority = dict(db.session.execute(select(Household.site_id, func.count(Household.id))
+                                       .where(Household.status == "active", Household.site_id.in_(ids),
+                                              support.is_priority_clause()).group_by(Household.site_id)).all())
+    by_tag = {}
+    for sid, tag, n in db.session.execute(
+            select(Household.site_id, HouseholdTag.tag, func.count(Household.id))
+            .join(HouseholdTag, HouseholdTag.household_id == Household.id)
+            .where(Household.status == "active", Household.site_id.in_(ids))
+            .group_by(Household.site_id, HouseholdTag.tag)):
+        by_tag[(sid, tag)] = n
+    for s in sites:
+        section.rows.append([s.name, totals.get(s.id, 0), priority.get(s.id, 0)] + [by_tag.get((s.id, t), 0) for t in tags])
+    return section
+
+
+def _responsibility(sites, as_of: date) -> Section:
+    section = Section("responsibility", "二、包保责任落实", ["安置点", "重点户", "已落实包保", "未落实包保"],
+                      note=f"截至 {as_of:%Y-%m-%d}")
+    ids = [s.id for s in sites]
+    covered = support.active_responsibility_clause(as_of)
+    rows = db.session.execute(
+        select(Household.site_id, func.count(Household.id), func.sum(case((covered, 1), else_=0)))
+        .where(Household.status == "active", Household.site_id.in_(ids), support.is_priority_clause())
+        .group_by(Household.site_id)).all()
+    counts = {sid: (n, int(c or 0)) for sid, n, c in rows}
+    for s in sites:
+        n, c = counts.get(s.id, (0, 0))
+        section.rows.append([s.name, n, c, n - c])
+    return section
+
+
+def _visits(year, month, sites) -> Section:
+    section = Section("visits", "三、走访", ["安置点", "应走访户数", "已走访户数", "应走访次数", "已完成次数", "走访记录数"])
+    result = visits.coverage(year, month, [s.id for s in sites])
+    records = dict(db.session.execute(
+        select(visits.Visit.site_id, func.count(visits.Visit.id))
+        .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_([s.id for s in sites]))
+        .group_by(visits.Visit.site_id)).all())
+    for row in result.by_site:
+        section.rows.append([row.label, row.households, row.visited, row.visits_required, row.visits_done,
+                             records.get(row.key, 0)])
+    return section
+
+
+def _problems(site_ids, first, last) -> Section:
+    section = Section("problems", "四、问题台账", ["问题类别", "本月新增", "本月销号", "月末未销号", "其中超期"])
+    cutoff = _cutoff(last)
+    cutoff_day = min(local_today(), last + timedelta(days=1))
+    start = problem_service.local_midnight_utc(first)
+    found = db.session.execute(select(Problem).where(Problem.site_id.in_(site_ids), Problem.found_date <= last)).scalars()
+    counts = {c: [0, 0, 0, 0] for c in PROBLEM_CATEGORIES}
+    for p in found:
+        row = counts[p.category]
+        status = problem_service.status_at(p, cutoff)
+        if first <= p.found_date <= last:
+            row[0] += 1
+        if p.closed_at and start <= p.closed_at < cutoff:
+            row[1] += 1
+        if status is not None and status != "closed":
+            row[2] += 1
+            if status in problem_service.WORKING and p.deadline and p.deadline < cutoff_day:
+                row[3] += 1
+    section.rows = [[c] + counts[c] for c in PROBLEM_CATEGORIES]
+    return section
+
+
+def _monitoring(site_ids, first, last) -> Section:
+    section = Section("monitoring", "五、防返贫监测", ["监测类型", "本月发现风险", "本月纳入监测", "本月风险消除", "月末监测中"])
+    cases = db.session.execute(select(MonitoringCase).where(MonitoringCase.site_id.in_(site_ids))).scalars()
+    counts = {t: [0, 0, 0, 0] for t in MONITORING_TYPES}
+    for c in cases:
+        row, state = counts[c.type], False
+        for step in c.steps:
+            if step.step_date > last:
+                continue
+            in_month = step.step_date >= first
+            if step.phase == "identify" and step.step == "found" and in_month:
+                row[0] += 1
+            if step.step == "county" and step.passed:
+                state = step.phase == "identify"
+                if in_month:
+                    row[1 if step.phase == "identify" else 2] += 1
+        row[3] += 1 if state else 0
+    section.rows = [[MONITORING_TYPES[t]] + counts[t] for t in MONITORING_TYPES]
+    return section
+
+
+def _points(sites, first, last) -> Section:
+    section = Section("points", "六、积分发放与兑换", ["安置点", "发放积分", "扣减积分", "兑换积分(净)"],
+                      note="按记账时所在安置点、生效日期统计;兑换积分已减去作废退回")
+    ids = [s.id for s in sites]
+    earning = LedgerEntry.kind.in_(EARNING_KINDS)
+    rows = db.session.execute(
+        select(LedgerEntry.site_id,
+               func.sum(case(((earning & (LedgerEntry.points > 0)), LedgerEntry.points), else_=0)),
+               func.sum(case(((earning & (LedgerEntry.points < 0)), -LedgerEntry.points), else_=0)),
+               func.sum(case((LedgerEntry.kind.in_(("redemption", "redemption_void")), -LedgerEntry.points), else_=0)))
+        .where(LedgerEntry.site_id.in_(ids), LedgerEntry.effective_date.between(first, last))
+        .group_by(LedgerEntry.site_id)).all()
+    sums = {sid: [int(a or 0), int(b or 0), int(c or 0)] for sid, a, b, c in rows}
+    section.rows = [[s.name] + sums.get(s.id, [0, 0, 0]) for s in sites]
+    return section
+
+
+def activity_model():
+    """models.activity.Activity when installed (another module), else None."""
+    try:
+        from models.activity import Activity
+    except ImportError:
+        return None
+    return Activity
+
+
+def _activities(sites, first, last) -> Section:
+    section = Section("activities", "七、居民融合共建活动", ["安置点", "本月活动", "本年活动"],
+                      note="每个安置点每年至少一次")
+    Activity = activity_model()
+    if Activity is None:
+        section.note = "活动模块尚未安装,暂无数据(not available)"
+        section.rows = [[s.name, "—", "—"] for s in sites]
+        return section
+    ids = [s.id for s in sites]
+    held = Activity.status != "cancelled"
+    year_start = date(first.year, 1, 1)
+    rows = db.session.execute(
+        select(Activity.site_id,
+               func.sum(case((Activity.event_date.between(first, last), 1), else_=0)),
+               func.count(Activity.id))
+        .where(Activity.site_id.in_(ids), held, Activity.event_date.between(year_start, last))
+        .group_by(Activity.site_id)).all()
+    counts = {sid: [int(m or 0), int(y or 0)] for sid, m, y in rows}
+    section.rows = [[s.name] + counts.get(s.id, [0, 0]) for s in sites]
+    short = [r[0] for r in section.rows if r[2] == 0]
+    if short:
+        section.note += f";本年尚未开展:{'、'.join(short)}"
+    return section
+
+
+# ------------------------------------------------------------------ exports
+def heading(report: Report) -> str:
+    return f"{report.title} {report.year}年{report.month}月 后续扶持工作汇报"
+
+
+def to_xlsx(report: Report) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for section in report.sections:
+        ws = wb.create_sheet(section.title.split("、", 1)[-1][:28])
+        ws.append([heading(report)])
+        ws.append([section.title + (f"({section.note})" if section.note else "")])
+        ws.append(section.columns)
+        for row in section.rows:
+            ws.append(row)
+        ws.append(section.total)
+        for cell in ws[1] + ws[3] + ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        ws.column_dimensions["A"].width = 18
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_pdf(report: Report) -> bytes:
+    """A4 landscape with the CJK font."""
+    return pdf_fonts.render_pdf(lambda common: _draw(report, common))
+
+
+def _draw(report: Report, common: bool):
+    family = pdf_fonts.FAMILY
+    pdf = pdf_fonts.new_pdf(orientation="L", size=10, common=common)
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_page()
+    pdf.set_font(family, "B", 15)
+    pdf.cell(0, 10, heading(report), new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font(family, "", 9)
+    pdf.cell(0, 6, f"统计截至 {report.as_of:%Y年%m月%d日}  ·  安置点 {len(report.sites)} 个",
+             new_x="LMARGIN", new_y="NEXT", align="C")
+    for section in report.sections:
+        needed = 16 + 5.5 * (len(section.rows) + 2)  # title + header + rows + 合计
+        if pdf.get_y() + min(needed, 60) > pdf.h - pdf.b_margin:
+            pdf.add_page()  # keep a section's title with (the start of) its table
+        pdf.ln(3)
+        pdf.set_font(family, "B", 11)
+        pdf.cell(0, 7, section.title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 8 if len(section.columns) > 8 else 9)
+        with pdf.table(first_row_as_headings=True, line_height=5.5,
+                       text_align=["LEFT"] + ["RIGHT"] * (len(section.columns) - 1)) as table:
+            for row in [section.columns] + section.rows + [section.total]:
+                cells = table.row()
+                for value in row:
+                    cells.cell(str(value))
+        if section.note:
+            pdf.set_font(family, "", 8)
+            pdf.multi_cell(0, 5, "注:" + section.note, new_x="LMARGIN", new_y="NEXT")
+    return pdf
+
+
+def scope_sites(area_or_site: Optional[str], allowed: Optional[set]) -> tuple[list[int], str]:
+    """'site:3' or 'area:2' -> (site ids within the user's scope, title)."""
+    from models import Area
+    from services.staff.scope import _areas_below
+    from services.errors import Forbidden, ValidationFailed
+
+    kind, _, raw = (area_or_site or "").partition(":")
+    if not raw.isdigit():
+        raise ValidationFailed("请选择安置点或乡镇")
+    if kind == "site":
+        site = support.get_or_404(Site, int(raw))
+        ids, title = [site.id], site.name
+    elif kind == "area":
+        area = support.get_or_404(Area, int(raw))
+        below = _areas_below({area.id})
+        ids = list(db.session.execute(select(Site.id).where(Site.area_id.in_(below))).scalars())
+        title = area.name
+    else:
+        raise ValidationFailed("请选择安置点或乡镇")
+    if allowed is not None and not set(ids) <= allowed:
+        raise Forbidden("这个范围不全在您的管理范围内")
+    return ids, title

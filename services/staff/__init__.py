@@ -1,0 +1,1 @@
+"""Staff: user accounts, site scope, the audit log of staff actions."""

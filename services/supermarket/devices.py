@@ -1,0 +1,257 @@
+"""Kiosk devices: pairing with a one-time code, the device credential, kiosk sessions.
+
+The credential and the pairing code are random; only their SHA-256 is stored. A kiosk
+session id is what the kiosk holds after a scan: never a household id (DECISIONS #16, #17)."""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional, Sequence
+
+from flask import current_app
+from sqlalchemy import DateTime, bindparam, select, text, update
+
+from extensions import db
+from models import KioskDevice, KioskSession, Site
+from models.clock import utcnow
+from services.errors import DomainError, NotFound, ValidationFailed
+from services.database.statements import Statement, as_datetime, attach, expire_written, run_last, run_together
+
+PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PAIRING_TTL = timedelta(hours=24)
+
+
+class DeviceUnauthorized(DomainError):
+    code = "device_unauthorized"
+    status = 401
+    message = "这台终端还没有配对或已被停用,请联系管理员"
+
+
+class SessionExpired(DomainError):
+    code = "session_expired"
+    status = 410
+    message = "操作超时,请重新扫描积分卡"
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def normalize_code(code) -> str:
+    if not isinstance(code, str) or len(code) > 32:
+        return ""
+    return "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
+
+
+def new_pairing_code(device: KioskDevice) -> str:
+    """A fresh one-time code (XXXX-XXXX) valid for 24 hours; the old credential stays until used."""
+    raw = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(8))
+    device.pairing_code_hash = _sha(raw)
+    device.pairing_expires_at = utcnow() + PAIRING_TTL
+    db.session.flush()
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def create_device(site_id: int, name: str, actor=None) -> tuple[KioskDevice, str]:
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ValidationFailed("请填写终端名称(64 个字以内)")
+    device = KioskDevice(site_id=site_id, name=name, status="pending", created_by=getattr(actor, "id", actor))
+    db.session.add(device)
+    db.session.flush()
+    return device, new_pairing_code(device)
+
+
+def pair(code: str) -> tuple[KioskDevice, str]:
+    """Trade a pairing code for the device credential; the code works once."""
+    normalized = normalize_code(code)
+    if len(normalized) != 8:
+        raise ValidationFailed("配对码是 8 位字母和数字,请核对后重新输入")
+    device = db.session.execute(
+        select(KioskDevice).where(KioskDevice.pairing_code_hash == _sha(normalized))
+    ).scalar_one_or_none()
+    if device is None or device.status == "disabled" or device.pairing_expires_at < utcnow():
+        raise ValidationFailed("配对码无效或已过期,请让管理员重新生成")
+    token = secrets.token_urlsafe(32)
+    device.token_hash = _sha(token)
+    device.pairing_code_hash = None
+    device.pairing_expires_at = None
+    device.status = "active"
+    device.paired_at = utcnow()
+    db.session.flush()
+    return device, token
+
+
+def disable(device: KioskDevice) -> None:
+    device.status = "disabled"
+    device.token_hash = None
+    device.pairing_code_hash = None
+    db.session.execute(update(KioskSession).where(KioskSession.device_id == device.id,
+                                                  KioskSession.ended_at.is_(None)).values(ended_at=utcnow()))
+    db.session.flush()
+
+
+#: how stale kiosk_device.last_seen_at may get: an UPDATE of the device row on every request would
+#: make every request of a kiosk wait for its previous one
+LAST_SEEN_STEP = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class DeviceCredential:
+    """The active device behind a request's credential. Read as a plain row, not an ORM object:
+    every kiosk request reads it, and the ORM's per-query work was a tenth of a redemption's CPU."""
+
+    id: int
+    site_id: int
+    name: str
+    last_seen_at: Optional[datetime]
+
+    @property
+    def site(self) -> Site:
+        return db.session.get(Site, self.site_id)
+
+
+def mark_seen(device) -> None:
+    """Record the device's request time (a KioskDevice or a DeviceCredential), at most once per LAST_SEEN_STEP."""
+    seen = seen_statements(device)
+    if seen:
+        run_together(seen)
+
+
+def seen_statements(device) -> list[Statement]:
+    """mark_seen() as statements to send with others: [] while last_seen_at is recent enough."""
+    now = utcnow()
+    if device.last_seen_at is not None and now - device.last_seen_at < LAST_SEEN_STEP:
+        return []
+    expire_written(KioskDevice, device.id, ["last_seen_at"])
+    return [Statement(_MARK_SEEN, {"id": device.id, "now": now})]
+
+
+_MARK_SEEN = text("UPDATE kiosk_device SET last_seen_at = :now WHERE id = :id").bindparams(
+    bindparam("now", type_=DateTime()))
+_DEVICE_QUERY = text("SELECT id, site_id, name, last_seen_at FROM kiosk_device "
+                     "WHERE token_hash = :token_hash AND status = 'active'")
+
+
+def device_from_header(header: Optional[str], reads: Sequence[Statement] = ()) -> tuple[DeviceCredential, list]:
+    """The active device behind `Authorization: Device <token>`, else 401; and the rows of `reads`,
+    statements sent in the same round trip (the scan reads its card that way)."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme != "Device" or not token.strip():
+        raise DeviceUnauthorized("缺少终端凭证:这台终端还没有配对")
+    rows, *results = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())}), *reads])
+    if not rows:
+        raise DeviceUnauthorized()
+    device_id, site_id, name, last_seen_at = rows[0]
+    return DeviceCredential(device_id, site_id, name, as_datetime(last_seen_at)), results
+
+
+def idle_window() -> timedelta:
+    """Server-side session lifetime after the last use: the idle timeout plus slack."""
+    return timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"] * 2)
+
+
+def open_session(device, card, durable: bool = True) -> KioskSession:
+    """A new kiosk session for `card`; the device's previous one ends (one household at a time); the
+    device counts as seen (mark_seen)."""
+    columns, _ = start_session(device, card, durable)
+    session = KioskSession(**columns, ended_at=None)
+    attach(session)
+    return session
+
+
+def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
+    """open_session() without the ORM object: the new session's columns, and the rows of `reads`,
+    statements sent in the same round trip as the session's two (a scan is the kiosk's most frequent
+    request: it reads the household's recent entries and the shelf that way); with the COMMIT inside
+    statements.commit_follows(). durable=False: the
+    transaction writes nothing a crash may not lose (the resident then scans again), so on PostgreSQL
+    its COMMIT does not wait for the disk (on SQLite the route says so before the transaction:
+    statements.without_fsync)."""
+    db.session.flush()
+    now = utcnow()
+    columns = dict(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
+                   card_id=card.id, created_at=now, expires_at=now + idle_window())
+    batch = [*seen_statements(device), Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
+             Statement(_INSERT_SESSION, columns)]
+    if not durable and db.session.connection().dialect.name == "postgresql":
+        batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
+    results = run_last([*batch, *reads])
+    for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
+        if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
+            db.session.expire(cached, ["ended_at"])
+    return columns, results[len(batch):]
+
+
+_NO_FSYNC_WAIT = text("SET LOCAL synchronous_commit TO OFF")
+_END_OPEN_SESSIONS = text("UPDATE kiosk_session SET ended_at = :now WHERE device_id = :device AND ended_at IS NULL"
+                          ).bindparams(bindparam("now", type_=DateTime()))
+_SESSION_COLUMNS = ("id", "device_id", "household_id", "card_id", "created_at", "expires_at")
+_INSERT_SESSION = text(f"INSERT INTO kiosk_session ({', '.join(_SESSION_COLUMNS)}) "
+                       f"VALUES ({', '.join(':' + name for name in _SESSION_COLUMNS)})").bindparams(
+    bindparam("created_at", type_=DateTime()), bindparam("expires_at", type_=DateTime()))
+
+
+_SESSIONS = KioskSession.__table__
+#: the kiosk session, neither ended nor expired (binds: open_session_id, now; not named like columns,
+#: which UPDATE … SET reserves); whose device it is, the caller checks
+LIVE_SESSION_SQL = ("kiosk_session.id = :open_session_id "
+                    "AND kiosk_session.ended_at IS NULL AND kiosk_session.expires_at >= :now")
+#: the device's kiosk session, neither ended nor expired (binds: those of LIVE_SESSION_SQL, open_device_id)
+OPEN_SESSION_SQL = f"{LIVE_SESSION_SQL} AND kiosk_session.device_id = :open_device_id"
+OPEN_SESSION = text(OPEN_SESSION_SQL).bindparams(bindparam("now", type_=DateTime()))
+_TOUCH = (update(_SESSIONS).where(OPEN_SESSION).values(expires_at=bindparam("expires", type_=DateTime()))
+          .returning(_SESSIONS.c.household_id, _SESSIONS.c.card_id))
+_CHECK = select(_SESSIONS.c.household_id, _SESSIONS.c.card_id).where(OPEN_SESSION)
+
+
+def open_session_params(device, session_id) -> dict:
+    """The binds of OPEN_SESSION (`device`: a KioskDevice or the request's DeviceCredential);
+    SessionExpired for an id no session can have."""
+    if not _possible_session_id(session_id):
+        raise SessionExpired()
+    return {"open_session_id": session_id, "open_device_id": device.id, "now": utcnow()}
+
+
+def live_session_params(session_id) -> dict:
+    """The binds of LIVE_SESSION_SQL; an id no session can have finds none."""
+    return {"open_session_id": session_id if _possible_session_id(session_id) else "", "now": utcnow()}
+
+
+def _possible_session_id(session_id) -> bool:
+    return isinstance(session_id, str) and 0 < len(session_id) <= 48 and session_id.isascii()
+
+
+def session_holder(device, session_id, touch: bool = True) -> tuple[int, int]:
+    """(household_id, card_id) of the device's open session, or SessionExpired; one statement that
+    also pushes the expiry forward when `touch`."""
+    params = open_session_params(device, session_id)
+    params["expires"] = params["now"] + idle_window()
+    row = db.session.execute(_TOUCH if touch else _CHECK, params).first()
+    if row is None:
+        raise SessionExpired()
+    if touch:
+        expire_written(KioskSession, session_id, ["expires_at"])
+    return row.household_id, row.card_id
+
+
+def get_session(device, session_id, touch: bool = True) -> KioskSession:
+    """The device's open session, or SessionExpired; pushes the expiry forward when `touch`."""
+    db.session.flush()
+    session_holder(device, session_id, touch)
+    return db.session.get(KioskSession, session_id)
+
+
+def end_session(device, session_id) -> None:
+    ok = isinstance(session_id, str) and session_id.isascii() and len(session_id) <= 48
+    session = db.session.get(KioskSession, session_id) if ok else None
+    if session is not None and session.device_id == device.id and session.ended_at is None:
+        session.ended_at = utcnow()
+        db.session.flush()
+
+
+def require_device(device_id: int) -> KioskDevice:
+    device = db.session.get(KioskDevice, device_id)
+    if device is None:
+        raise NotFound("没有这台终端")
+    return device

@@ -1,0 +1,77 @@
+"""防返贫监测: ordered dated steps, the ≥ 5-day 公示, the tag, and a 公示 that leaks nothing."""
+from datetime import timedelta
+
+import pytest
+
+from extensions import db
+from models import HouseholdTag
+from models.clock import local_today
+from services.support import monitoring
+from services.errors import ValidationFailed
+
+def days_ago(n):
+    return local_today() - timedelta(days=n)
+
+
+def run_identification(case, actor, start=20):
+    monitoring.add_step(case, "verified", actor, days_ago(start - 1))
+    monitoring.add_step(case, "publicity", actor, None, publicity_start=days_ago(start - 2),
+                        publicity_end=days_ago(start - 6))
+    monitoring.add_step(case, "township", actor, days_ago(start - 8))
+    monitoring.add_step(case, "county", actor, days_ago(start - 10))
+
+
+def test_identify_then_eliminate_sets_and_clears_tag(app, make_household, make_user):
+    actor = make_user("cadre")
+    home = make_household(head_id_number="522601199001011234", phone="13812345678")
+    case = monitoring.open_case(home, "sudden", actor, days_ago(20), risk_note="患尿毒症,透析费用高")
+    run_identification(case, actor)
+    assert case.status == "monitored" and db.session.get(HouseholdTag, (home.id, "monitored"))
+    assert [s.step for s in case.steps] == ["found", "verified", "publicity", "township", "county"]
+    monitoring.start_elimination(case, actor, days_ago(9))
+    monitoring.add_step(case, "verified", actor, days_ago(9))
+    monitoring.add_step(case, "publicity", actor, None, publicity_start=days_ago(8), publicity_end=days_ago(4))
+    monitoring.add_step(case, "township", actor, days_ago(3))
+    monitoring.add_step(case, "county", actor, days_ago(1))
+    assert case.status == "eliminated" and db.session.get(HouseholdTag, (home.id, "monitored")) is None
+
+
+def test_steps_in_order_and_publicity_rules(app, make_household, make_user):
+    actor = make_user("cadre")
+    case = monitoring.open_case(make_household(), "marginal", actor, days_ago(20))
+    with pytest.raises(ValidationFailed, match="下一步应为“入户核实”"):
+        monitoring.add_step(case, "township", actor, days_ago(19))
+    with pytest.raises(ValidationFailed, match="不能早于上一步"):
+        monitoring.add_step(case, "verified", actor, days_ago(21))
+    monitoring.add_step(case, "verified", actor, days_ago(19))
+    with pytest.raises(ValidationFailed, match="不少于 5 天"):
+        monitoring.add_step(case, "publicity", actor, None, publicity_start=days_ago(18), publicity_end=days_ago(15))
+    monitoring.add_step(case, "publicity", actor, None, publicity_start=days_ago(3), publicity_end=days_ago(-1))
+    with pytest.raises(ValidationFailed, match="24:00 结束"):
+        monitoring.add_step(case, "township", actor, local_today())
+    with pytest.raises(ValidationFailed, match="已有进行中"):
+        monitoring.open_case(case.household, "sudden", actor)
+
+
+def test_refusal_stops_identification(app, make_household, make_user):
+    actor = make_user("cadre")
+    case = monitoring.open_case(make_household(), "unstable", actor, days_ago(5))
+    monitoring.add_step(case, "verified", actor, days_ago(4), passed=False, note="核实收入达标")
+    assert case.status == "rejected" and monitoring.next_step(case) is None
+
+
+def test_notice_page_leaks_no_id_phone_or_health(app, client, make_household, make_user, login):
+    actor = make_user("cadre")
+    home = make_household(head_name="石𬌗", head_id_number="522601199001011234", phone="13812345678")
+    home.members[0].id_number = "522601199001015678"
+    home.members[0].phone = "13987654321"
+    case = monitoring.open_case(home, "sudden", actor, days_ago(10), risk_note="患尿毒症,透析;农行卡 6228480012345678")
+    monitoring.add_step(case, "verified", actor, days_ago(9))
+    monitoring.add_step(case, "publicity", actor, None, publicity_start=days_ago(8), publicity_end=days_ago(4),
+                        note="评议会 5 人到会,一致同意")
+    viewer = make_user("cadre", sites=[home.site])
+    login(viewer)
+    page = client.get(f"/admin/support/monitoring/{case.id}/notice").get_data(as_text=True)
+    assert "石𬌗" in page and "突发严重困难户" in page
+    for secret in ("522601", "1234", "5678", "13812345678", "13987654321", "尿毒症", "透析", "6228", "农行"):
+        assert secret not in page, secret
