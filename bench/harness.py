@@ -122,6 +122,15 @@ def _vm_hwm_kb(pid: int) -> int:
         return 0
 
 
+def git_commit() -> dict:
+    """The commit a run measured, and whether the worktree had changes on top of it (for bench/results/)."""
+    def git(*args):
+        out = subprocess.run(["git", *args], capture_output=True, text=True, check=False, cwd=ROOT)
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
 def met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 

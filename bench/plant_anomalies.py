@@ -1,11 +1,12 @@
 """Generated village data with planted anomalies; measures precision and recall of services/integrity/anomalies.py.
 
-    .venv/bin/python -m bench.plant_anomalies            # writes docs/audit.md
+    .venv/bin/python -m bench.plant_anomalies            # prints the table, writes bench/results/<date>-anomalies.json
 
 Normal activity: committee members record small rule awards (working hours, 0–2 days after the event),
 cadres approve deductions and sometimes another cadre reverses one, households redeem a few times, a
 few redemptions are voided, goods are counted down. Then PER_RULE anomalies of every kind are planted
 and their expected fingerprints remembered. `plant()` runs inside an app context (the tests call it)."""
+import os
 import random
 import uuid
 from collections import defaultdict
@@ -297,8 +298,26 @@ def report_markdown(results: dict, seeds: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(seeds=(12, 13, 14)) -> str:
-    import os
+def results_json(results: dict, seeds: list) -> dict:
+    """The measurement as written to bench/results/: totals per rule over all seeds, and the thresholds."""
+    from bench.harness import git_commit
+
+    rules = {}
+    for rule, label in anomalies.RULES.items():
+        r = results[rule]
+        rules[rule] = {"label": label, "planted": r["planted"], "found": r["found"], "true": r["true"],
+                       "precision": round(r["true"] / r["found"], 4) if r["found"] else 1.0,
+                       "recall": round(r["true"] / r["planted"], 4) if r["planted"] else 1.0}
+    return {"started_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **git_commit(),
+            "seeds": list(seeds),
+            "world": {"sites": SITES, "households_per_site": HOUSEHOLDS, "recorders_per_site": RECORDERS,
+                      "period_days": PERIOD_DAYS, "planted_per_rule_and_seed": PER_RULE},
+            "thresholds": dict(vars(anomalies.Thresholds())), "rules": rules}
+
+
+def main(seeds=(12, 13, 14), out: str = os.path.join(os.path.dirname(__file__), "results")) -> str:
+    """Measure over `seeds`; print the table and write <out>/<date>-anomalies.json (-2, -3 … when taken)."""
+    import json
     import tempfile
 
     from app import create_app
@@ -318,11 +337,17 @@ def main(seeds=(12, 13, 14)) -> str:
             db.session.rollback()
             db.session.remove()
             db.engine.dispose()
-    text = report_markdown(totals, list(seeds))
-    path = os.path.join(os.path.dirname(__file__), "..", "docs", "audit.md")
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(text)
-    return text
+    result = results_json(totals, list(seeds))
+    os.makedirs(out, exist_ok=True)
+    stem = os.path.join(out, f"{result['started_utc'][:10]}-anomalies")
+    path, n = f"{stem}.json", 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{stem}-{n}.json"
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(result, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    return report_markdown(totals, list(seeds)) + f"\nresults written: {path}\n"
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""Issue 13: every measure and its baseline in ONE run, written to docs/benchmarks.md.
+"""Every measure and its baseline in ONE run (docs/performance.md); the results as JSON.
 
-    python -m bench.run --database-url postgresql+psycopg://postgres@127.0.0.1/bench_province --scale province
-    python -m bench.run --database-url sqlite:////tmp/bench/county.db --scale county --out docs/benchmarks.md
+    python -m bench.run --database-url sqlite:////tmp/bench/county.db --scale county --out bench/results
+    python -m bench.run --database-url postgresql+psycopg://postgres@127.0.0.1/bench_province --scale province \
+        --out bench/results
+
+Prints a markdown table; `--out DIR` also writes bench/results/<date>-<scale>.json (a new file per run,
+never appended to docs/), `--out FILE.json` writes that file.
 
 The database must come from bench.generate (same seed). Measures: 1 kiosk scan vs a bare indexed
 SELECT in the same gunicorn server (server-side times from the access log); 2 redemptions/s through
@@ -21,7 +25,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import text
 
 from bench.generate import SCALES, card_token, device_token, ensure_kiosks, make_app
-from bench.harness import Bench, Row, Server, count_rows, met, vacuum_hot_rows
+from bench.harness import Bench, Row, Server, count_rows, git_commit, met, vacuum_hot_rows
 from bench.redemptions import end_open_sessions, measure_redemptions
 from extensions import db
 
@@ -46,7 +50,10 @@ def measure_scan(bench: Bench, app, cards: int) -> float:
     bench.rows.append(Row("1. kiosk scan → household JSON, server-side p50 / p95 (ms)",
                           f"{scan[0]:.2f} / {scan[1]:.2f}", f"{bare[0]:.2f} / {bare[1]:.2f}",
                           f"{ratio:.2f}× (p95 {scan[1] / bare[1]:.2f}×; passes {every})", "≤ 1.5×",
-                          met(ratio <= 1.5), dict(passes=passes, cards=cards, failures=failures)))
+                          met(ratio <= 1.5),
+                          {"scan_p50_ms": scan[0], "scan_p95_ms": scan[1], "bare_p50_ms": bare[0],
+                           "bare_p95_ms": bare[1], "ratio": ratio, "pass_ratios": [one[0] for one in passes],
+                           "cards": cards, "failures": failures}))
     assert failures == 0, f"{failures} scan/bare requests failed"
     return peak
 
@@ -132,10 +139,11 @@ def measure_ranking(bench: Bench, app) -> None:
     # nothing in the app ranks every household at once: that figure is for reference only.
     bench.rows.append(Row(f"3. ranking by points earned {start}…{end}, one site, as an honor list ranks (ms)",
                           f"{one_site * 1000:.0f} (Python CPU {site_cpu * 1000:.0f})", goal="≤ 300",
-                          met=met(one_site <= 0.3)))
+                          met=met(one_site <= 0.3), raw={"ms": one_site * 1000, "cpu_ms": site_cpu * 1000}))
     bench.rows.append(Row(f"3. for reference: every household of the database at once, {len(rows):,} (ms)",
                           f"{whole * 1000:.0f} (Python CPU {whole_cpu * 1000:.0f})",
-                          goal="none (no page or list ranks them all)"))
+                          goal="none (no page or list ranks them all)",
+                          raw={"ms": whole * 1000, "cpu_ms": whole_cpu * 1000, "households": len(rows)}))
 
 
 def measure_card_pdf(bench: Bench, app, cards: int = 100) -> None:
@@ -152,7 +160,9 @@ def measure_card_pdf(bench: Bench, app, cards: int = 100) -> None:
         db.session.rollback()
     rate = len(items) / seconds
     bench.rows.append(Row(f"4. QR card PDF, A4 sheets of 10 ({len(items)} cards, {len(pdf) // 1024} KiB), cards/s",
-                          f"{rate:,.0f} ({len(items) / cpu:,.0f} per CPU-s)", goal="≥ 50", met=met(rate >= 50)))
+                          f"{rate:,.0f} ({len(items) / cpu:,.0f} per CPU-s)", goal="≥ 50", met=met(rate >= 50),
+                          raw={"cards_per_s": rate, "cards_per_cpu_s": len(items) / cpu, "cards": len(items),
+                               "pdf_bytes": len(pdf)}))
 
 
 def measure_excel(bench: Bench, rows: int = 10_000) -> None:
@@ -169,7 +179,9 @@ def measure_excel(bench: Bench, rows: int = 10_000) -> None:
     ours, cpu = statistics.median(ours), statistics.median(cpu)
     bench.rows.append(Row(f"5. Excel import of {rows:,} households, preview + import + commit (s)",
                           f"{ours:.2f} (CPU {cpu:.2f})", f"{base:.2f} (openpyxl read-only read)", f"{ours / base:.2f}×",
-                          "≤ 10 s", met(ours <= 10)))
+                          "≤ 10 s", met(ours <= 10),
+                          {"seconds": ours, "cpu_seconds": cpu, "baseline_seconds": base, "ratio": ours / base,
+                           "rows": rows}))
 
 
 def measure_verify(bench: Bench, app, runs: int) -> None:
@@ -182,7 +194,10 @@ def measure_verify(bench: Bench, app, runs: int) -> None:
     bench.rows.append(Row(f"6. ledger verify, {report.entries:,} entries / {report.households:,} households "
                           f"(entries/s; per CPU-second of the verify process)",
                           f"{report.entries / seconds:,.0f} ({seconds:.1f} s); {report.entries / cpu:,.0f}/CPU-s",
-                          goal="streams; report", met="OK" if report.ok else "FAILED"))
+                          goal="streams; report", met="OK" if report.ok else "FAILED",
+                          raw={"entries": report.entries, "households": report.households, "seconds": seconds,
+                               "cpu_seconds": cpu, "entries_per_s": report.entries / seconds,
+                               "entries_per_cpu_s": report.entries / cpu}))
 
 
 # ---------------------------------------------------------------- report
@@ -198,19 +213,69 @@ def _site_of(app, household_id: int) -> int:
     return _SITES[household_id]
 
 
-def machine() -> str:
+def machine_info() -> dict:
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    load = os.getloadavg()
-    return (f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, load average at start {load[0]:.1f}")
+    return {"cores": os.cpu_count(), "cpu": cpu, "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "load_average_at_start": round(os.getloadavg()[0], 2)}
 
 
-def render(bench: Bench, started: datetime, db_version: str, rss: dict) -> str:
+def machine(info: dict) -> str:
+    return (f"{info['cores']} cores ({info['cpu']}), {info['system']}, Python {info['python']}, "
+            f"load average at start {info['load_average_at_start']:.1f}")
+
+
+def measure_key(row: Row) -> str:
+    """A stable key per table row for tools that read the JSON (the label carries the figures' context)."""
+    label = row.measure
+    for prefix, key in (("1.", "scan"), ("2. redemptions/s, hot", "redeem_hot"),
+                        ("2. redemptions/s, spread", "redeem_spread"), ("3. for reference", "ranking_all"),
+                        ("3.", "ranking_site"), ("4.", "card_pdf"), ("5.", "excel_import"), ("6.", "verify")):
+        if label.startswith(prefix):
+            return key
+    return label
+
+
+def result_json(bench: Bench, started: datetime, db_version: str, rss: dict, info: dict) -> dict:
+    """The run as written to bench/results/: the same figures as render(), machine-readable."""
+    size = SCALES[bench.scale]
+    return {
+        "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **git_commit(),
+        "database": {"dialect": bench.dialect, "version": db_version},
+        "data": {"scale": bench.scale, "seed": bench.seed, **size},
+        "machine": info,
+        "settings": {"runs": bench.runs, "load_seconds": bench.seconds, "clients": bench.clients,
+                     "workers": bench.workers, "threads": bench.threads, "worker_kind": bench.worker_kind},
+        "measures": [{"key": measure_key(r), "measure": r.measure, "ours": r.ours, "baseline": r.baseline,
+                      "ratio": r.ratio, "goal": r.goal, "met": r.met, "values": r.raw} for r in bench.rows],
+        "peak_rss_mb": {k: round(v) for k, v in rss.items()},
+        "load_runs": list(bench.notes),
+    }
+
+
+def write_result(result: dict, out: str) -> str:
+    """`out` a .json file: that file; else a folder: <folder>/<date>-<scale>.json, -2, -3 … when taken."""
+    if out.endswith(".json"):
+        path = out
+    else:
+        os.makedirs(out, exist_ok=True)
+        stem = os.path.join(out, f"{result['started_utc'][:10]}-{result['data']['scale']}")
+        path, n = f"{stem}.json", 1
+        while os.path.exists(path):
+            n += 1
+            path = f"{stem}-{n}.json"
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(result, f, ensure_ascii=False, indent=2, default=str)
+        f.write("\n")
+    return path
+
+
+def render(bench: Bench, started: datetime, db_version: str, rss: dict, info: dict) -> str:
     size = SCALES[bench.scale]
     lines = [
         f"### {bench.dialect} · {bench.scale} scale · {started:%Y-%m-%d %H:%M} UTC",
@@ -218,7 +283,7 @@ def render(bench: Bench, started: datetime, db_version: str, rss: dict) -> str:
         f"- data: {size['sites']:,} sites, {size['households']:,} households, {size['entries']:,} generated "
         f"entries (bench/generate.py, seed {bench.seed}) plus what earlier runs added",
         f"- database: {db_version}",
-        f"- machine: {machine()}",
+        f"- machine: {machine(info)}",
         f"- runs: median of {bench.runs}; load runs {bench.seconds:g} s each, {bench.clients} concurrent "
         f"clients (wrk -t2, separate process)",
         "",
@@ -240,18 +305,20 @@ def main(argv=None) -> str:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4, help="4 gthread workers × 1 thread served best on 2 cores "
-                                                               "on both databases (round 7)")
+    parser.add_argument("--workers", type=int, default=4, help="4 gthread workers × 1 thread: the served setting "
+                                                               "(docs/performance.md)")
     parser.add_argument("--spread-workers", type=int, default=0, help="0 = same as --workers")
     parser.add_argument("--threads", type=int, default=1, help="≥ 1: gthread workers with this many threads; 0: sync")
     parser.add_argument("--scan-cards", type=int, default=2000)
     parser.add_argument("--excel-rows", type=int, default=10_000)
     parser.add_argument("--verify-runs", type=int, default=1)
     parser.add_argument("--skip", default="", help="comma list of: scan,redeem,ranking,pdf,excel,verify")
-    parser.add_argument("--out", help="append the section to this markdown file")
+    parser.add_argument("--out", help="write the results as JSON: a folder (bench/results → <date>-<scale>.json) "
+                                      "or a .json file")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     started = datetime.now(timezone.utc)
+    info = machine_info()
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(args.database_url, args.scale, args.seed, args.runs, args.seconds, args.clients,
                       args.workers, workdir, args.threads)
@@ -276,11 +343,11 @@ def main(argv=None) -> str:
             measure_excel(bench, args.excel_rows)
         if "verify" not in skip:
             measure_verify(bench, app, args.verify_runs)
-        section = render(bench, started, db_version, rss)
+        section = render(bench, started, db_version, rss, info)
+        result = result_json(bench, started, db_version, rss, info)
     print(section)
     if args.out:
-        with open(args.out, "a") as f:
-            f.write(section + "\n")
+        print(f"results written: {write_result(result, args.out)}")
     return section
 
 
