@@ -1,4 +1,4 @@
-"""The redemption baseline (DECISIONS #23): the plain statement-by-statement transaction in a bare
+"""The redemption baseline (docs/decisions.md#benchmark-baseline): the plain statement-by-statement transaction in a bare
 psycopg / sqlite3 loop, N threads each with its own connection, same durability as the app
 (PostgreSQL synchronous_commit on; SQLite WAL, synchronous=FULL, BEGIN IMMEDIATE).
 

@@ -1,4 +1,4 @@
-"""What every benchmark run must leave true (issue 13): 0 overdrafts, 0 negative stock,
+"""What every benchmark run must leave true (docs/performance.md): 0 overdrafts, 0 negative stock,
 Σ entries = balances, and an intact hash chain (no fork, no gap, heads match, hashes recompute).
 
 Checked in SQL over the whole database, and entry by entry (HMAC recomputed) for the entries

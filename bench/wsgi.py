@@ -2,7 +2,7 @@
 
     BENCH_DATABASE_URL=... gunicorn --preload -w 2 bench.wsgi:app
 
-GET /bench/bare/<household_id> is the scan's reference (issue 13, measure 1): one indexed SELECT
+GET /bench/bare/<household_id> is the scan's reference (docs/performance.md, measure 1): one indexed SELECT
 by primary key through the same Flask app, engine and pool, answered as JSON. It exists only here."""
 import os
 

@@ -1,4 +1,4 @@
-"""Per-dialect triggers that make a table append-only (DECISIONS #8).
+"""Per-dialect triggers that make a table append-only (docs/decisions.md#append-only).
 
 A before_flush guard only sees ORM changes; these refuse UPDATE/DELETE from any SQL."""
 from alembic import op

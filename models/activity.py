@@ -64,7 +64,7 @@ class Activity(db.Model):
 
 
 class ActivitySignIn(db.Model):
-    """One household at one activity: the event row of the attendance (DECISIONS #2)."""
+    """One household at one activity: the event row of the attendance (docs/decisions.md#events-and-entries)."""
 
     __tablename__ = "activity_signin"
     __table_args__ = (

@@ -35,7 +35,7 @@ class Dimension(db.Model):
 
 
 class AwardType(db.Model):
-    """An award title won in a round (党员示范户 …) and its bonus (DECISIONS #11)."""
+    """An award title won in a round (党员示范户 …) and its bonus (docs/decisions.md#awards-and-honors)."""
 
     __tablename__ = "award_type"
     __table_args__ = (CheckConstraint("bonus_points > 0", name="bonus_positive"),)
@@ -61,13 +61,13 @@ class EvaluationRound(db.Model):
     #: e.g. 2026年第4季度
     title: Mapped[str] = mapped_column(String(64))
     period_start: Mapped[date] = mapped_column()
-    #: the ledger effective date of everything the round posts (DECISIONS #9)
+    #: the ledger effective date of everything the round posts (docs/decisions.md#earned-points)
     period_end: Mapped[date] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     #: JSON snapshot of dimensions and award types taken when scoring starts
     config_json: Mapped[Optional[str]] = mapped_column(Text)
     notice_days: Mapped[int] = mapped_column(Integer, default=7)
-    #: first and last local day of the current 公示 (DECISIONS #14)
+    #: first and last local day of the current 公示 (docs/decisions.md#notices)
     notice_start: Mapped[Optional[date]] = mapped_column()
     notice_end: Mapped[Optional[date]] = mapped_column()
     #: who residents contact about the notice (printed on it)

@@ -1,6 +1,6 @@
 """光荣榜 (honor lists) with sections, entries and 公示 objections; year-end policy runs.
 
-An honor list publishes titles and citations and NEVER posts points (DECISIONS #11)."""
+An honor list publishes titles and citations and NEVER posts points (docs/decisions.md#awards-and-honors)."""
 from datetime import date, datetime
 from typing import Optional
 
@@ -33,7 +33,7 @@ class HonorList(db.Model):
     period_end: Mapped[date] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     notice_days: Mapped[int] = mapped_column(Integer, default=7)
-    #: first and last local day of the 公示 (DECISIONS #14)
+    #: first and last local day of the 公示 (docs/decisions.md#notices)
     notice_start: Mapped[Optional[date]] = mapped_column()
     notice_end: Mapped[Optional[date]] = mapped_column()
     #: who residents contact about the notice

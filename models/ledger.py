@@ -8,12 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 from models.clock import utcnow
 
-#: every kind of entry (DECISIONS #1)
+#: every kind of entry (docs/decisions.md#ledger-kinds)
 LEDGER_KINDS = (
     "evaluation", "award", "activity", "rule_award", "rule_deduction", "redemption",
     "redemption_void", "reversal", "expiry", "forfeit", "transfer_out", "transfer_in", "adjustment",
 )
-#: kinds that count as points earned in a period (DECISIONS #9); reversals of them count too
+#: kinds that count as points earned in a period (docs/decisions.md#earned-points); reversals of them count too
 EARNING_KINDS = ("evaluation", "award", "activity", "rule_award", "rule_deduction")
 _KIND_LIST = ", ".join(f"'{k}'" for k in LEDGER_KINDS)
 
@@ -44,7 +44,7 @@ class LedgerEntry(db.Model):
     requested_points: Mapped[int] = mapped_column(Integer)
     #: balance after this entry
     balance_after: Mapped[int] = mapped_column(Integer)
-    #: globally unique, shaped by the source (DECISIONS #6)
+    #: globally unique, shaped by the source (docs/decisions.md#idempotency-keys)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     #: what caused the entry: ("rule_event", 12), ("redemption", 7), ...
     source_type: Mapped[Optional[str]] = mapped_column(String(32))

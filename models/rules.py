@@ -72,7 +72,7 @@ class Rule(db.Model):
 
 
 class RuleEvent(db.Model):
-    """One application of a rule to one household (一事一记): what happened, DECISIONS #2."""
+    """One application of a rule to one household (一事一记): what happened, docs/decisions.md#events-and-entries."""
 
     __tablename__ = "rule_event"
     __table_args__ = (

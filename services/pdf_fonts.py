@@ -10,7 +10,7 @@ or, for an FPDF subclass of your own, ``pdf_fonts.add_cjk_font(pdf)``.
 
 Noto Sans CJK SC (Debian fonts-noto-cjk, a .ttc collection; fpdf2 reads one face of it with
 ``collection_font_number``) covers the rare name characters that WenQuanYi Micro Hei lacks
-(䶮 㛃 𠮷 𬌗, DECISIONS #21). fpdf2 embeds a subset of the font, so a PDF prints the same on a
+(䶮 㛃 𠮷 𬌗, docs/decisions.md#fonts). fpdf2 embeds a subset of the font, so a PDF prints the same on a
 machine without the font. Set ``PDF_FONT`` (config) or ``JIFEN_PDF_FONT`` (environment) to a
 "path[#index]" to use another font.
 
@@ -125,7 +125,7 @@ def missing_chars(text: str, face: Optional[FontFace] = None) -> set[str]:
 def render_pdf(draw: Callable[[bool], FPDF]) -> bytes:
     """The PDF that `draw(common)` makes, which builds the whole document with
     add_cjk_font(pdf, common=common): first with the common-character font; again with the full
-    font when the text needed a character the first lacks (a rare name character, DECISIONS #21).
+    font when the text needed a character the first lacks (a rare name character, docs/decisions.md#fonts).
     Without the subset (no cache), once with the full font."""
     common = common_face(find_font()) is not None
     pdf = draw(common)

@@ -1,7 +1,7 @@
 """Spoken Chinese: amounts as Mandarin says them, and offline audio with espeak-ng.
 
 espeak-ng's `cmn` voice in Debian 1.51 spells pinyin with tone digits in English;
-`cmn-latn-pinyin` reads Chinese correctly (shared/DOMAIN.md)."""
+`cmn-latn-pinyin` reads Chinese correctly (docs/decisions.md#speech)."""
 import hashlib
 import os
 import re

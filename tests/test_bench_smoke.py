@@ -1,4 +1,4 @@
-"""The benchmark harness on tiny data, so it never rots (issue 13). Checks that it runs and that the
+"""The benchmark harness on tiny data, so it never rots (docs/performance.md). Checks that it runs and that the
 invariants hold after every load run; never timings."""
 import shutil
 
@@ -67,7 +67,7 @@ def db_row(sql):
 
 
 def test_faster_entry_hash_gives_the_same_bytes_as_the_original_formula():
-    """services/ledger/__init__.py was tuned for verify (issue 13); the hash must not change."""
+    """services/ledger/__init__.py was tuned for verify (docs/performance.md); the hash must not change."""
     import hashlib
     import hmac
     import json

@@ -1,6 +1,6 @@
 """Public read-only pages (no login): published honor lists and their poster image.
 
-Positive lists name households in full (DOMAIN.md on privacy); only PUBLISHED lists are shown,
+Positive lists name households in full (docs/decisions.md#privacy); only PUBLISHED lists are shown,
 a list on 公示 or withdrawn answers 404."""
 from flask import render_template
 

@@ -1,5 +1,5 @@
 """Maker-checker: deductions and entries above APPROVAL_THRESHOLD wait for a second person
-with the cadre role (DECISIONS #13); the recorder can never approve their own entry."""
+with the cadre role (docs/decisions.md#approver); the recorder can never approve their own entry."""
 from typing import Optional
 
 from sqlalchemy import func, select, update

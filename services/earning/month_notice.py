@@ -1,4 +1,4 @@
-"""本月积分公示 (DECISIONS #12): a printable list of the points POSTED for a site in a month, for
+"""本月积分公示 (docs/decisions.md#notices): a printable list of the points POSTED for a site in a month, for
 the notice board. Names are masked (张*三) because the list includes deductions."""
 from collections import OrderedDict
 from dataclasses import dataclass, field

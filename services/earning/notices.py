@@ -1,4 +1,4 @@
-"""公示 date math (DECISIONS #14) and what is on 公示 now (kiosk idle screen).
+"""公示 date math (docs/decisions.md#notices) and what is on 公示 now (kiosk idle screen).
 
 A notice of N days opened on local day D runs D … D+N−1 and ends at 24:00 local on D+N−1,
 exactly as the printed notice says; posting is refused before that moment.

@@ -1,4 +1,4 @@
-"""Rankings by points EARNED in a period (DECISIONS #9): spending never lowers an honor.
+"""Rankings by points EARNED in a period (docs/decisions.md#earned-points): spending never lowers an honor.
 
 Earned = evaluation, award, activity, rule_award and rule_deduction entries whose effective date
 falls in the period, plus reversals of those (a reversal carries its original's effective date).

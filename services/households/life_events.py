@@ -2,7 +2,7 @@
 
 Each event is ONE transaction (the view commits once): both households are locked in id
 order, points move through services.ledger.post only, as a linked pair with the event id
-(transfer_out / transfer_in, keys lifeevent:{id}:out|in, DECISIONS #6) or as a forfeit,
+(transfer_out / transfer_in, keys lifeevent:{id}:out|in, docs/decisions.md#idempotency-keys) or as a forfeit,
 and the event is audited. No written rule exists in practice, so the points side is county
 policy (config, read here with defaults):
 

@@ -1,4 +1,4 @@
-"""`flask ledger verify`: recompute every household's chain and balance (DECISIONS #3, #7).
+"""`flask ledger verify`: recompute every household's chain and balance (docs/decisions.md#ledger-identity, docs/decisions.md#hash-chain).
 
 Streams entries in (household, seq) order, so memory stays flat at any size. The entries come
 straight from the DB-API cursor as plain tuples (a server-side cursor on PostgreSQL): ORM/Core

@@ -4,7 +4,7 @@ Expiry is first-in-first-out: spending (and earlier expiry) uses up the oldest p
 what expires is max(0, points credited on or before the cut-off − everything debited so far),
 never more than the balance. "Reset" expires the whole balance; 底分 (base points) are separate
 and stay. Running posts `expiry` entries through services.ledger with the key expiry:{year}:{hh}
-(DECISIONS #6): once per county and year (YearEndRun is unique), idempotent, audited."""
+(docs/decisions.md#idempotency-keys): once per county and year (YearEndRun is unique), idempotent, audited."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional

@@ -2,7 +2,7 @@
 participation, top goods, stock alerts, pending approvals, households to visit.
 
 Ledger figures use the entry's site at posting time and its effective date, the same basis as
-`flask ledger verify` (DECISIONS #3), so the totals reconcile with it. `site_ids` None = county."""
+`flask ledger verify` (docs/decisions.md#ledger-identity), so the totals reconcile with it. `site_ids` None = county."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone

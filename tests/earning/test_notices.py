@@ -1,4 +1,4 @@
-"""公示 date math (DECISIONS #14) in other zones, and the kiosk's open_notices()."""
+"""公示 date math (docs/decisions.md#notices) in other zones, and the kiosk's open_notices()."""
 from datetime import date, datetime, timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""积分细则: versioned catalog, recording for many households, caps (DECISIONS #10), deductions."""
+"""积分细则: versioned catalog, recording for many households, caps (docs/decisions.md#caps), deductions."""
 from datetime import timedelta
 
 import pytest

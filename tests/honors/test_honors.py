@@ -14,7 +14,7 @@ from services.errors import Forbidden, ValidationFailed
 from services.honors.lists import HonorWrongState
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
-RARE = "王𠮷䶮"  # characters WenQuanYi lacks (DECISIONS #21)
+RARE = "王𠮷䶮"  # characters WenQuanYi lacks (docs/decisions.md#fonts)
 
 
 def _earn(home, points, when, kind="rule_award", key=None):
@@ -129,7 +129,7 @@ def test_lifecycle_notice_objection_publish(world):
     honors.publish(world["cadre"], lst, now=datetime(2027, 2, 1))
     honors.publish(world["cadre"], lst, now=datetime(2027, 2, 1))  # second submit is a no-op
     assert lst.status == "published" and lst.published_by_id == world["cadre"].id
-    # an honor list never posts points (DECISIONS #11)
+    # an honor list never posts points (docs/decisions.md#awards-and-honors)
     assert {h: world[h].balance for h in balances} == balances
     assert db.session.execute(db.select(db.func.count()).select_from(ledger.LedgerEntry)).scalar_one() == entries_before
     listed = honors.published_honor_lists(world["site"].id)

@@ -90,7 +90,7 @@ def test_font_covers_every_demo_name_character(app):
 
 
 def test_wenquanyi_would_have_printed_tofu(app):
-    """Why Noto is first: WenQuanYi Micro Hei lacks the rare name characters (DECISIONS #21)."""
+    """Why Noto is first: WenQuanYi Micro Hei lacks the rare name characters (docs/decisions.md#fonts)."""
     wqy = pdf_fonts.FontFace("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0)
     if not shutil.os.path.exists(wqy.path):
         pytest.skip("WenQuanYi not installed")

@@ -1,4 +1,4 @@
-"""Crawl EVERY registered route and prove the refusals (issue 3: role AND site scope in one place).
+"""Crawl EVERY registered route and prove the refusals (docs/decisions.md#scope: role AND site scope in one place).
 
 Generic over app.url_map, so routes other modules add later are covered automatically:
 

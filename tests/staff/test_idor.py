@@ -1,4 +1,4 @@
-"""IDOR (issue 8): ids of another site's objects, in URLs AND in form/JSON fields.
+"""IDOR (docs/reliability.md): ids of another site's objects, in URLs AND in form/JSON fields.
 
 tests/staff/test_access_crawl.py proves the central guard with example ids for households/cards/sites
 and resolvers pointed at site A for the rest. Here every id argument is a REAL object of the demo

@@ -1,4 +1,4 @@
-"""Kiosk JSON API under bad input (issue 8): table-driven values for every field, raw bodies,
+"""Kiosk JSON API under bad input (docs/reliability.md): table-driven values for every field, raw bodies,
 card tokens (forged, lost, reissued, moved out, other site), unpaired/disabled devices, and
 hypothesis-generated JSON bodies against every endpoint of docs/kiosk-openapi.json.
 
