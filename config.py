@@ -22,10 +22,6 @@ class Config:
     #: HMAC key of the ledger hash chain; kept outside the database on purpose
     LEDGER_KEY = os.environ.get("LEDGER_KEY")
     TIMEZONE = os.environ.get("JIFEN_TIMEZONE", "Asia/Shanghai")
-    BABEL_DEFAULT_LOCALE = "zh"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    LANGUAGES = ["zh", "en"]
-    BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(__file__), "admin", "translations")
     # Staff pages stay open for a working day; the kiosk API does not use CSRF.
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     #: village offices often serve plain HTTP on the LAN; set JIFEN_HTTPS=1 behind TLS

@@ -8,7 +8,6 @@ from typing import Optional
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -36,7 +35,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 #: endpoints exempt from every rate limit: their requests skip Flask-Limiter's per-request work
 #: (app.check_limits_where_limited); the app sets no default limits
