@@ -54,7 +54,7 @@ PHRASES: dict[str, str] = {
     "refusal.insufficient_points": "积分不够",
     "refusal.out_of_stock": "“{goods}”库存不足",
     "refusal.out_of_stock_any": "有的商品库存不足",
-    "refusal.limit_exceeded": "“{goods}”{period}每户限兑{limit}{unit},已经超过了",
+    "refusal.limit_exceeded": "“{goods}”{period}每户限兑 {limit}{unit},已经超过了",
     "refusal.limit_exceeded_any": "有的商品超过了每户限兑数量",
     "refusal.goods_unavailable": "“{goods}”已下架",
     "refusal.goods_unavailable_any": "有的商品已下架",
