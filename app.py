@@ -3,13 +3,12 @@ import os
 import secrets
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_limiter import Limiter
 from sqlalchemy import event
 
 from config import Config
 from extensions import (
-    UNLIMITED_ENDPOINTS, FastJSONProvider, QueuedWriterConnection, apply_sqlite_durability, babel, csrf, db, limiter,
+    UNLIMITED_ENDPOINTS, FastJSONProvider, QueuedWriterConnection, apply_sqlite_durability, csrf, db, limiter,
     login_manager, migrate, sqlite_durable, sqlite_write_intent, talisman,
 )
 
@@ -62,8 +61,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "admin.login"
     login_manager.login_message = "请先登录"
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
     limiter.init_app(app)
     check_limits_where_limited(app)
     register_security_headers(app)
@@ -72,8 +69,6 @@ def register_extensions(app: Flask) -> None:
             install_sqlite_hooks(db.engine)
         else:
             install_postgresql_hooks(db.engine)
-
-    app.after_request(_remember_locale)
 
     @app.before_request
     def _mark_write_intent():
@@ -109,19 +104,6 @@ def register_security_headers(app: Flask) -> None:
         referrer_policy="same-origin",
         permissions_policy={"camera": "(self)", "microphone": "()", "geolocation": "()"},
     )
-
-
-def _select_locale():
-    lang = request.args.get("lang") or request.cookies.get("lang")
-    return lang if lang in ("zh", "en") else "zh"
-
-
-def _remember_locale(response):
-    """?lang=en sticks for the browser session."""
-    lang = request.args.get("lang")
-    if lang in ("zh", "en"):
-        response.set_cookie("lang", lang, httponly=True, samesite="Lax")
-    return response
 
 
 def check_limits_where_limited(app: Flask) -> None:

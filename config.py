@@ -22,10 +22,8 @@ class Config:
     #: HMAC key of the ledger hash chain; kept outside the database on purpose
     LEDGER_KEY = os.environ.get("LEDGER_KEY")
     TIMEZONE = os.environ.get("JIFEN_TIMEZONE", "Asia/Shanghai")
-    BABEL_DEFAULT_LOCALE = "zh"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    LANGUAGES = ["zh", "en"]
-    BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(__file__), "admin", "translations")
+    #: WTForms messages come from FlaskForm.Meta.locales (extensions.py), not from Flask-Babel
+    WTF_I18N_ENABLED = False
     # Staff pages stay open for a working day; the kiosk API does not use CSRF.
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     #: village offices often serve plain HTTP on the LAN; set JIFEN_HTTPS=1 behind TLS

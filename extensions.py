@@ -8,13 +8,13 @@ from typing import Optional
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -36,7 +36,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+#: WTForms' own messages (请选择有效的选项 …) in Chinese from its bundled catalog, read with the standard
+#: library's gettext (config WTF_I18N_ENABLED = False: Flask-WTF would otherwise need Flask-Babel)
+FlaskForm.Meta.locales = ("zh",)
 limiter = Limiter(key_func=get_remote_address)
 #: endpoints exempt from every rate limit: their requests skip Flask-Limiter's per-request work
 #: (app.check_limits_where_limited); the app sets no default limits

@@ -40,7 +40,7 @@ SCOPED_ARGS: dict[str, Callable[[object], Optional[int]]] = {}
 #: what a resolver returns for an object that exists but belongs to no site (county-wide)
 COUNTY_WIDE = "county"
 #: URL argument names that are deliberately not site-scoped
-UNSCOPED_ARGS: set[str] = {"filename", "path", "fmt", "page", "kind", "lang"}
+UNSCOPED_ARGS: set[str] = {"filename", "path", "fmt", "page", "kind"}
 #: endpoints any logged-in staff member may open (no role needed)
 LOGIN_ONLY_ENDPOINTS: set[str] = {"admin.dashboard", "admin.change_password", "admin.logout"}
 #: endpoints that need no login at all

@@ -14,6 +14,7 @@ from services.supermarket import redemption
 from services.database import statements
 from services.households.cards import CardUnusable, card_from_rows, card_statement
 from services.errors import DomainError, NotFound, ValidationFailed
+from services.supermarket.kiosk_phrases import phrase
 from services.supermarket.goods import shelf, shelf_rows, shelf_statement
 
 
@@ -64,13 +65,13 @@ def body() -> dict:
     except RecursionError:  # [[[[…]]]] nested deeper than the parser goes
         data = None
     if not isinstance(data, dict):
-        raise ValidationFailed("请求格式不对(需要 JSON 对象)")
+        raise ValidationFailed(phrase("request.not_json"))
     raw = request.get_data(cache=True)
     if not raw.isascii() or b"\\u" in raw:  # ASCII without \u escapes cannot hold a lone surrogate
         try:  # "\ud800" is valid JSON but no text: it cannot be stored or even looked up
             json.dumps(data, ensure_ascii=False).encode()
         except UnicodeEncodeError:
-            raise ValidationFailed("请求里有无法识别的字符") from None
+            raise ValidationFailed(phrase("request.bad_text")) from None
     return data
 
 
@@ -96,11 +97,14 @@ def public_notices(site_id: int) -> list[str]:
 
     lines = []
     for notice in open_notices(site_id):
-        contact = f",如有异议请联系{notice['contact']}" if notice["contact"] else ""
-        lines.append(f"公示 · {notice['title']} · {notice['notice_text']}{contact}")
-        rows = [f"{row['name']} {row['points']:+d}分" + (f"({row['awards']})" if row["awards"] else "")
+        contact = phrase("notice.contact", contact=notice["contact"]) if notice["contact"] else ""
+        lines.append(phrase("notice.public", title=notice["title"], text=notice["notice_text"], contact=contact))
+        rows = [phrase("notice.row", name=row["name"], points=f"{row['points']:+d}",
+                       awards=phrase("notice.awards", awards=row["awards"]) if row["awards"] else "")
                 for row in notice["lines"]]
-        lines.extend(f"公示 · {notice['title']}:" + "、".join(rows[i:i + 8]) for i in range(0, len(rows), 8))
+        separator = phrase("list_separator")
+        lines.extend(phrase("notice.public_rows", title=notice["title"], rows=separator.join(rows[i:i + 8]))
+                     for i in range(0, len(rows), 8))
     return lines
 
 
@@ -111,15 +115,15 @@ def honor_notices(site_id: int) -> list[str]:
     lines = []
     for honor in published_honor_lists(site_id):
         for section in honor["sections"]:
-            names = "、".join(entry["name"] for entry in section["entries"][:12])
-            lines.append(f"光荣榜 · {honor['title']} · {section['name']}:{names}")
+            names = phrase("list_separator").join(entry["name"] for entry in section["entries"][:12])
+            lines.append(phrase("notice.honor", title=honor["title"], section=section["name"], names=names))
     return lines
 
 
 def scanned_card_read() -> list:
     scanned = body().get("card")
     if not isinstance(scanned, str) or len(scanned) > 500:
-        raise CardUnusable("无法识别这张卡,请确认扫描的是家庭积分卡", reason="unreadable")
+        raise CardUnusable(phrase("card.unreadable"), reason="unreadable")
     return [card_statement(scanned)]
 
 
@@ -132,7 +136,8 @@ def api_scan():
     household = card.household
     if household.site_id != g.device.site_id:
         site = db.session.get(Site, household.site_id).name
-        raise CardUnusable(f"这是{site}的积分卡,请到本安置点的积分超市兑换", reason="other_site")
+        raise CardUnusable(phrase("card.other_site", site=site), reason="other_site",
+                           site_id=household.site_id)
     with statements.commit_follows():
         session, (recent, goods) = kiosk_devices.start_session(  # a scan writes only its session: durable=False
             g.device, card, durable=False,
@@ -176,7 +181,7 @@ def api_redeem():
 def api_receipt(request_id):
     found = redemption.find(redemption.parse_request_id(request_id))
     if found is None or found.device_id != g.device.id:
-        raise NotFound("没有这笔兑换记录")
+        raise NotFound(phrase("redeem.no_receipt"))
     return jsonify({"receipt": receipt_json(found)})
 
 

@@ -8,14 +8,7 @@ from models.clock import to_local
 from models.household import mask_name
 from services.supermarket.redemption import limit_left
 from services.database.statements import Statement, as_date, run_together
-
-#: ledger kind -> what the resident sees
-KIND_LABELS = {
-    "evaluation": "评议积分", "award": "评选奖励", "activity": "参加活动", "rule_award": "加分",
-    "rule_deduction": "扣分", "redemption": "兑换商品", "redemption_void": "兑换作废退回",
-    "reversal": "更正", "expiry": "积分到期", "forfeit": "迁出清零", "transfer_out": "分户转出",
-    "transfer_in": "分户转入", "adjustment": "调整",
-}
+from services.supermarket.kiosk_phrases import kind_label, phrase
 
 
 def recent_entries(household_id: int, limit: int = 5) -> list[dict]:
@@ -30,7 +23,7 @@ def recent_statement(household_id: int, limit: int = 5) -> Statement:
 
 
 def recent_json(rows) -> list[dict]:
-    return [{"date": as_date(day).isoformat(), "label": KIND_LABELS.get(kind, kind), "note": note or "",
+    return [{"date": as_date(day).isoformat(), "label": kind_label(kind), "note": note or "",
              "points": points} for day, kind, note, points in rows]
 
 
@@ -59,16 +52,17 @@ def goods_json(goods, household=None, used=None) -> dict:
     data = {"id": goods.id, "name": goods.name, "category": goods.category, "price": goods.price,
             "unit": goods.unit, "stock": goods.stock,
             "photo_url": f"/kiosk/photo/{goods.id}?v={goods.photo_version}" if goods.photo_version else None,
-            "limit_left": None, "available": goods.stock > 0, "reason": None if goods.stock > 0 else "已兑完",
+            "limit_left": None, "available": goods.stock > 0,
+            "reason": None if goods.stock > 0 else phrase("block.sold_out"),
             "pictogram_url": pictograms.goods_picture(goods.name, goods.category),
             "category_picture": pictograms.category_picture(goods.category)}
     if household is not None:
         left = limit_left(household.id, goods, used)
         data["limit_left"] = left
         if data["available"] and left == 0:
-            data["available"], data["reason"] = False, "本期已达限兑数量"
+            data["available"], data["reason"] = False, phrase("block.limit")
         elif data["available"] and goods.price > household.balance:
-            data["available"], data["reason"] = False, "积分不够"
+            data["available"], data["reason"] = False, phrase("block.points")
     return data
 
 

@@ -1,18 +1,37 @@
 """The kiosk page itself (server-rendered shell; data comes from the JSON API) and goods photos."""
+import re
+
 from flask import Response, current_app, render_template
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from extensions import db
 from kiosk import bp
 from models import Goods
 from services import speech
+from services.supermarket.kiosk_phrases import PHRASES, phrase
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def phrase_html(key: str, **markup: str) -> Markup:
+    """`key`'s text with its parameters replaced by the given (trusted) markup; the text is escaped."""
+    parts = _PARAM.split(PHRASES[key])
+    return Markup("").join(Markup(markup[part]) if i % 2 else escape(part) for i, part in enumerate(parts))
+
+
+@bp.context_processor
+def _phrases():
+    """Templates of the kiosk blueprint say every word through the catalog: say(key, **params)."""
+    return {"say": phrase, "say_html": phrase_html}
 
 
 @bp.route("/")
 def kiosk_page():
     config = current_app.config
     return render_template("kiosk/kiosk.html", idle_seconds=config["KIOSK_IDLE_SECONDS"],
-                           warn_seconds=config["KIOSK_WARN_SECONDS"], speech=speech.espeak_available())
+                           warn_seconds=config["KIOSK_WARN_SECONDS"], speech=speech.espeak_available(),
+                           phrases=PHRASES)
 
 
 @bp.route("/photo/<int:goods_id>")

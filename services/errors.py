@@ -1,5 +1,7 @@
 """Named domain errors; views turn them into clear messages (Chinese in the UI and JSON)."""
 
+from services.supermarket.kiosk_phrases import phrase
+
 
 class DomainError(Exception):
     #: machine-readable code for the JSON API
@@ -38,7 +40,7 @@ class Forbidden(DomainError):
 class InsufficientPoints(DomainError):
     code = "insufficient_points"
     status = 409
-    message = "积分不足"
+    message = phrase("refusal.insufficient_points")
 
 
 class IdempotencyConflict(DomainError):

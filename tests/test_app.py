@@ -49,17 +49,13 @@ def test_verify_page_is_for_auditors(client, make_user, login, make_household):
     assert "校验通过" in page
 
 
-def test_english_is_the_second_locale(client):
-    from flask_babel import refresh
-
-    chinese = client.get("/admin/login").get_data(as_text=True)
-    assert "工作人员登录" in chinese
-    refresh()  # the test's outer app context shares `g` (where the locale is cached) across requests
-    english = client.get("/admin/login?lang=en").get_data(as_text=True)
-    assert "Staff login" in english
-    # the choice sticks for the session
-    refresh()
-    assert "Staff login" in client.get("/admin/login").get_data(as_text=True)
+def test_pages_are_chinese_only(client):
+    """No language switch: ?lang=en is ignored and sets no cookie."""
+    response = client.get("/admin/login?lang=en")
+    page = response.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "工作人员登录" in page
+    assert "Staff login" not in page and "English" not in page
+    assert "lang" not in response.headers.get("Set-Cookie", "")
 
 
 def test_security_headers(client):

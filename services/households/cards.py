@@ -13,6 +13,7 @@ from models import Card, Household
 from models.clock import utcnow
 from services.errors import DomainError, NotFound
 from services.database.statements import Statement
+from services.supermarket.kiosk_phrases import phrase
 
 _TOKEN_RE = re.compile(r"^[A-Z2-7]{26}$")
 _SHORT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -21,7 +22,7 @@ _SHORT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 class CardUnusable(DomainError):
     code = "card_unusable"
     status = 403
-    message = "这张卡不能使用"
+    message = phrase("card.other")
 
 
 def new_token() -> str:
@@ -99,20 +100,20 @@ def card_from_rows(rows) -> CardRow:
 def _hash_of_scan(scanned: str) -> str:
     token = token_from_scan(scanned)
     if token is None:
-        raise CardUnusable("无法识别这张卡,请确认扫描的是家庭积分卡", reason="unreadable")
+        raise CardUnusable(phrase("card.unreadable"), reason="unreadable")
     return token_hash(token)
 
 
 def _ensure_usable(card) -> None:
     """`card`: a Card or a CardRow, None when no card has the token."""
     if card is None:
-        raise CardUnusable("这张卡无效,请到村(社区)办公室核实", reason="unknown")
+        raise CardUnusable(phrase("card.unknown"), reason="unknown")
     if card.status == "lost":
-        raise CardUnusable("这张卡已挂失,请到村(社区)办公室补办新卡", reason="lost")
+        raise CardUnusable(phrase("card.lost"), reason="lost")
     if card.status == "revoked":
-        raise CardUnusable("这张卡已作废(可能已补办新卡),请使用最新的卡", reason="revoked")
+        raise CardUnusable(phrase("card.revoked"), reason="revoked")
     if card.household.status != "active":
-        raise CardUnusable("这一户已迁出或合户,卡不能再使用", reason="household_inactive")
+        raise CardUnusable(phrase("card.household_inactive"), reason="household_inactive")
 
 
 def card_by_short_code(code: str) -> Card:

@@ -16,6 +16,7 @@ from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.database.statements import Statement, as_datetime, attach, expire_written, run_last, run_together
+from services.supermarket.kiosk_phrases import phrase
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_TTL = timedelta(hours=24)
@@ -24,13 +25,13 @@ PAIRING_TTL = timedelta(hours=24)
 class DeviceUnauthorized(DomainError):
     code = "device_unauthorized"
     status = 401
-    message = "这台终端还没有配对或已被停用,请联系管理员"
+    message = phrase("device.unauthorized")
 
 
 class SessionExpired(DomainError):
     code = "session_expired"
     status = 410
-    message = "操作超时,请重新扫描积分卡"
+    message = phrase("refusal.session_expired")
 
 
 def _sha(value: str) -> str:
@@ -66,12 +67,12 @@ def pair(code: str) -> tuple[KioskDevice, str]:
     """Trade a pairing code for the device credential; the code works once."""
     normalized = normalize_code(code)
     if len(normalized) != 8:
-        raise ValidationFailed("配对码是 8 位字母和数字,请核对后重新输入")
+        raise ValidationFailed(phrase("pair.bad_code"))
     device = db.session.execute(
         select(KioskDevice).where(KioskDevice.pairing_code_hash == _sha(normalized))
     ).scalar_one_or_none()
     if device is None or device.status == "disabled" or device.pairing_expires_at < utcnow():
-        raise ValidationFailed("配对码无效或已过期,请让管理员重新生成")
+        raise ValidationFailed(phrase("pair.expired"))
     token = secrets.token_urlsafe(32)
     device.token_hash = _sha(token)
     device.pairing_code_hash = None
@@ -138,7 +139,7 @@ def device_from_header(header: Optional[str], reads: Sequence[Statement] = ()) -
     statements sent in the same round trip (the scan reads its card that way)."""
     scheme, _, token = (header or "").partition(" ")
     if scheme != "Device" or not token.strip():
-        raise DeviceUnauthorized("缺少终端凭证:这台终端还没有配对")
+        raise DeviceUnauthorized(phrase("device.no_credential"))
     rows, *results = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())}), *reads])
     if not rows:
         raise DeviceUnauthorized()

@@ -19,6 +19,7 @@ from models.goods import LIMIT_PERIODS, STOCK_SOURCES
 from services import fields
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.database.statements import Statement, run_together
+from services.supermarket.kiosk_phrases import phrase
 
 MAX_PRICE = 100_000
 MAX_STOCK_STEP = 100_000
@@ -110,7 +111,7 @@ def take_stock_statement(goods, quantity: int) -> Statement:
     """The conditional decrement as a statement (returns the new stock, or refuses with OutOfStock);
     `goods` is a Goods or a row with id and name."""
     return Statement(_TAKE_SQL, {"q": quantity, "id": goods.id},
-                     OutOfStock(f"“{goods.name}”库存不足", goods_id=goods.id))
+                     OutOfStock(phrase("refusal.out_of_stock", goods=goods.name), goods_id=goods.id))
 
 
 def take_stock(goods: Goods, quantity: int) -> int:

@@ -24,6 +24,7 @@ from services.supermarket import devices as kiosk_devices
 from services.households.cards import CardUnusable
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
 from services.supermarket.goods import USED_IN_PERIOD_SQL, add_stock, period_starts, take_stock_statement, used_in_period_query
+from services.supermarket.kiosk_phrases import phrase
 from services.integrity.recusal import ensure_not_recused
 from services.database.statements import Statement, attach, begin_writes, loaded, run_together
 
@@ -34,19 +35,19 @@ MAX_QTY = 99
 class LimitExceeded(DomainError):
     code = "limit_exceeded"
     status = 409
-    message = "超过了每户限兑数量"
+    message = phrase("refusal.limit_exceeded_any")
 
 
 class GoodsUnavailable(DomainError):
     code = "goods_unavailable"
     status = 409
-    message = "这个商品已下架"
+    message = phrase("refusal.goods_unavailable_any")
 
 
 class PriceChanged(DomainError):
     code = "price_changed"
     status = 409
-    message = "商品价格有变化,请重新确认"
+    message = phrase("refusal.price_changed")
 
 
 def parse_request_id(value) -> str:
@@ -57,29 +58,29 @@ def parse_request_id(value) -> str:
 
 
 def _bad_request_id():
-    raise ValidationFailed("请求编号(request_id)缺失或格式不对")
+    raise ValidationFailed(phrase("request.bad_id"))
 
 
 def parse_cart(cart) -> dict[int, int]:
     """[{"goods_id": 3, "qty": 2}, ...] -> {3: 2}; strict integers, 1..MAX_QTY, merged."""
     if not isinstance(cart, list) or not cart:
-        raise ValidationFailed("购物车是空的,请先选择商品")
+        raise ValidationFailed(phrase("cart.empty"))
     if len(cart) > MAX_LINES:
-        raise ValidationFailed(f"一次最多兑换 {MAX_LINES} 种商品")
+        raise ValidationFailed(phrase("cart.too_many_lines", max=MAX_LINES))
     merged: dict[int, int] = {}
     for line in cart:
         if not isinstance(line, dict):
-            raise ValidationFailed("购物车格式不对")
+            raise ValidationFailed(phrase("cart.bad_format"))
         goods_id, qty = line.get("goods_id"), line.get("qty")
         if type(goods_id) is not int or not 0 < goods_id < 2**31:
-            raise ValidationFailed("商品编号不对")
+            raise ValidationFailed(phrase("cart.bad_goods_id"))
         if type(qty) is not int:
-            raise ValidationFailed("数量必须是整数")
+            raise ValidationFailed(phrase("cart.qty_not_int"))
         if qty < 1:
-            raise ValidationFailed("数量至少是 1")
+            raise ValidationFailed(phrase("cart.qty_min"))
         merged[goods_id] = merged.get(goods_id, 0) + qty
         if merged[goods_id] > MAX_QTY:
-            raise ValidationFailed(f"每种商品一次最多兑换 {MAX_QTY} 件")
+            raise ValidationFailed(phrase("cart.qty_max", max=MAX_QTY))
     return merged
 
 
@@ -90,7 +91,7 @@ def find(request_id: str) -> Optional[Redemption]:
 def _replay(existing: Redemption, device, cart: dict[int, int]) -> Redemption:
     same = existing.device_id == device.id and {l.goods_id: l.quantity for l in existing.lines} == cart
     if not same:
-        raise IdempotencyConflict("这次兑换已经提交过,但内容不同;请重新扫描积分卡")
+        raise IdempotencyConflict(phrase("redeem.conflict"))
     return existing
 
 
@@ -111,7 +112,7 @@ class RedeemRequest:
 
 def parse_request(session_id, request_id, cart, expected_total=None) -> RedeemRequest:
     if expected_total is not None and type(expected_total) is not int:
-        raise ValidationFailed("expected_total 必须是整数")
+        raise ValidationFailed(phrase("request.bad_total"))
     return RedeemRequest(session_id, parse_request_id(request_id), parse_cart(cart), expected_total)
 
 
@@ -189,7 +190,7 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Union[Recei
     if not inserted:  # the request_id was used before (a retry, a double tap): the first result
         existing = find(request_id)
         if existing is None:  # only under an isolation level stricter than the app's READ COMMITTED
-            raise IdempotencyConflict("这次兑换正在处理,请稍候再查看")
+            raise IdempotencyConflict(phrase("redeem.in_progress"))
         return _replay(existing, device, lines)
     redemption_id, key, ordered = inserted[0][0], f"redeem:{request_id}", sorted(lines)
 
@@ -235,7 +236,7 @@ def _holder(rows, device) -> tuple[int, HouseholdRow, SiteRow]:
         raise kiosk_devices.SessionExpired()
     _, card_id, card_status, household_id, household_status, head_name, site_id, site_code, site_name = rows[0]
     if card_status != "active" or household_status != "active":
-        raise CardUnusable("这张卡已停用,请到村(社区)办公室核实", reason=card_status)
+        raise CardUnusable(phrase("card.disabled"), reason="disabled")
     return card_id, HouseholdRow(household_id, household_status, head_name, site_id), SiteRow(site_id, site_code,
                                                                                                site_name)
 
@@ -297,11 +298,11 @@ def _cart_goods(rows, site_id: int, lines: dict[int, int]) -> dict:
     for goods_id in sorted(lines):
         goods = found.get(goods_id)
         if goods is None:
-            raise NotFound("没有这个商品,请刷新后重试", goods_id=goods_id)
+            raise NotFound(phrase("refusal.not_found"), goods_id=goods_id)
         if goods.site_id != site_id:
-            raise Forbidden("这个商品不属于本超市", goods_id=goods_id)
+            raise Forbidden(phrase("refusal.foreign_goods"), goods_id=goods_id)
         if not goods.active:
-            raise GoodsUnavailable(f"“{goods.name}”已下架", goods_id=goods_id)
+            raise GoodsUnavailable(phrase("refusal.goods_unavailable", goods=goods.name), goods_id=goods_id)
     return found
 
 
@@ -345,7 +346,8 @@ def _limit_statements(household_id: int, goods_list: list) -> list[Statement]:
     for this COMMIT, then counts both."""
     starts = period_starts()
     return [Statement(_WITHIN_LIMIT, {"goods_id": goods.id, "household_id": household_id, **starts}, LimitExceeded(
-        f"“{goods.name}”{LIMIT_PERIODS[goods.limit_period]}每户限兑 {goods.limit_qty}{goods.unit},已经超过了",
+        phrase("refusal.limit_exceeded", goods=goods.name, period=LIMIT_PERIODS[goods.limit_period],
+               limit=goods.limit_qty, unit=goods.unit),
         goods_id=goods.id)) for goods in goods_list if goods.limit_qty]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from extensions import db
 from services import speech
-from services.supermarket import kiosk_speech
+from services.supermarket import kiosk_phrases, kiosk_speech
 from tests.supermarket.kiosk_helpers import add_goods
 
 
@@ -51,10 +51,13 @@ def test_confirm_and_success_read_the_whole_receipt(goods):
 
 def test_errors_say_what_to_do():
     assert "补办新卡" in kiosk_speech.phrase_text("card_error", {"reason": "lost"})
-    assert "去掉一些商品" in kiosk_speech.phrase_text("redeem_failed", {"error": "insufficient_points"})
-    assert "库存" in kiosk_speech.phrase_text("redeem_failed", {"error": "out_of_stock"})
+    # the kiosk trims the cart itself after these refusals: the voice says so and asks to confirm again
+    assert kiosk_speech.phrase_text("redeem_failed", {"error": "insufficient_points"}) == (
+        "积分不够。购物车已经按最新情况调整,请再确认一次")
+    assert "库存不足" in kiosk_speech.phrase_text("redeem_failed", {"error": "out_of_stock"})
     # an unknown code still says something useful, never the code itself
-    assert kiosk_speech.phrase_text("card_error", {"reason": "<script>"}) == kiosk_speech.CARD_ERRORS["other"]
+    assert kiosk_speech.phrase_text("card_error", {"reason": "<script>"}) == kiosk_phrases.spoken("card.other")
+    assert kiosk_speech.phrase_text("redeem_failed", {"error": "<script>"}) == kiosk_phrases.spoken("redeem.other")
 
 
 @pytest.mark.parametrize("key, params", [

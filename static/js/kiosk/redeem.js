@@ -1,0 +1,128 @@
+/* Confirm and redeem: one client-made request_id per confirmation (retries and double taps reuse
+ * it), refusals shown and said from the same catalog entry, the success screen and the receipt. */
+import { api, uuid4 } from "./api.js";
+import { cartItems, cartLines, cartTotal, goodsById, itemsParam, remaining, renderAll } from "./cart.js";
+import { $, make, text } from "./dom.js";
+import { endExpiredSession } from "./idle.js";
+import { phrase } from "./phrases.js";
+import { show } from "./screens.js";
+import { speak } from "./speech.js";
+import { state } from "./state.js";
+
+/* Refusals after which the cart is trimmed to what is possible now (redeem_adjusted). */
+const ADJUSTED = ["out_of_stock", "price_changed", "limit_exceeded", "insufficient_points", "goods_unavailable",
+                  "not_found"];
+
+export function openConfirm() {
+  if (!Object.keys(state.cart).length) { return; }
+  state.requestId = uuid4();  // one id per confirmation: retries and double taps reuse it
+  cartLines($("confirm-lines"));
+  text($("confirm-total"), cartTotal());
+  text($("confirm-remaining"), remaining());
+  text($("confirm-error"), "");
+  $("confirm-btn").disabled = false;
+  show("confirm");
+  speak("confirm", { items: itemsParam(cartItems()), total: cartTotal(), remaining: remaining() });
+}
+
+export function redeem() {
+  if (state.busy) { return; }  // double-tap guard
+  state.busy = true;
+  $("confirm-btn").disabled = true;
+  const cart = Object.keys(state.cart).map((id) => ({ goods_id: Number(id), qty: state.cart[id] }));
+  const payload = { session_id: state.session, request_id: state.requestId, cart: cart, expected_total: cartTotal() };
+  sendRedeem(payload, 0);
+}
+
+function sendRedeem(payload, attempt) {
+  api("POST", "/redeem", payload).then((res) => {
+    state.busy = false;
+    if (res.ok) { showSuccess(res.data.receipt); return; }
+    if (res.status === 410) { endExpiredSession(); return; }
+    const error = res.data.error || "other";
+    const message = res.data.message || phrase("redeem.other");
+    if (ADJUSTED.indexOf(error) >= 0) {
+      speak("redeem_failed", { error: error, goods: res.data.goods_id });
+      refreshGoods(phrase("ui.warning", { text: phrase("redeem_adjusted", { refusal: message }) }));
+      return;
+    }
+    if (error === "card_unusable") {
+      speak("card_error", { reason: res.data.reason || "other" });
+    } else {
+      speak("redeem_failed", { error: error });
+    }
+    $("confirm-btn").disabled = false;
+    text($("confirm-error"), message);
+  }).catch(() => {
+    if (attempt < 3) { setTimeout(() => { sendRedeem(payload, attempt + 1); }, 800 * (attempt + 1)); return; }
+    state.busy = false;
+    $("confirm-btn").disabled = false;
+    text($("confirm-error"), phrase("redeem.network"));
+    speak("redeem_failed", { error: "network" });
+  });
+}
+
+/* Reload goods for this household, trim the cart to what is possible now, go back to the list. */
+function refreshGoods(notice) {
+  api("GET", "/goods", undefined, { "X-Kiosk-Session": state.session }).then((res) => {
+    if (res.status === 410) { endExpiredSession(); return; }
+    if (!res.ok) { return; }
+    state.goods = res.data.goods;
+    Object.keys(state.cart).forEach((id) => {
+      const g = goodsById(Number(id));
+      if (!g) { delete state.cart[id]; } else if (state.cart[id] > g.stock) { state.cart[id] = g.stock; }
+      if (state.cart[id] === 0) { delete state.cart[id]; }
+    });
+    while (Object.keys(state.cart).length && remaining() < 0) { trimOne(); }
+    show("household");
+    renderAll();
+    text($("cart-notice"), notice || "");
+  });
+}
+
+function trimOne() {
+  const ids = Object.keys(state.cart);
+  const last = ids[ids.length - 1];
+  if (state.cart[last] > 1) { state.cart[last] -= 1; } else { delete state.cart[last]; }
+}
+
+function showSuccess(receipt) {
+  state.household.balance = receipt.balance_after;
+  state.cart = {};
+  text($("ok-receipt"), receipt.receipt_no);
+  const list = $("ok-lines");
+  list.textContent = "";
+  receipt.lines.forEach((l) => {
+    const li = make("li");
+    li.appendChild(make("span", "", phrase("ui.receipt_line", { goods: l.name, qty: l.qty, unit: l.unit })));
+    li.appendChild(make("b", "", phrase("ui.points", { points: l.points })));
+    list.appendChild(li);
+  });
+  text($("ok-total"), receipt.total);
+  text($("ok-balance"), receipt.balance_after);
+  fillReceipt(receipt);
+  show("success");
+  speak("success", { items: itemsParam(receipt.lines.map((l) => [l.goods_id, l.qty])),
+                     total: receipt.total, balance: receipt.balance_after });
+}
+
+/* The printed slip (shown only by the print stylesheet). */
+function fillReceipt(r) {
+  const box = $("receipt");
+  box.textContent = "";
+  box.appendChild(make("h4", "", phrase("ui.receipt_title", { site: r.site })));
+  box.appendChild(make("div", "", phrase("ui.receipt_number", { number: r.receipt_no })));
+  box.appendChild(make("div", "", phrase("ui.receipt_time", { time: r.time })));
+  box.appendChild(make("div", "", phrase("ui.receipt_head", { name: r.household })));
+  const table = make("table");
+  r.lines.forEach((l) => {
+    const tr = make("tr");
+    tr.appendChild(make("td", "", phrase("ui.receipt_item", { goods: l.name, qty: l.qty })));
+    tr.appendChild(make("td", "r", phrase("ui.receipt_points", { points: l.points })));
+    table.appendChild(tr);
+  });
+  box.appendChild(table);
+  box.appendChild(make("div", "", phrase("ui.receipt_total", { total: r.total })));
+  box.appendChild(make("div", "", phrase("ui.receipt_balance", { balance: r.balance_after })));
+  box.appendChild(make("div", "sign", phrase("ui.receipt_sign")));
+}

@@ -1,0 +1,92 @@
+/* Card input: a focus keeper on the hidden scan input (USB scanners type the card URL + Enter)
+ * and camera scanning through vendored jsQR on the attract screen. */
+import { api } from "./api.js";
+import { openHousehold } from "./cart.js";
+import { $ } from "./dom.js";
+import { activity } from "./idle.js";
+import { phrase } from "./phrases.js";
+import { showMessage } from "./screens.js";
+import { state } from "./state.js";
+
+export function keepFocus() {
+  if (state.screen === "pair") { return; }
+  const input = $("scan-input");
+  if (document.activeElement !== input) { input.focus({ preventScroll: true }); }
+}
+
+function acceptsScans() {
+  return state.screen === "attract" || state.screen === "message" ||
+    (state.screen === "household" && !Object.keys(state.cart).length);
+}
+
+export function submitScan(value) {
+  value = (value || "").trim();
+  if (!value || state.busy || !acceptsScans()) { return; }
+  state.busy = true;
+  activity();
+  api("POST", "/scan", { card: value }).then((res) => {
+    state.busy = false;
+    if (res.status === 401) {  // the device lost its credential: the card is not the problem
+      return showMessage(res.data.message || phrase("device.unauthorized"), phrase("ui.not_paired"), null);
+    }
+    if (!res.ok) {
+      const reason = res.data.reason || "other";
+      return showMessage(res.data.message || phrase("card.other"), phrase("ui.card_refused"),
+                         { reason: reason, site: res.data.site_id });
+    }
+    openHousehold(res.data);
+  }).catch(() => {
+    state.busy = false;
+    showMessage(phrase("card.network"), phrase("ui.offline"), { reason: "network" });
+  });
+}
+
+// camera through jsQR: only on the attract screen, stopped otherwise
+const camera = { stream: null, timer: null, canvas: document.createElement("canvas"), last: "", lastAt: 0 };
+
+export function startCamera() {
+  if (camera.stream || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.jsQR) { return; }
+  navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false }).then((stream) => {
+    if (state.screen !== "attract") { stream.getTracks().forEach((t) => { t.stop(); }); return; }
+    camera.stream = stream;
+    const video = $("camera");
+    video.srcObject = stream;
+    video.hidden = false;
+    $("camera-hint").hidden = false;
+    video.play().catch(() => {});
+    camera.timer = setInterval(decodeFrame, 250);
+  }).catch(() => { /* no camera: the USB scanner still works */ });
+}
+
+export function stopCamera() {
+  if (camera.timer) { clearInterval(camera.timer); camera.timer = null; }
+  if (camera.stream) { camera.stream.getTracks().forEach((t) => { t.stop(); }); camera.stream = null; }
+  $("camera").hidden = true;
+  $("camera-hint").hidden = true;
+}
+
+function decodeFrame() {
+  const video = $("camera");
+  if (!video.videoWidth || state.busy) { return; }
+  const w = video.videoWidth, h = video.videoHeight;
+  const ctx = camera.canvas.getContext("2d", { willReadFrequently: true });
+  camera.canvas.width = w; camera.canvas.height = h;
+  ctx.drawImage(video, 0, 0, w, h);
+  const found = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "attemptBoth" });
+  if (!found || !found.data) { return; }
+  if (found.data === camera.last && Date.now() - camera.lastAt < 5000) { return; }
+  camera.last = found.data; camera.lastAt = Date.now();
+  submitScan(found.data);
+}
+
+/* Wires the scan input: a scanner's Enter submits what it typed. */
+export function initScan() {
+  $("scan-input").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      const value = this.value;
+      this.value = "";
+      submitScan(value);
+    }
+  });
+}
