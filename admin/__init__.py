@@ -12,9 +12,9 @@ from admin import auth, health, home, scope  # noqa: E402,F401
 from admin.earning import activities, approvals, evaluations, rules  # noqa: E402,F401
 from admin.honors import lists, public  # noqa: E402,F401
 from admin.households import cards, excel, life_events, registry  # noqa: E402,F401
-from admin.integrity import screens  # noqa: E402,F401
-from admin.ledger import year_end  # noqa: E402,F401
-from admin.reports import dashboard  # noqa: E402,F401
+from admin.integrity import anomalies, controls, fund, recusal, stocktake  # noqa: E402,F401
+from admin.ledger import verify, year_end  # noqa: E402,F401
+from admin.reports import dashboard, monthly_report  # noqa: E402,F401
 from admin.staff import audit_log, users  # noqa: E402,F401
 from admin.supermarket import goods  # noqa: E402,F401
-from admin.support import problems, responsibility  # noqa: E402,F401
+from admin.support import dashboard, monitoring, problems, responsibility, visits  # noqa: E402,F401,F811

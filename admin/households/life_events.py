@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support.responsibility import _date, _household, _int
+from admin.support import _date, _household, _int
 from services.staff.scope import sites_in_scope
 from extensions import db
 from models import Household

@@ -10,7 +10,7 @@ from admin import bp
 from admin.auth import roles_required
 from admin.scope import chosen_site
 from admin.supermarket.goods_export import ledger_workbook
-from admin.integrity import screens as integrity
+from admin.integrity import controls as integrity
 from extensions import db
 from models import Goods, KioskDevice, Redemption, Site, StockMovement
 from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES

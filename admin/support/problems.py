@@ -1,24 +1,22 @@
-"""后续扶持 pages, part two: 问题台账, 防返贫监测 (with its 公示), the monthly report."""
+"""问题台账: problems found on visits, their status and rectification plan."""
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support.responsibility import MANAGERS, READERS, VISITORS, _date, _household, _int
+from admin.support import MANAGERS, READERS, VISITORS, _date, _household, _int
 from extensions import db
-from models import Area
 from models.clock import local_today
-from models.support import PROBLEM_STATUSES, MonitoringCase, Problem
-from services.support import monitoring
-from services.reports import monthly_report
+from models.support import (
+    PROBLEM_STATUSES,
+    Problem,
+)
+from services.errors import ValidationFailed
+from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 from services.support import problems
 from services.support import responsibility as support
-from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
-from services.errors import ValidationFailed
 
 
-# ------------------------------------------------------------------ 问题台账
 def _problem(problem_id) -> Problem:
     problem = db.get_or_404(Problem, problem_id)
     require_site(current_user, problem.site_id)
@@ -120,116 +118,3 @@ def support_problem_edit(problem_id):
     flash("整改计划已修改(修改记录已保留)" if change else "没有改动", "success")
     return redirect(url_for("admin.support_problem_detail", problem_id=problem.id))
 
-
-# ------------------------------------------------------------------ 监测
-def _case(case_id) -> MonitoringCase:
-    case = db.get_or_404(MonitoringCase, case_id)
-    require_site(current_user, case.site_id)
-    return case
-
-
-@bp.route("/support/monitoring")
-@roles_required(*READERS)
-def support_monitoring():
-    status = request.args.get("status") or None
-    return render_template("admin/support/monitoring.html", cases=monitoring.cases(allowed_site_ids(current_user), status),
-                           status=status, over=monitoring.over_time_limit)
-
-
-@bp.route("/support/monitoring/new", methods=["POST"])
-@roles_required(*MANAGERS)
-def support_monitoring_new():
-    home = _household(_int(request.form.get("household_id"), "请选择住户"))
-    case = monitoring.open_case(home, request.form.get("type", ""), current_user, _date("found_date"),
-                                request.form.get("risk_note", ""), request.form.get("note", ""))
-    db.session.commit()
-    flash("已登记风险发现,请按程序办理后续步骤", "success")
-    return redirect(url_for("admin.support_monitoring_detail", case_id=case.id))
-
-
-@bp.route("/support/monitoring/<int:case_id>")
-@roles_required(*READERS)
-def support_monitoring_detail(case_id):
-    case = _case(case_id)
-    publicity = next((s for s in monitoring.phase_steps(case) if s.step == "publicity"), None)
-    return render_template("admin/support/monitoring_detail.html", case=case, next_step=monitoring.next_step(case),
-                           publicity_end=publicity.publicity_end if publicity else None,
-                           today=local_today(), default_end=monitoring.publicity_end_for(local_today()),
-                           days=monitoring.publicity_days(), over=monitoring.over_time_limit(case),
-                           can_manage=current_user.has_role("admin", *MANAGERS))
-
-
-@bp.route("/support/monitoring/<int:case_id>/step", methods=["POST"])
-@roles_required(*MANAGERS)
-def support_monitoring_step(case_id):
-    case = _case(case_id)
-    form = request.form
-    if form.get("action") == "eliminate":
-        monitoring.start_elimination(case, current_user, _date("step_date"), form.get("note", ""))
-    else:
-        monitoring.add_step(case, form.get("step", ""), current_user, _date("step_date"),
-                            passed=form.get("passed", "1") == "1", note=form.get("note", ""),
-                            publicity_start=_date("publicity_start"), publicity_end=_date("publicity_end"))
-    db.session.commit()
-    flash("已记录", "success")
-    return redirect(url_for("admin.support_monitoring_detail", case_id=case.id))
-
-
-@bp.route("/support/monitoring/<int:case_id>/notice")
-@roles_required(*READERS)
-def support_monitoring_notice(case_id):
-    """The printable 公示: built from monitoring.notice(), which holds only what may be shown."""
-    return render_template("admin/support/notice.html", n=monitoring.notice(_case(case_id)))
-
-
-# ------------------------------------------------------------------ monthly report
-def _report():
-    year, month = support.parse_month(request.args.get("month"))
-    scope = request.args.get("scope") or (f"site:{sites_in_scope(current_user)[0].id}" if sites_in_scope(current_user) else "")
-    ids, title = monthly_report.scope_sites(scope, allowed_site_ids(current_user))
-    return monthly_report.build(year, month, ids, title), scope
-
-
-def _scope_choices():
-    sites = sites_in_scope(current_user)
-    allowed = allowed_site_ids(current_user)
-    townships = db.session.execute(select(Area).where(Area.level == "township").order_by(Area.id)).scalars().all()
-    choices = []
-    for town in townships:
-        try:
-            monthly_report.scope_sites(f"area:{town.id}", allowed)
-            choices.append((f"area:{town.id}", f"{town.name}(全镇)"))
-        except Exception:  # noqa: BLE001 - out of scope: not offered
-            pass
-    return choices + [(f"site:{s.id}", s.name) for s in sites]
-
-
-@bp.route("/support/report")
-@roles_required(*READERS)
-def support_report():
-    report, scope = _report()
-    return render_template("admin/support/report.html", report=report, scope=scope, choices=_scope_choices(),
-                           month=f"{report.year}-{report.month:02d}", heading=monthly_report.heading(report))
-
-
-@bp.route("/support/report.<fmt>")
-@roles_required(*READERS)
-def support_report_file(fmt):
-    report, _ = _report()
-    name = f"report-{report.year}-{report.month:02d}"
-    if fmt == "xlsx":
-        return Response(monthly_report.to_xlsx(report),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
-    if fmt == "pdf":
-        return Response(monthly_report.to_pdf(report), mimetype="application/pdf",
-                        headers={"Content-Disposition": f"inline; filename={name}.pdf"})
-    return Response("unknown format", status=404)
-
-
-@bp.route("/support/monitoring/find")
-@roles_required(*MANAGERS)
-def support_monitoring_find():
-    from admin.support.responsibility import _find_households
-    return render_template("admin/support/visit_find.html", q=request.args.get("q", ""),
-                           found=_find_households(request.args.get("q", "")), purpose="monitoring")
