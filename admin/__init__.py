@@ -7,6 +7,15 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
+
+@bp.app_template_filter("local")
+def local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (naive UTC) datetime shown in the configured zone, as `fmt`; '' for None.
+    The one way templates show a stored time: {{ row.created_at | local }}, | local('%Y-%m-%d')."""
+    from models.clock import to_local
+
+    return to_local(moment).strftime(fmt) if moment else ""
+
 # routes register on import
 from admin import auth, health, home, scope  # noqa: E402,F401
 from admin.earning import activities, approvals, evaluations, rules  # noqa: E402,F401

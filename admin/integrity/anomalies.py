@@ -64,7 +64,6 @@ def integrity_anomaly_check():
 def integrity_entries():
     """The ledger entries a finding is about (?ids=1,2,3), within the user's sites."""
     from models import LedgerEntry
-    from models.clock import to_local
     from services.households.registry import LEDGER_KIND_LABELS as labels
 
     raw = (request.args.get("ids") or "").split(",")
@@ -77,6 +76,5 @@ def integrity_entries():
     names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
     homes = dict(db.session.execute(select(Household.id, Household.head_name)
                                     .where(Household.id.in_({r.household_id for r in rows} or {-1}))).all())
-    return render_template("admin/integrity/entries.html", rows=rows, names=names, homes=homes, labels=labels,
-                           to_local=to_local)
+    return render_template("admin/integrity/entries.html", rows=rows, names=names, homes=homes, labels=labels)
 
