@@ -2,16 +2,15 @@
 
 Every route: @roles_required AND a site-scope check through services/staff/scope.py. This package
 holds what the topic modules share: the role groups, the scope of URL arguments, the household lookup."""
-from datetime import date
 
 from flask import request
 from flask_login import current_user
+from sqlalchemy import select
 
 from admin import bp
 from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
 from models import Household
-from models.clock import to_local
 from models.household import HOUSEHOLD_TAGS
 from models.support import (
     CADRE_LEVELS,
@@ -25,10 +24,10 @@ from models.support import (
     MonitoringCase,
     Problem,
     Responsibility,
+    SupportCadre,
     SupportPhoto,
     Visit,
 )
-from services.errors import ValidationFailed
 from services.staff.scope import require_site
 from services.support import responsibility as support
 
@@ -69,36 +68,8 @@ def _household(household_id) -> Household:
     return home
 
 
-def _date(name, default=None, required_message=None):
-    raw = (request.form.get(name) or "").strip()
-    if not raw:
-        if required_message:
-            raise ValidationFailed(required_message)
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed("日期格式应为 2026-11-23")
-
-
-def _int(value, message="请选择"):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(message)
-    if not -2**31 < number < 2**31:  # an id or amount beyond the database integer: refuse, do not 500
-        raise ValidationFailed(message)
-    return number
-
-
 def _month_arg():
     return support.parse_month(request.args.get("month"))
-
-
-@bp.app_template_global()
-def local_time(moment) -> str:
-    """Naive UTC from the database -> local 'YYYY-MM-DD HH:MM'."""
-    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 @bp.app_template_global()
@@ -107,3 +78,7 @@ def support_labels():
             "types": MONITORING_TYPES, "steps": MONITORING_STEPS, "levels": CADRE_LEVELS,
             "areas": SITUATION_AREAS, "reached": REACHED_BY, "sources": PROBLEM_SOURCES}
 
+
+def _cadre_choices():
+    """The active 包保 cadres, by name."""
+    return db.session.execute(select(SupportCadre).where(SupportCadre.active).order_by(SupportCadre.name)).scalars().all()

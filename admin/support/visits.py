@@ -16,14 +16,14 @@ from sqlalchemy import or_, select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.fields import refused
 from admin.support import (
     READERS,
     VISITORS,
-    _date,
     _household,
-    _int,
     _month_arg,
 )
+from admin.support.forms import VisitForm
 from extensions import db
 from models import Household
 from models.clock import local_today
@@ -33,7 +33,8 @@ from models.support import (
     SupportPhoto,
     Visit,
 )
-from services.errors import NotFound, ValidationFailed
+from services import fields
+from services.errors import DomainError, NotFound, ValidationFailed
 from services.households.cards import CardUnusable, card_by_short_code, resolve_token
 from services.staff.scope import allowed_site_ids, require_site
 from services.support import responsibility as support
@@ -68,44 +69,51 @@ def _find_households(q: str):
 @bp.route("/support/visits/new", methods=["GET", "POST"])
 @roles_required(*VISITORS)
 def support_visit_new():
-    home = _household(_int(request.values["household_id"])) if request.values.get("household_id") else None
-    if home is None:
+    raw_home = request.values.get("household_id")
+    if not raw_home:
         q = request.args.get("q", "")
         return render_template("admin/support/visit_find.html", q=q, found=_find_households(q))
-    values = request.form if request.method == "POST" else {}
-    if request.method == "POST":
-        try:
-            visit = visits.record_visit(home, current_user, **_visit_fields())
-            db.session.commit()
-            flash(f"已保存 {home.head_name} 户的走访记录", "success")
-            return redirect(url_for("admin.support_visit_detail", visit_id=visit.id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-    return render_template("admin/support/visit_form.html", home=home, values=values, today=local_today(),
-                           backdate_days=visits.backdate_days(), me=current_user.display_name)
+    home = _household(fields.record_id(raw_home, "请选择住户"))
+    form = VisitForm()
+
+    def page():
+        return render_template("admin/support/visit_form.html", home=home, form=form, today=local_today(),
+                               backdate_days=visits.backdate_days(), me=current_user.display_name)
+
+    if not form.is_submitted():
+        return page()
+    if not form.validate():
+        return refused(page)
+    try:
+        visit = visits.record_visit(home, current_user, **_visit_fields(form))
+    except DomainError as error:
+        return refused(page, error)
+    db.session.commit()
+    flash(f"已保存 {home.head_name} 户的走访记录", "success")
+    return redirect(url_for("admin.support_visit_detail", visit_id=visit.id))
 
 
-def _visit_fields() -> dict:
-    form = request.form
-    met = form.get("met", "1") == "1"
-    situation = {a: {"status": form[f"s_{a}"], "note": form.get(f"n_{a}", "")}
-                 for a in SITUATION_AREAS if form.get(f"s_{a}")}
+def _visit_fields(form: VisitForm) -> dict:
+    """The keyword arguments of visits.record_visit from a validated form; a bad signature is refused."""
+    value = lambda name: getattr(form, name).data  # noqa: E731
+    situation = {a: {"status": value(f"s_{a}"), "note": value(f"n_{a}") or ""}
+                 for a in SITUATION_AREAS if value(f"s_{a}")}
     signature = None
-    data_url = form.get("signature", "")
+    data_url = form.signature.data or ""
     if data_url.startswith("data:image/png;base64,"):
         try:
             signature = base64.b64decode(data_url.split(",", 1)[1], validate=True)
         except ValueError:
-            raise ValidationFailed("签名图片无法读取,请重新签名")
-    new_problems = [{"category": form.get(f"p_category_{i}"), "description": form.get(f"p_description_{i}")}
-                    for i in (1, 2) if (form.get(f"p_description_{i}") or "").strip()]
-    return dict(visit_date=_date("visit_date", required_message="请填写走访日期"), visitors=form.get("visitors"),
-                met=met, met_person=form.get("met_person"), reached_by=form.get("reached_by") or None,
-                situation=situation, suggestions=form.get("suggestions"), actions=form.get("actions"),
-                confirm_name=form.get("confirm_name"), signature_png=signature,
-                backdate_reason=form.get("backdate_reason"),
-                photos=[f.read() for f in request.files.getlist("photos") if f and f.filename],
+            raise ValidationFailed("签名图片无法读取,请重新签名") from None
+    new_problems = [{"category": value(f"p_category_{i}"), "description": value(f"p_description_{i}")}
+                    for i in (1, 2) if (value(f"p_description_{i}") or "").strip()]
+    return dict(visit_date=form.visit_date.data, visitors=form.visitors.data,
+                met=(form.met.data or "1") == "1", met_person=form.met_person.data,
+                reached_by=form.reached_by.data or None,
+                situation=situation, suggestions=form.suggestions.data, actions=form.actions.data,
+                confirm_name=form.confirm_name.data, signature_png=signature,
+                backdate_reason=form.backdate_reason.data,
+                photos=[f.read() for f in form.photos.data or [] if f and f.filename],
                 problems=new_problems)
 
 
