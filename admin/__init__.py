@@ -7,14 +7,23 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
+
+@bp.app_template_filter("local")
+def local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (naive UTC) datetime shown in the configured zone, as `fmt`; '' for None.
+    The one way templates show a stored time: {{ row.created_at | local }}, | local('%Y-%m-%d')."""
+    from models.clock import to_local
+
+    return to_local(moment).strftime(fmt) if moment else ""
+
 # routes register on import
 from admin import auth, health, home, scope  # noqa: E402,F401
 from admin.earning import activities, approvals, evaluations, rules  # noqa: E402,F401
 from admin.honors import lists, public  # noqa: E402,F401
 from admin.households import cards, excel, life_events, registry  # noqa: E402,F401
-from admin.integrity import screens  # noqa: E402,F401
-from admin.ledger import year_end  # noqa: E402,F401
-from admin.reports import dashboard  # noqa: E402,F401
+from admin.integrity import anomalies, controls, fund, recusal, stocktake  # noqa: E402,F401
+from admin.ledger import verify, year_end  # noqa: E402,F401
+from admin.reports import dashboard, monthly_report  # noqa: E402,F401
 from admin.staff import audit_log, users  # noqa: E402,F401
 from admin.supermarket import goods  # noqa: E402,F401
-from admin.support import problems, responsibility  # noqa: E402,F401
+from admin.support import dashboard, monitoring, problems, responsibility, visits  # noqa: E402,F401,F811

@@ -1,14 +1,12 @@
-"""Dashboard and the ledger verify report."""
+"""The staff home page: households and outstanding points in the user's scope."""
 from flask import render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from admin import bp
-from admin.auth import roles_required
 from extensions import db
 from models import Household, Site
 from services.staff.scope import scope_filter
-from services.ledger.verify import verify
 
 
 @bp.route("/")
@@ -26,10 +24,3 @@ def dashboard():
     ).all()
     return render_template("admin/dashboard.html", households=totals[0], outstanding=totals[1], sites=sites)
 
-
-@bp.route("/ledger/verify")
-@roles_required("auditor")
-def ledger_verify():
-    from services.integrity.fund_verify import fund_verify
-
-    return render_template("admin/verify.html", report=verify(), fund=fund_verify())

@@ -10,7 +10,6 @@ from admin.scope import scoped_arg
 from admin.earning.rules import scoped_sites
 from extensions import db
 from models import Activity, ActivitySignIn
-from models.clock import to_local
 from services.earning import activities
 from services.staff.scope import require_site, scope_filter
 from services.errors import ValidationFailed
@@ -65,8 +64,7 @@ def activities_new():
 @roles_required(*STAFF, "auditor")
 def activities_detail(activity_id):
     activity = _activity(activity_id)
-    return render_template("admin/activities/detail.html", activity=activity, summary=activities.summary(activity),
-                           to_local=to_local)
+    return render_template("admin/activities/detail.html", activity=activity, summary=activities.summary(activity))
 
 
 @bp.route("/activities/<int:activity_id>/signin")

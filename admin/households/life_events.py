@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support.responsibility import _date, _household, _int
+from admin.support import _household
+from services import fields
 from services.staff.scope import sites_in_scope
 from extensions import db
 from models import Household
@@ -45,30 +46,30 @@ def life_events_household(household_id):
 
 
 def _ids(name):
-    return [_int(v, "成员选择有误") for v in request.form.getlist(name)]
+    return [fields.record_id(v, "成员选择有误") for v in request.form.getlist(name)]
 
 
 @bp.route("/life-events/households/<int:household_id>/<kind>", methods=["POST"])
 @roles_required(*EDITORS)
 def life_events_apply(household_id, kind):
     home = _household(household_id)
-    form, note, day = request.form, request.form.get("note", ""), _date("event_date")
+    form, note, day = request.form, request.form.get("note", ""), fields.day(request.form.get("event_date"), "办理日期", required=False)
     target = home
     if kind == "split":
-        site_id = _int(form.get("site_id") or home.site_id, "请选择安置点")
+        site_id = fields.record_id(form.get("site_id") or home.site_id, "请选择安置点")
         require_site(current_user, site_id)
-        amount = _int(form["amount"], "积分必须是整数") if (form.get("amount") or "").strip() else None
-        _, target, _ = svc.split(home, current_user, _ids("member_ids"), _int(form.get("new_head_id"), "请选择新户的户主"),
+        amount = fields.integer(form["amount"], "积分") if (form.get("amount") or "").strip() else None
+        _, target, _ = svc.split(home, current_user, _ids("member_ids"), fields.record_id(form.get("new_head_id"), "请选择新户的户主"),
                                  policy=form.get("policy") or None, amount=amount, site_id=site_id,
                                  building=form.get("building"), door_no=form.get("door_no"), phone=form.get("phone"),
                                  note=note, event_date=day)
         flash(f"分户完成:新户户主 {target.head_name}。{NEW_CARD}", "success")
     elif kind == "merge":
-        absorbed = _household(_int(form.get("absorbed_id"), "请填写被合并户的户号"))
+        absorbed = _household(fields.record_id(form.get("absorbed_id"), "请填写被合并户的户号"))
         event = svc.merge(home, absorbed, current_user, note, day)
         flash(f"合户完成:{absorbed.head_name} 户并入,转入积分 {event.points} 分,原卡已作废", "success")
     elif kind == "move_site":
-        site_id = _int(form.get("site_id"), "请选择新安置点")
+        site_id = fields.record_id(form.get("site_id"), "请选择新安置点")
         require_site(current_user, site_id)
         svc.move_site(home, site_id, current_user, form.get("building"), form.get("door_no"), note, day)
         flash("已迁到新安置点,积分和历史记录保留", "success")
@@ -76,14 +77,14 @@ def life_events_apply(household_id, kind):
         event = svc.move_out(home, current_user, note, day)
         flash(f"已办理迁出{f',作废积分 {event.points} 分' if event.points else ''}", "success")
     elif kind == "head_change":
-        svc.change_head(home, _int(form.get("new_head_id"), "请选择新户主"), current_user, note, form.get("phone"), day)
+        svc.change_head(home, fields.record_id(form.get("new_head_id"), "请选择新户主"), current_user, note, form.get("phone"), day)
         flash(f"户主已变更为 {home.head_name}。{NEW_CARD}", "success")
     elif kind == "member_add":
         svc.add_member(home, current_user, form.get("name", ""), form.get("relation") or "其他", form.get("id_number"), note, day)
         flash("已新增成员", "success")
     elif kind == "member_deceased":
-        new_head = _int(form["new_head_id"]) if form.get("new_head_id") else None
-        _, token = svc.member_deceased(home, _int(form.get("member_id"), "请选择成员"), current_user, new_head, note, day)
+        new_head = fields.record_id(form["new_head_id"], "请选择新户主") if form.get("new_head_id") else None
+        _, token = svc.member_deceased(home, fields.record_id(form.get("member_id"), "请选择成员"), current_user, new_head, note, day)
         flash("已登记" + (f"。户主已变更。{NEW_CARD}" if token else ""), "success")
     else:
         raise ValidationFailed("未知的办理事项")
@@ -96,12 +97,12 @@ def life_events_apply(household_id, kind):
 def life_events_move_in():
     if request.method == "POST":
         form = request.form
-        site_id = _int(form.get("site_id"), "请选择安置点")
+        site_id = fields.record_id(form.get("site_id"), "请选择安置点")
         require_site(current_user, site_id)
         members = [{"name": n, "relation": r} for n, r in zip(form.getlist("member_name"), form.getlist("member_relation"))]
         _, home, _ = svc.move_in(current_user, site_id, form.get("head_name", ""), id_number=form.get("id_number"),
                                  phone=form.get("phone"), building=form.get("building"), door_no=form.get("door_no"),
-                                 members=members, note=form.get("note", ""), event_date=_date("event_date"))
+                                 members=members, note=form.get("note", ""), event_date=fields.day(request.form.get("event_date"), "办理日期", required=False))
         db.session.commit()
         flash(f"已登记迁入:{home.head_name} 户。{NEW_CARD}", "success")
         return redirect(url_for("admin.life_events_household", household_id=home.id))

@@ -7,7 +7,6 @@ from admin.auth import roles_required
 from admin.forms import ActionForm, CardPrintForm, HouseholdForm, MoveOutForm
 from extensions import db
 from models import Household
-from models.clock import to_local
 from models.household import HOUSEHOLD_TAGS, mask_id_number
 from services.households import registry as svc
 from services.errors import ValidationFailed
@@ -54,7 +53,7 @@ def household_detail(household_id: int):
                            tags=HOUSEHOLD_TAGS, kinds=svc.LEDGER_KIND_LABELS, statuses=svc.STATUS_LABELS,
                            card_statuses=svc.CARD_STATUS_LABELS, mask_id=mask_id_number,
                            move_form=MoveOutForm(), action_form=ActionForm(), print_form=CardPrintForm(),
-                           to_local=to_local, move_out_policy=MOVE_OUT_POLICIES.get(move_out_policy(), ''))
+                           move_out_policy=MOVE_OUT_POLICIES.get(move_out_policy(), ''))
 
 
 @bp.route("/households/new", methods=["GET", "POST"])

@@ -1,1 +1,1 @@
-"""Staff pages for the ledger itself: year end."""
+"""Staff pages for the ledger itself: the verify report, year end."""

@@ -1,1 +1,1 @@
-"""Staff pages for reports: dashboards and ledger exports."""
+"""Staff pages for reports: dashboards, ledger exports, the monthly support report."""

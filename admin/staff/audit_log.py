@@ -11,7 +11,7 @@ from admin.auth import roles_required
 from admin.forms import AuditFilterForm
 from extensions import db
 from models import AuditLog, Site, StaffUser
-from models.clock import local_zone, to_local
+from models.clock import local_zone
 from services.staff.scope import allowed_site_ids
 
 PER_PAGE = 50
@@ -29,7 +29,7 @@ def audit_log():
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     actions = db.session.execute(select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars().all()
     return render_template("admin/audit/list.html", form=form, page=page, users={u.id: u for u in users},
-                           actions=actions, to_local=to_local, fmt=_fmt, args=request.args.to_dict(),
+                           actions=actions, fmt=_fmt, args=request.args.to_dict(),
                            site_names=dict(db.session.execute(select(Site.id, Site.name)).all()))
 
 

@@ -10,11 +10,11 @@ from admin import bp
 from admin.auth import roles_required
 from admin.scope import chosen_site
 from admin.supermarket.goods_export import ledger_workbook
-from admin.integrity import screens as integrity
+from admin.integrity import controls as integrity
 from extensions import db
 from models import Goods, KioskDevice, Redemption, Site, StockMovement
 from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES
-from models.clock import local_today, to_local
+from models.clock import local_today
 from services.staff import audit
 from services.supermarket import devices as kiosk_devices
 from services.supermarket import redemption
@@ -23,12 +23,6 @@ from services.staff.scope import require_site, sites_in_scope
 from services.errors import DomainError
 
 SHOP_ROLES = ("shopkeeper",)
-
-
-@bp.app_template_filter("kiosk_local")
-def kiosk_local(moment) -> str:
-    """Naive-UTC datetime -> local 'YYYY-MM-DD HH:MM' ('' for None)."""
-    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 

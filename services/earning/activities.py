@@ -6,9 +6,9 @@ from sqlalchemy import func, select, update
 
 from extensions import db
 from models import Activity, ActivitySignIn, Household
-from models.clock import local_zone, to_local, utcnow
+from models.clock import to_local, utcnow
 from models.household import mask_name
-from services import ledger
+from services import fields, ledger
 from services.staff import audit
 from services.households import cards
 from services.staff.scope import require_site
@@ -24,22 +24,22 @@ class SignInRefused(DomainError):
 
 
 def create(actor, data: dict) -> Activity:
-    site_id = _int(data.get("site_id"), "安置点")
+    site_id = fields.integer(data.get("site_id"), "安置点")
     require_site(actor, site_id)
     title = (data.get("title") or "").strip()
     if not title or len(title) > 100:
         raise ValidationFailed("请填写活动名称(100 字以内)")
-    starts_local = _local_datetime(data.get("starts_at"))
+    starts_local = fields.local_datetime(data.get("starts_at"), "活动开始时间")
     mode = data.get("points_mode") or "participant"
     if mode not in ("participant", "hour"):
         raise ValidationFailed("请选择计分方式")
-    points = _int(data.get("points"), "积分")
-    hours = _int(data.get("hours") or 1, "时长")
+    points = fields.integer(data.get("points"), "积分")
+    hours = fields.integer(data.get("hours") or 1, "时长")
     if not 1 <= points <= 100:
         raise ValidationFailed("积分必须在 1 到 100 之间")
     if not 1 <= hours <= 24:
         raise ValidationFailed("时长必须在 1 到 24 小时之间")
-    capacity = _int(data["capacity"], "人数上限") if str(data.get("capacity") or "").strip() else None
+    capacity = fields.integer(data["capacity"], "人数上限") if str(data.get("capacity") or "").strip() else None
     if capacity is not None and capacity < 1:
         raise ValidationFailed("人数上限必须大于 0(不限请留空)")
     activity = Activity(
@@ -188,19 +188,3 @@ def signin_json(signin: ActivitySignIn) -> dict:
 def _hhmm(moment: datetime) -> str:
     return to_local(moment).strftime("%H:%M")
 
-
-def _local_datetime(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=local_zone())
-    try:
-        parsed = datetime.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise ValidationFailed("请填写活动开始时间") from None
-    return parsed.replace(tzinfo=local_zone())
-
-
-def _int(value, label: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}必须是整数") from None

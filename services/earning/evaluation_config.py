@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import AwardType, Dimension
+from services import fields
 from services.staff import audit
 from services.errors import ValidationFailed
 
@@ -34,9 +35,9 @@ def award_types(active_only: bool = True) -> list[AwardType]:
 
 
 def save_dimension(actor, data: dict, dimension: Optional[Dimension] = None) -> Dimension:
-    name = required_text(data.get("name"), "维度名称")
-    max_score = int_between(data.get("max_score"), "满分", 1, 100)
-    per = int_between(data.get("points_per_score"), "每分折合积分", 1, 100)
+    name = fields.text(data.get("name"), "维度名称", 32)
+    max_score = fields.integer(data.get("max_score"), "满分", 1, 100)
+    per = fields.integer(data.get("points_per_score"), "每分折合积分", 1, 100)
     dimension = dimension or Dimension(sort_order=len(dimensions(False)))
     _unique(Dimension, name, dimension.id, "这个维度已经有了")
     dimension.name, dimension.max_score, dimension.points_per_score = name, max_score, per
@@ -49,8 +50,8 @@ def save_dimension(actor, data: dict, dimension: Optional[Dimension] = None) -> 
 
 
 def save_award_type(actor, data: dict, award: Optional[AwardType] = None) -> AwardType:
-    name = required_text(data.get("name"), "奖项名称")
-    bonus = int_between(data.get("bonus_points"), "奖励积分", 1, 1000)
+    name = fields.text(data.get("name"), "奖项名称", 32)
+    bonus = fields.integer(data.get("bonus_points"), "奖励积分", 1, 1000)
     award = award or AwardType(sort_order=len(award_types(False)))
     _unique(AwardType, name, award.id, "这个奖项已经有了")
     award.name, award.bonus_points, award.active = name, bonus, bool(data.get("active", True))
@@ -62,21 +63,8 @@ def save_award_type(actor, data: dict, award: Optional[AwardType] = None) -> Awa
     return award
 
 
-def required_text(value, label: str, limit: int = 32) -> str:
-    text = (value or "").strip()
-    if not text or len(text) > limit:
-        raise ValidationFailed(f"请填写{label}({limit} 字以内)")
-    return text
 
 
-def int_between(value, label: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}必须是整数") from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{label}必须在 {low} 到 {high} 之间")
-    return number
 
 
 def _unique(model, name: str, own_id: Optional[int], message: str) -> None:

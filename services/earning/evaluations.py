@@ -14,12 +14,12 @@ from models import (
     EvaluationRound, Household, Objection, RoundLine, RoundNomination, RoundScore,
 )
 from models.clock import local_today, utcnow
-from services import ledger
+from services import fields, ledger
 from services.staff import audit
 from services.earning import notices
 from services.staff.scope import require_site
 from services.earning.evaluation_config import (  # noqa: F401  (re-exported for callers)
-    award_types, dimensions, ensure_defaults, int_between, required_text, save_award_type, save_dimension,
+    award_types, dimensions, ensure_defaults, save_award_type, save_dimension,
 )
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
@@ -42,13 +42,13 @@ class WrongState(DomainError):
 
 # ------------------------------------------------------------------ rounds
 def create_round(actor, data: dict) -> EvaluationRound:
-    site_id = int_between(data.get("site_id"), "安置点", 1, 10**9)
+    site_id = fields.integer(data.get("site_id"), "安置点", 1, 10**9)
     require_site(actor, site_id)
-    title = required_text(data.get("title"), "评议期次", 64)
-    start, end = _date(data.get("period_start"), "开始日期"), _date(data.get("period_end"), "结束日期")
+    title = fields.text(data.get("title"), "评议期次", 64)
+    start, end = fields.day(data.get("period_start"), "开始日期"), fields.day(data.get("period_end"), "结束日期")
     if end < start:
         raise ValidationFailed("结束日期不能早于开始日期")
-    days = int_between(data.get("notice_days") or 7, "公示天数", 1, notices.MAX_NOTICE_DAYS)
+    days = fields.integer(data.get("notice_days") or 7, "公示天数", 1, notices.MAX_NOTICE_DAYS)
     rnd = EvaluationRound(site_id=site_id, title=title, period_start=start, period_end=end, notice_days=days,
                           contact=(data.get("contact") or "").strip()[:200] or None, created_by_id=actor.id)
     db.session.add(rnd)
@@ -106,7 +106,7 @@ def set_score(actor, rnd: EvaluationRound, household_id: int, dimension_id: int,
     dim = next((d for d in rnd.config["dimensions"] if d["id"] == dimension_id), None)
     if dim is None:
         raise ValidationFailed("这次评议没有这个维度")
-    score = int_between(score, f"“{dim['name']}”得分", 0, dim["max_score"])
+    score = fields.integer(score, f"“{dim['name']}”得分", 0, dim["max_score"])
     cell = db.session.execute(select(RoundScore).where(
         RoundScore.round_id == rnd.id, RoundScore.household_id == home.id, RoundScore.dimension_id == dimension_id)
     ).scalar_one_or_none()
@@ -167,7 +167,7 @@ def open_notice(actor, rnd: EvaluationRound, days: Optional[int] = None, contact
     """scoring → notice: freeze the lines and start an N-day notice today (the approver does this)."""
     _require_approver(actor, rnd)
     if days is not None:
-        rnd.notice_days = int_between(days, "公示天数", 1, notices.MAX_NOTICE_DAYS)
+        rnd.notice_days = fields.integer(days, "公示天数", 1, notices.MAX_NOTICE_DAYS)
     if contact is not None and contact.strip():
         rnd.contact = contact.strip()[:200]
     _transition(rnd, "scoring", "notice")
@@ -369,11 +369,3 @@ def _label(status: str) -> str:
 def _log(actor, rnd: EvaluationRound, action: str, **after) -> None:
     audit.record(actor, action, "evaluation_round", rnd.id, site_id=rnd.site_id, after=after or None)
 
-
-def _date(value, label: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise ValidationFailed(f"请填写{label}") from None

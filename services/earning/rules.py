@@ -11,7 +11,7 @@ from models import ActivitySignIn, Activity, Household, Rule, RuleCategory, Rule
 from models.clock import local_today, utcnow
 from models.household import mask_name
 from models.rules import CAP_PERIODS, RULE_UNITS
-from services import ledger
+from services import fields, ledger
 from services.staff import audit
 from services.staff.scope import require_site
 from services.errors import NotFound, ValidationFailed
@@ -123,14 +123,14 @@ def _rule_values(data: dict) -> dict:
         raise ValidationFailed("请填写细则名称(100 字以内)")
     if not category_name or len(category_name) > 32:
         raise ValidationFailed("请填写类别(32 字以内)")
-    points = _int(data.get("points"), "分值")
+    points = fields.integer(data.get("points"), "分值")
     if points == 0 or abs(points) > 1000:
         raise ValidationFailed("分值不能为 0,绝对值不超过 1000")
     unit = data.get("unit") or "time"
     if unit not in RULE_UNITS:
         raise ValidationFailed("请选择计分单位")
     cap = data.get("cap_points")
-    cap = _int(cap, "上限") if str(cap or "").strip() else None
+    cap = fields.integer(cap, "上限") if str(cap or "").strip() else None
     if cap is not None and cap <= 0:
         raise ValidationFailed("上限必须大于 0(不设上限请留空)")
     period = data.get("cap_period") or "month"
@@ -150,11 +150,6 @@ def _rule_dict(rule: Rule) -> dict:
             "evidence_required": rule.evidence_required, "version": rule.version}
 
 
-def _int(value, label: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}必须是整数") from None
 
 
 # ------------------------------------------------------------------ caps

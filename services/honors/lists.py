@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from extensions import db
 from models import AwardType, Household, HonorEntry, HonorList, HonorObjection, HonorSection
 from models.clock import local_today, utcnow
+from services import fields
 from services.staff import audit
 from services.earning import notices
 from services.staff.scope import allowed_site_ids, require_site
@@ -53,10 +54,10 @@ def get_list(user, list_id: int) -> HonorList:
 def create_list(actor, data: dict) -> HonorList:
     """A draft list with one section per chosen award type plus custom section names."""
     _require_cadre(actor)
-    site_id = _int(data.get("site_id"), "安置点")
+    site_id = fields.integer(data.get("site_id"), "安置点", 1)
     require_site(actor, site_id)
-    title = _text(data.get("title"), "标题", 64)
-    start, end = _date(data.get("period_start"), "开始日期"), _date(data.get("period_end"), "结束日期")
+    title = fields.text(data.get("title"), "标题", 64)
+    start, end = fields.day(data.get("period_start"), "开始日期"), fields.day(data.get("period_end"), "结束日期")
     if end < start:
         raise ValidationFailed("结束日期不能早于开始日期")
     lst = HonorList(site_id=site_id, title=title, period_start=start, period_end=end, status="draft",
@@ -81,7 +82,7 @@ def create_list(actor, data: dict) -> HonorList:
 
 def add_section(actor, lst: HonorList, name: str) -> HonorSection:
     _require_editable(actor, lst)
-    name = _text(name, "栏目名称", 32)
+    name = fields.text(name, "栏目名称", 32)
     if any(s.name == name for s in lst.sections):
         raise ValidationFailed("这个栏目已经有了")
     section = HonorSection(name=name, sort_order=len(lst.sections))
@@ -170,7 +171,7 @@ def open_notice(actor, lst: HonorList, days=None, contact: Optional[str] = None,
     if missing:
         raise ValidationFailed("请先填写先进事迹:" + "、".join(missing[:10]))
     if days is not None and str(days).strip():
-        lst.notice_days = _int(days, "公示天数", 1, notices.MAX_NOTICE_DAYS)
+        lst.notice_days = fields.integer(days, "公示天数", 1, notices.MAX_NOTICE_DAYS)
     if contact and contact.strip():
         lst.contact = contact.strip()[:200]
     _claim(lst, "draft", "notice")
@@ -372,30 +373,10 @@ def _split_names(raw) -> list[str]:
     return names
 
 
-def _text(value, label: str, limit: int) -> str:
-    text = (value or "").strip()
-    if not text or len(text) > limit:
-        raise ValidationFailed(f"请填写{label}({limit} 字以内)")
-    return text
 
 
-def _int(value, label: str, low: int = 1, high: int = 10**9) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"请填写{label}") from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{label}必须在 {low} 到 {high} 之间")
-    return number
 
 
-def _date(value, label: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise ValidationFailed(f"请填写{label}(格式 2026-01-31)") from None
 
 
 def _log(actor, lst: HonorList, action: str, **after) -> None:

@@ -1,0 +1,108 @@
+"""WTForms fields over services/fields.py: a submitted value is parsed by the same function the
+services use, and a refusal becomes the field's Chinese error (shown beside it, the typed value kept).
+
+Each field's `data` is the parsed value (None when blank and optional); `_value()` gives back what
+was typed, so a re-rendered form shows the user's input, not a cleaned version of it."""
+from wtforms import Field, StringField
+from wtforms.widgets import TextInput
+
+from services import fields
+from services.errors import ValidationFailed
+
+
+class ParsedField(Field):
+    """A text input whose value goes through the subclass's `parse(raw)`; a ValidationFailed is the
+    field's error."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        try:
+            self.data = self.parse(self.raw)
+        except ValidationFailed as error:
+            self.data = None
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return "" if self.data is None else str(self.data)
+
+
+class IntField(ParsedField):
+    """A whole number in [low, high] (fields.integer); blank is None unless required."""
+
+    def __init__(self, label=None, validators=None, low=-fields.INT_MAX, high=fields.INT_MAX, required=True, **kw):
+        super().__init__(label, validators, **kw)
+        self.low, self.high, self.required = low, high, required
+
+    def parse(self, raw):
+        name = str(self.label.text)
+        if self.required:
+            return fields.integer(raw, name, self.low, self.high)
+        return fields.optional_integer(raw, name, self.low, self.high)
+
+
+class IdField(ParsedField):
+    """The id of a row (fields.record_id), refused with `message`; blank is None unless required."""
+
+    def __init__(self, label=None, validators=None, message="请选择", required=True, **kw):
+        super().__init__(label, validators, **kw)
+        self.message, self.required = message, required
+
+    def parse(self, raw):
+        if not self.required and not (raw or "").strip():
+            return None
+        return fields.record_id(raw, self.message)
+
+
+class DayField(ParsedField):
+    """A date typed as 2026-01-31 (fields.day); blank is None unless required."""
+
+    def __init__(self, label=None, validators=None, required=False, **kw):
+        kw.setdefault("render_kw", {"type": "date"})
+        super().__init__(label, validators, **kw)
+        self.required = required
+
+    def parse(self, raw):
+        return fields.day(raw, str(self.label.text), self.required)
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return self.data.isoformat() if self.data else ""
+
+
+class TextField(StringField):
+    """Stripped text of at most `limit` characters (fields.text); blank is None unless required."""
+
+    def __init__(self, label=None, validators=None, limit=200, required=False, **kw):
+        super().__init__(label, validators, **kw)
+        self.limit, self.required = limit, required
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        try:
+            self.data = fields.text(self.raw, str(self.label.text), self.limit, self.required)
+        except ValidationFailed as error:
+            self.data = None
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return self.data or ""
+
+
+def refused(render, error=None):
+    """The form's page again, nothing written: `render()` shows the fields with their errors and typed
+    values; `error` (a DomainError from a service) or a summary is flashed above. Status 400, or the
+    error's own (403 for a refusal by role, 409 for a wrong state)."""
+    from flask import flash
+
+    from extensions import db
+
+    db.session.rollback()
+    flash(error.message if error is not None else "请改正标出的问题后再提交", "error")
+    return render(), error.status if error is not None else 400
