@@ -16,6 +16,9 @@ from app import create_app
 from config import TestConfig
 from extensions import db
 
+#: the demo-world fixtures (demo_template, demo_app) shared by the reliability and staff suites
+pytest_plugins = ["tests.reliability.bad_input_helpers"]
+
 REQUIRE_PG = os.environ.get("REQUIRE_PG") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 PG_SERVER_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -76,9 +76,7 @@ from models.clock import local_today  # noqa: E402
 from models.fund import CONTROL_KINDS, CONTROL_STATUSES, FUND_KINDS, FUND_SOURCES, GoodsControl, PointsAdjustment  # noqa: E402,E501
 from models.fund import Stocktake  # noqa: E402
 from models.goods import STOCK_SOURCES  # noqa: E402
-from services.integrity import anomalies
-from services.integrity import fund
-from services.integrity import fund_exports  # noqa: E402
+from services.integrity import anomalies, fund, fund_exports  # noqa: E402
 from services.supermarket import stocktake as stocktakes  # noqa: E402
 from services.staff.scope import sites_in_scope, allowed_site_ids  # noqa: E402
 from services.errors import DomainError, ValidationFailed  # noqa: E402

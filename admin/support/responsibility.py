@@ -74,14 +74,14 @@ def _date(name, default=None, required_message=None):
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed("日期格式应为 2026-11-23")
+        raise ValidationFailed("日期格式应为 2026-11-23") from None
 
 
 def _int(value, message="请选择"):
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed(message)
+        raise ValidationFailed(message) from None
     if not -2**31 < number < 2**31:  # an id or amount beyond the database integer: refuse, do not 500
         raise ValidationFailed(message)
     return number
@@ -270,7 +270,7 @@ def _visit_fields() -> dict:
         try:
             signature = base64.b64decode(data_url.split(",", 1)[1], validate=True)
         except ValueError:
-            raise ValidationFailed("签名图片无法读取,请重新签名")
+            raise ValidationFailed("签名图片无法读取,请重新签名") from None
     new_problems = [{"category": form.get(f"p_category_{i}"), "description": form.get(f"p_description_{i}")}
                     for i in (1, 2) if (form.get(f"p_description_{i}") or "").strip()]
     return dict(visit_date=_date("visit_date", required_message="请填写走访日期"), visitors=form.get("visitors"),

@@ -7,10 +7,10 @@ import pytest
 from extensions import db
 from models import AwardType, EvaluationRound, RoundNomination
 from services import ledger
-from services.honors import lists as honors
 from services.earning import notices
-from services.honors import poster
 from services.errors import Forbidden, ValidationFailed
+from services.honors import lists as honors
+from services.honors import poster
 from services.honors.lists import HonorWrongState
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))

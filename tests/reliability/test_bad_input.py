@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from tests.reliability.bad_input_helpers import (PAYLOADS, XSS, demo_app, demo_template, diff, logged_in,  # noqa: F401
-                                     post_forms, row_counts)
+from tests.reliability.bad_input_helpers import PAYLOADS, XSS, diff, logged_in, post_forms, row_counts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: forms whose fuzzing would end the session under test

@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app import create_app
 from extensions import db
@@ -409,7 +409,7 @@ def _check_books(world, tally) -> dict:
     # awards: each confirmed one exists once; approved ⇔ exactly one entry; refused left nothing
     events = list(db.session.execute(select(RuleEvent)).scalars())
     by_note = Counter(e.note for e in events)
-    for note, (rule_id, home) in tally.awards_confirmed.items():
+    for note in tally.awards_confirmed:
         assert by_note[note] == 1, note
     for note in tally.awards_refused:
         assert by_note[note] == 0, note

@@ -10,8 +10,22 @@ pytestmark = pytest.mark.browser
 
 
 def _seed(app):
-    from models import (Area, Goods, Household, HonorEntry, HonorList, HonorSection, Member, Redemption,
-                        RedemptionLine, Rule, RuleCategory, RuleEvent, Site, StaffUser)
+    from models import (
+        Area,
+        Goods,
+        HonorEntry,
+        HonorList,
+        HonorSection,
+        Household,
+        Member,
+        Redemption,
+        RedemptionLine,
+        Rule,
+        RuleCategory,
+        RuleEvent,
+        Site,
+        StaffUser,
+    )
     from services import ledger
 
     with app.app_context():

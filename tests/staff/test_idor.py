@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from admin.scope import SCOPED_ARGS, resolver_for
 from extensions import db
-from tests.reliability.bad_input_helpers import demo_app, demo_template, diff, logged_in, row_counts  # noqa: F401
+from tests.reliability.bad_input_helpers import diff, logged_in, row_counts
 from tests.reliability.test_bad_input import ARG_TABLES
 
 ROLES = ("cadre", "committee", "shopkeeper", "auditor")

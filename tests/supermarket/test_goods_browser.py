@@ -1,6 +1,5 @@
 """Shopkeeper pages in Chromium: add goods with a photo, stock in, low-stock warning, reconciliation.
 Screenshots: artifacts/screenshots/goods-*.png."""
-import io
 import os
 
 from PIL import Image

@@ -110,7 +110,7 @@ def test_a_blocked_plus_says_why(browser, shop):
     page.keyboard.type(shop["card"], delay=2)
     page.keyboard.press("Enter")
     page.wait_for_selector("#screen-household:not([hidden])")
-    for qty in (1, 2, 3):
+    for _qty in (1, 2, 3):
         _spoken(page, _plus(page, rice))
     plus = page.locator(f'.goods[data-goods-id="{rice}"] button.plus')
     assert plus.get_attribute("aria-disabled") == "true" and "积分不够" in page.inner_text(f'.goods[data-goods-id="{rice}"]')
