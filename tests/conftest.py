@@ -2,6 +2,7 @@
 
 SQLite: the template file is copied per test. PostgreSQL: CREATE DATABASE ... TEMPLATE.
 REQUIRE_PG=1 / REQUIRE_BROWSER=1 turn a missing PostgreSQL or Chromium into a failure."""
+import functools
 import itertools
 import os
 import shutil
@@ -154,6 +155,17 @@ def runner(app):
 
 
 # ---------------------------------------------------------------- factories
+@functools.cache
+def password_hash(password: str) -> str:
+    """StaffUser.set_password's hash of `password`, made once per session (scrypt costs ~80 ms a call);
+    a user given it logs in through the app's real check, StaffUser.check_password."""
+    from models import StaffUser
+
+    user = StaffUser()
+    user.set_password(password)
+    return user.password_hash
+
+
 @pytest.fixture
 def make_site():
     from models import Area, Site
@@ -202,7 +214,7 @@ def make_user():
     def make(*roles, username=None, password="password123", sites=(), areas=()):
         user = StaffUser(username=username or f"user{next(counter)}", display_name="测试员")
         user.roles = roles or ("admin",)
-        user.set_password(password)
+        user.password_hash = password_hash(password)
         user.scopes = [StaffScope(site_id=s.id) for s in sites] + [StaffScope(area_id=a.id) for a in areas]
         db.session.add(user)
         db.session.flush()

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 
 from extensions import db
+from tests.conftest import password_hash
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ def _seed(app):
         db.session.add_all([county, town, village, site])
         user = StaffUser(username="boss", display_name="管理员")
         user.roles = ["admin"]
-        user.set_password("password123")
+        user.password_hash = password_hash("password123")
         db.session.add(user)
         db.session.flush()
         rules = []
