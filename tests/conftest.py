@@ -17,8 +17,9 @@ from app import create_app
 from config import TestConfig
 from extensions import db
 
-#: the demo-world fixtures (demo_template, demo_app) shared by the reliability and staff suites
-pytest_plugins = ["tests.reliability.bad_input_helpers"]
+#: the demo-world fixtures (demo_template, demo_app) shared by the reliability and staff suites;
+#: pytester runs the marker hook below on throwaway test files (tests/test_markers.py)
+pytest_plugins = ["tests.reliability.bad_input_helpers", "pytester"]
 
 REQUIRE_PG = os.environ.get("REQUIRE_PG") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -233,6 +234,23 @@ def login(client):
 
 
 # ---------------------------------------------------------------- browser
+#: fixtures that start Chromium or serve the app to it: a test using one (directly or through another
+#: fixture) must be marked `browser`, so that `-m "not browser"` leaves it out
+BROWSER_FIXTURES = frozenset({"browser", "live_server"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Fails the collection, before `-m` deselects anything, when a test uses a browser fixture unmarked."""
+    unmarked = [item.nodeid for item in items
+                if BROWSER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+                and item.get_closest_marker("browser") is None]
+    if unmarked:
+        raise pytest.UsageError("these tests use a browser fixture but are not marked @pytest.mark.browser "
+                                "(module-level `pytestmark = pytest.mark.browser` will do):\n  "
+                                + "\n  ".join(unmarked))
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -12,6 +12,8 @@ from models import ActivitySignIn, RoundNomination, RoundScore
 from services.earning import activities, evaluations
 from services.households import cards
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def earning(live_server, make_site, make_household, make_user):

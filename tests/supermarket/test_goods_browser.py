@@ -2,9 +2,12 @@
 Screenshots: artifacts/screenshots/goods-*.png."""
 import os
 
+import pytest
 from PIL import Image
 
 from extensions import db
+
+pytestmark = pytest.mark.browser
 
 
 def test_shopkeeper_adds_goods_and_stocks_in(browser, live_server, make_site, make_user, screenshot_dir, tmp_path):

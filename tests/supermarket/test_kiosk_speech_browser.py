@@ -11,6 +11,8 @@ from services.supermarket import devices as kiosk_devices
 from services.supermarket import kiosk_speech
 from tests.supermarket.kiosk_helpers import add_goods, card_for
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def shop(live_server, make_site, make_household, tmp_path):
