@@ -17,9 +17,9 @@ from extensions import db
 from models import Area, Household, Member, Redemption, RuleEvent, Site, StaffScope, StaffUser
 from models.clock import local_today, local_zone
 from models.rules import Rule, RuleCategory
+from services import ledger
 from services.integrity import anomalies
 from services.supermarket import goods as goods_service
-from services import ledger
 
 PER_RULE = 4
 SITES, HOUSEHOLDS, RECORDERS, RULES = 2, 40, 4, 20

@@ -29,7 +29,6 @@ from bench.harness import Bench, Row, Server, count_rows, git_commit, met, vacuu
 from bench.redemptions import end_open_sessions, measure_redemptions
 from extensions import db
 
-
 # ---------------------------------------------------------------- 1. scan
 
 def measure_scan(bench: Bench, app, cards: int) -> float:
@@ -96,7 +95,7 @@ def _scan_pass(bench: Bench, app, cards: int, rng, number: int):
 def _request(conn, server, method, path, body=None, headers=None) -> int:
     import http.client
 
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()

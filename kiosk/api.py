@@ -110,7 +110,7 @@ def public_notices(site_id: int) -> list[str]:
 
 def honor_notices(site_id: int) -> list[str]:
     """The site's published honor lists as rotating lines for the attract screen (光荣榜)."""
-    from services.honors.lists import published_honor_lists
+    from services.honors.public import published_honor_lists
 
     lines = []
     for honor in published_honor_lists(site_id):

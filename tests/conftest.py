@@ -2,6 +2,7 @@
 
 SQLite: the template file is copied per test. PostgreSQL: CREATE DATABASE ... TEMPLATE.
 REQUIRE_PG=1 / REQUIRE_BROWSER=1 turn a missing PostgreSQL or Chromium into a failure."""
+import functools
 import itertools
 import os
 import shutil
@@ -15,6 +16,10 @@ from hypothesis import HealthCheck, settings
 from app import create_app
 from config import TestConfig
 from extensions import db
+
+#: the demo-world fixtures (demo_template, demo_app) shared by the reliability and staff suites;
+#: pytester runs the marker hook below on throwaway test files (tests/test_markers.py)
+pytest_plugins = ["tests.reliability.bad_input_helpers", "pytester"]
 
 REQUIRE_PG = os.environ.get("REQUIRE_PG") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -151,6 +156,17 @@ def runner(app):
 
 
 # ---------------------------------------------------------------- factories
+@functools.cache
+def password_hash(password: str) -> str:
+    """StaffUser.set_password's hash of `password`, made once per session (scrypt costs ~80 ms a call);
+    a user given it logs in through the app's real check, StaffUser.check_password."""
+    from models import StaffUser
+
+    user = StaffUser()
+    user.set_password(password)
+    return user.password_hash
+
+
 @pytest.fixture
 def make_site():
     from models import Area, Site
@@ -199,7 +215,7 @@ def make_user():
     def make(*roles, username=None, password="password123", sites=(), areas=()):
         user = StaffUser(username=username or f"user{next(counter)}", display_name="测试员")
         user.roles = roles or ("admin",)
-        user.set_password(password)
+        user.password_hash = password_hash(password)
         user.scopes = [StaffScope(site_id=s.id) for s in sites] + [StaffScope(area_id=a.id) for a in areas]
         db.session.add(user)
         db.session.flush()
@@ -218,6 +234,23 @@ def login(client):
 
 
 # ---------------------------------------------------------------- browser
+#: fixtures that start Chromium or serve the app to it: a test using one (directly or through another
+#: fixture) must be marked `browser`, so that `-m "not browser"` leaves it out
+BROWSER_FIXTURES = frozenset({"browser", "live_server"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Fails the collection, before `-m` deselects anything, when a test uses a browser fixture unmarked."""
+    unmarked = [item.nodeid for item in items
+                if BROWSER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+                and item.get_closest_marker("browser") is None]
+    if unmarked:
+        raise pytest.UsageError("these tests use a browser fixture but are not marked @pytest.mark.browser "
+                                "(module-level `pytestmark = pytest.mark.browser` will do):\n  "
+                                + "\n  ".join(unmarked))
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

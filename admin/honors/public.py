@@ -8,7 +8,7 @@ from admin import bp
 from admin.honors.lists import poster_response
 from admin.scope import PUBLIC_ENDPOINTS, unscoped_arg
 from extensions import limiter
-from services.honors import lists as honors
+from services.honors.public import as_dict, public_list
 from services.errors import NotFound
 
 PUBLIC_ENDPOINTS.update({"admin.public_honor", "admin.public_honor_poster"})
@@ -17,8 +17,8 @@ unscoped_arg("public_list_id")  # public on purpose: published lists only
 
 @bp.route("/public/honors/<int:public_list_id>")
 def public_honor(public_list_id: int):
-    lst = honors.public_list(public_list_id)
-    return render_template("admin/honors/public.html", lst=lst, data=honors.as_dict(lst))
+    lst = public_list(public_list_id)
+    return render_template("admin/honors/public.html", lst=lst, data=as_dict(lst))
 
 
 @bp.route("/public/honors/<int:public_list_id>/poster.<fmt>")
@@ -26,4 +26,4 @@ def public_honor(public_list_id: int):
 def public_honor_poster(public_list_id: int, fmt: str):
     if fmt not in ("png", "pdf"):
         raise NotFound("没有这种格式")
-    return poster_response(honors.public_list(public_list_id), "png" if fmt == "png" else "A4")
+    return poster_response(public_list(public_list_id), "png" if fmt == "png" else "A4")

@@ -61,7 +61,7 @@ def seed_catalog(actor=None) -> int:
     if db.session.execute(select(func.count(Rule.id))).scalar_one():
         return 0
     categories: dict[str, RuleCategory] = {}
-    for order, (cat, name, points, unit, cap, evidence) in enumerate(STARTING_CATALOG):
+    for cat, name, points, unit, cap, evidence in STARTING_CATALOG:
         if cat not in categories:
             categories[cat] = RuleCategory(name=cat, sort_order=len(categories))
             db.session.add(categories[cat])

@@ -17,6 +17,7 @@ from models import HonorList
 from models.clock import to_local
 from services import pdf_fonts
 from services.honors import lists as honors
+from services.honors import public
 from services.pdf_fonts import FAMILY
 
 RED = (178, 24, 26)
@@ -86,7 +87,7 @@ def cache_dir() -> str:
 
 
 def _digest(lst: HonorList) -> str:
-    content = json.dumps([honors.as_dict(lst), str(lst.published_at), lst.notice_start and str(lst.notice_start)],
+    content = json.dumps([public.as_dict(lst), str(lst.published_at), lst.notice_start and str(lst.notice_start)],
                          ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()[:32]
 

@@ -34,7 +34,7 @@ class _Passbook(FPDF):
     def _table_head(self):
         self.set_font(pdf_fonts.FAMILY, "B", 9.5)
         self.set_fill_color(240, 238, 234)
-        for title, width, align in COLUMNS:
+        for title, width, _align in COLUMNS:
             self.cell(width, ROW_H, title, border=1, align="C", fill=True)
         self.ln(ROW_H)
         self.set_font(pdf_fonts.FAMILY, "", 9)
@@ -88,7 +88,7 @@ def _row(pdf: FPDF, entry: LedgerEntry) -> None:
     note = entry.note or ""
     values = (str(entry.seq), f"{to_local(entry.created_at):%Y-%m-%d}", f"{entry.effective_date:%Y-%m-%d}",
               LEDGER_KIND_LABELS.get(entry.kind, entry.kind), note, f"{entry.points:+d}", str(entry.balance_after))
-    for (title, width, align), value in zip(COLUMNS, values):
+    for (_title, width, align), value in zip(COLUMNS, values):
         while pdf.get_string_width(value) > width - 2 and len(value) > 1:
             value = value[:-2] + "…"
         pdf.cell(width, ROW_H, value, border=1, align=align)

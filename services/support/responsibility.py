@@ -236,7 +236,7 @@ def clean_image(data: bytes, fmt: str = "JPEG") -> tuple[bytes, int, int]:
     except ValidationFailed:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationFailed("只能上传照片(JPG、PNG 等图片格式)")
+        raise ValidationFailed("只能上传照片(JPG、PNG 等图片格式)") from None
     if image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, "white")

@@ -8,8 +8,8 @@ from sqlalchemy import Date, DateTime, bindparam, select, text
 from extensions import db, sqlite_write_intent
 from models import Household, StockMovement
 from services.database import statements
-from services.errors import ValidationFailed
 from services.database.statements import Statement, run_together
+from services.errors import ValidationFailed
 from tests.supermarket.kiosk_helpers import add_goods
 
 _BUMP = text("UPDATE household SET base_points = base_points + 1 WHERE id = :id AND base_points < :cap "

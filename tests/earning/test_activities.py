@@ -7,10 +7,10 @@ from sqlalchemy import select
 from extensions import db
 from models import ActivitySignIn, LedgerEntry
 from services.earning import activities
-from services.households import cards
 from services.earning.activities import SignInRefused
-from services.households.cards import CardUnusable
 from services.errors import Forbidden, ValidationFailed
+from services.households import cards
+from services.households.cards import CardUnusable
 
 
 @pytest.fixture

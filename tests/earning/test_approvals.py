@@ -5,12 +5,10 @@ from sqlalchemy import select
 from extensions import db
 from models import LedgerEntry, Rule
 from services import ledger
-from services.earning import activities
-from services.earning import approvals
-from services.households import cards
-from services.earning import rules
+from services.earning import activities, approvals, rules
 from services.earning.approvals import AlreadyDecided
 from services.errors import Forbidden, ValidationFailed
+from services.households import cards
 
 
 @pytest.fixture

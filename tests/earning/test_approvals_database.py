@@ -7,11 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import ActivitySignIn, EvaluationRound, LedgerEntry, Rule, RuleEvent, StaffUser
-from services.earning import activities
-from services.earning import approvals
-from services.earning import evaluations
-from services.earning import notices
-from services.earning import rules
+from services.earning import activities, approvals, evaluations, notices, rules
 from services.errors import DomainError
 
 

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from extensions import db
 from models import LedgerEntry
 from models.clock import local_today
-from services.earning import evaluations
-from services.earning import notices
-from services.errors import DomainError, Forbidden, ValidationFailed
+from services.earning import evaluations, notices
 from services.earning.evaluations import WrongState
+from services.errors import DomainError, Forbidden, ValidationFailed
 
 
 @pytest.fixture

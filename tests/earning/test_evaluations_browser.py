@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ActivitySignIn, RoundNomination, RoundScore
-from services.earning import activities
+from services.earning import activities, evaluations
 from services.households import cards
-from services.earning import evaluations
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import EvaluationRound, LedgerEntry
-from services.earning import evaluations
-from services.earning import notices
+from services.earning import evaluations, notices
 
 
 @pytest.fixture

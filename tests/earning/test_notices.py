@@ -3,8 +3,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.earning import evaluations
-from services.earning import notices
+from services.earning import evaluations, notices
 
 
 @pytest.mark.parametrize("zone, utc_end", [

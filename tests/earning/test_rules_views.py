@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Rule, RuleEvent
-from services.households import cards
 from services.earning import rules
+from services.households import cards
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -9,8 +9,8 @@ import pytest
 from extensions import db
 from models import HonorEntry, HonorList, HonorSection
 from services import speech
-from services.honors import broadcast
 from services.errors import ValidationFailed
+from services.honors import broadcast
 
 
 def _require_espeak():

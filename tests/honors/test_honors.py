@@ -7,10 +7,10 @@ import pytest
 from extensions import db
 from models import AwardType, EvaluationRound, RoundNomination
 from services import ledger
-from services.honors import lists as honors
 from services.earning import notices
-from services.honors import poster
 from services.errors import Forbidden, ValidationFailed
+from services.honors import lists as honors
+from services.honors import poster, public
 from services.honors.lists import HonorWrongState
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
@@ -108,9 +108,9 @@ def test_lifecycle_notice_objection_publish(world):
     entries_before = db.session.execute(db.select(db.func.count()).select_from(ledger.LedgerEntry)).scalar_one()
     honors.open_notice(world["cadre"], lst, days=7, contact="社区居委会 0851-1234567", today=date(2027, 1, 4))
     assert (lst.status, lst.notice_start, lst.notice_end) == ("notice", date(2027, 1, 4), date(2027, 1, 10))
-    on_notice = honors.honor_lists_on_notice(world["site"].id, now=datetime(2027, 1, 5))
+    on_notice = public.honor_lists_on_notice(world["site"].id, now=datetime(2027, 1, 5))
     assert on_notice[0]["notice_text"] == "公示期1月4日至1月10日" and on_notice[0]["contact"].startswith("社区居委会")
-    assert honors.honor_lists_on_notice(world["site"].id, now=notices.notice_ends_at(lst.notice_end)) == []
+    assert public.honor_lists_on_notice(world["site"].id, now=notices.notice_ends_at(lst.notice_end)) == []
     with pytest.raises(HonorWrongState):
         honors.add_entry(world["cadre"], lst, lst.sections[1].id, world["quiet"].id)
     last_minute = notices.notice_ends_at(lst.notice_end) - timedelta(seconds=1)
@@ -132,11 +132,11 @@ def test_lifecycle_notice_objection_publish(world):
     # an honor list never posts points (docs/decisions.md#awards-and-honors)
     assert {h: world[h].balance for h in balances} == balances
     assert db.session.execute(db.select(db.func.count()).select_from(ledger.LedgerEntry)).scalar_one() == entries_before
-    listed = honors.published_honor_lists(world["site"].id)
+    listed = public.published_honor_lists(world["site"].id)
     assert listed[0]["sections"][0] == {"name": "党员示范户", "entries": [{"name": "赵海", "citation": "带头清扫楼道。"}]}
-    assert honors.published_honor_lists(world["other_site"].id) == []
+    assert public.published_honor_lists(world["other_site"].id) == []
     honors.withdraw(world["cadre"], lst, "户主受到处分,撤销荣誉")
-    assert honors.published_honor_lists(world["site"].id) == []
+    assert public.published_honor_lists(world["site"].id) == []
 
 
 def test_notice_needs_citations(world):

@@ -7,9 +7,9 @@ from models import AuditLog, Card, Household, LedgerEntry, Member
 from models.ledger import EARNING_KINDS
 from models.life_event import LifeEvent
 from services import ledger
+from services.errors import ValidationFailed
 from services.households import life_events
 from services.households.cards import resolve_token
-from services.errors import ValidationFailed
 from services.ledger.verify import verify
 
 

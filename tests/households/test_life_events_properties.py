@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Household, LedgerEntry, Member
 from services import ledger
-from services.households import life_events
 from services.errors import DomainError
+from services.households import life_events
 from services.ledger.verify import verify
 
 index = st.integers(0, 20)

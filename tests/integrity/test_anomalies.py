@@ -3,8 +3,8 @@ import pytest
 
 from bench.plant_anomalies import measure, plant
 from models.recusal import AnomalyCheck
-from services.integrity import anomalies
 from services.errors import ValidationFailed
+from services.integrity import anomalies
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from sqlalchemy import text
 from extensions import db
 from models.fund import FundEntry
 from services import ledger
-from services.integrity import fund
-from services.supermarket import goods as goods_service
 from services.errors import ValidationFailed
+from services.integrity import fund
 from services.integrity.fund_verify import fund_verify
+from services.supermarket import goods as goods_service
 from tests.supermarket.kiosk_helpers import add_goods
 
 

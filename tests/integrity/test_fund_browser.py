@@ -2,11 +2,15 @@
 a coverage warning, money received through the 资金台账 form, and the anomaly report."""
 import os
 
+import pytest
+
 from extensions import db
 from services import ledger
 from services.integrity import fund
 from services.supermarket import goods as goods_service
 from tests.supermarket.kiosk_helpers import add_goods
+
+pytestmark = pytest.mark.browser
 
 
 def test_fund_dashboard_and_ledger(browser, live_server, make_site, make_household, make_user, screenshot_dir):

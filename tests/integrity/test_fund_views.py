@@ -7,10 +7,9 @@ from openpyxl import load_workbook
 from extensions import db
 from models.clock import local_today
 from services import ledger
-from services.integrity import fund
-from services.integrity import fund_exports
-from services.supermarket import stocktake
+from services.integrity import fund, fund_exports
 from services.supermarket import goods as goods_service
+from services.supermarket import stocktake
 from tests.supermarket.kiosk_helpers import add_goods
 
 

@@ -1,5 +1,7 @@
 """Recusal (回避): every path that acts for a household refuses the user's own and declared relatives'
 households, names the rule, writes nothing, and is audited."""
+from functools import partial
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,16 +9,13 @@ from extensions import db
 from models import ActivitySignIn, AuditLog, LedgerEntry, RuleEvent
 from models.rules import Rule
 from services import ledger
-from services.earning import activities
-from services.earning import approvals
-from services.earning import evaluations
+from services.earning import activities, approvals, evaluations, rules
+from services.errors import ValidationFailed
 from services.honors import lists as honors
 from services.households import life_events
 from services.integrity import recusal
-from services.supermarket import redemption
-from services.earning import rules
-from services.errors import ValidationFailed
 from services.integrity.recusal import RecusalRefused
+from services.supermarket import redemption
 from tests.supermarket.kiosk_helpers import add_goods, card_for, new_request_id, paired_device
 
 
@@ -101,10 +100,11 @@ def test_evaluation_grid_scoring_and_nomination(world):
     rnd = _round(world)
     dim, award = rnd.config["dimensions"][0], rnd.config["awards"][0]
     for whose in ("own", "relative"):
-        assert_refused(lambda: evaluations.set_score(world["committee"], rnd, world[whose].id, dim["id"], 5),
-                       "evaluation.grid", world[whose])
-        assert_refused(lambda: evaluations.set_nomination(world["committee"], rnd, world[whose].id, award["id"], True),
-                       "evaluation.grid", world[whose])
+        home = world[whose]
+        assert_refused(partial(evaluations.set_score, world["committee"], rnd, home.id, dim["id"], 5),
+                       "evaluation.grid", home)
+        assert_refused(partial(evaluations.set_nomination, world["committee"], rnd, home.id, award["id"], True),
+                       "evaluation.grid", home)
     evaluations.set_score(world["committee"], rnd, world["other"].id, dim["id"], 5)
 
 

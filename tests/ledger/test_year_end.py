@@ -6,8 +6,8 @@ import pytest
 from extensions import db
 from models import AuditLog, LedgerEntry, YearEndRun
 from services import ledger
-from services.ledger import year_end
 from services.errors import Forbidden
+from services.ledger import year_end
 from services.ledger.verify import verify
 
 AFTER = date(2027, 1, 5)

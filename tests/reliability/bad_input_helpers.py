@@ -1,9 +1,14 @@
 """Shared pieces of the bad-input, fuzzing and IDOR suites (not a test module).
 
-* `demo_db`: one demo world (services.demo.county, 40 households) built per session into a file, copied
-  per test — every admin form then has real objects behind it;
+* `demo_template` / `demo_app`: one demo world (services.demo.county, 40 households) built per session
+  into a file, copied per test — every admin form then has real objects behind it (tests/conftest.py
+  loads this module as a plugin, so any test may ask for these fixtures);
 * `row_counts()`: rows of EVERY table in one query (the "writes nothing" proof);
-* `PostForms`: the <form method=post> found on pages, with their fields and default values."""
+* `PostForms`: the <form method=post> found on pages, with their fields and default values;
+* `refused()`: whether an answer refused the request, and the text shown; `save_figures()`."""
+import json
+import os
+import re
 import shutil
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -35,6 +40,19 @@ PAYLOADS = {
 #: the quick run (CI): the same kinds, combined
 PAYLOADS["junk"] = "十二\u202e𠮷😀\u0000\ufeff"
 PAYLOADS["xss+sql"] = XSS + "1' OR '1'='1'; DROP TABLE household;--"
+#: a refusal must say why in Chinese
+CJK = re.compile(r"[\u4e00-\u9fff]")
+#: URL argument -> table whose first row is the example
+ARG_TABLES = {
+    "household_id": "household", "card_id": "card", "site_id": "site", "staff_id": "staff_user",
+    "activity_id": "activity", "signin_id": "activity_signin", "round_id": "evaluation_round",
+    "goods_id": "goods", "list_id": "honor_list", "entry_id": "honor_entry", "objection_id": "honor_objection",
+    "device_id": "kiosk_device", "redemption_id": "redemption", "rule_id": "rule", "event_id": "rule_event",
+    "cadre_id": "support_cadre", "case_id": "support_monitoring_case", "problem_id": "support_problem",
+    "row_id": "support_responsibility", "item_id": "rule_event", "visit_id": "support_visit",
+}
+FIGURES_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "artifacts", "reliability", "bad-input.json")
 
 
 def row_counts() -> dict:
@@ -151,3 +169,32 @@ def logged_in(app, username="admin", password="admin12345"):
     resp = client.post("/admin/login", data={"username": username, "password": password})
     assert resp.status_code == 302, f"could not log in {username}"
     return client
+
+
+def refused(client, resp, render: bool) -> tuple[bool, str]:
+    """(refused?, the text shown to the user) for a form answer. After a redirect the flashed
+    messages are read from the session (cheap); the page itself is rendered when `render`."""
+    if resp.status_code >= 400:
+        return True, resp.get_data(as_text=True)
+    if resp.status_code in (301, 302, 303):
+        if render:
+            text = client.get(resp.location).get_data(as_text=True)
+            return "flash-error" in text, text
+        with client.session_transaction() as session:
+            flashes = session.pop("_flashes", [])
+        errors = [message for category, message in flashes if category == "error"]
+        return bool(errors), " ".join(errors) or " ".join(m for _c, m in flashes)
+    text = resp.get_data(as_text=True) if "text/html" in resp.content_type else ""
+    return ("flash-error" in text or "field-error" in text), text
+
+
+def save_figures(**figures) -> None:
+    """Merges `figures` into artifacts/reliability/bad-input.json (each suite writes its own keys)."""
+    os.makedirs(os.path.dirname(FIGURES_PATH), exist_ok=True)
+    old = {}
+    if os.path.exists(FIGURES_PATH):
+        with open(FIGURES_PATH) as fh:
+            old = json.load(fh)
+    old.update(figures)
+    with open(FIGURES_PATH, "w") as fh:
+        json.dump(old, fh, ensure_ascii=False, indent=1)

@@ -12,11 +12,9 @@ from extensions import db
 from models import HouseholdTag
 from models.clock import local_today
 from services import ledger
-from services.support import monitoring
 from services.reports import monthly_report
-from services.support import problems
+from services.support import monitoring, problems, visits
 from services.support import responsibility as support
-from services.support import visits
 
 TAGS = ["low_income", "hardship", "no_land", "party_centre", "lifted", None]
 

@@ -7,9 +7,9 @@ import pytest
 from extensions import db
 from models import Goods, Redemption, RedemptionLine, Rule, RuleCategory, RuleEvent
 from services import ledger
+from services.ledger.verify import verify
 from services.reports import dashboard as reports
 from services.reports.dashboard import Filters
-from services.ledger.verify import verify
 
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 

@@ -5,13 +5,28 @@ from datetime import date, datetime
 import pytest
 
 from extensions import db
+from tests.conftest import password_hash
 
 pytestmark = pytest.mark.browser
 
 
 def _seed(app):
-    from models import (Area, Goods, Household, HonorEntry, HonorList, HonorSection, Member, Redemption,
-                        RedemptionLine, Rule, RuleCategory, RuleEvent, Site, StaffUser)
+    from models import (
+        Area,
+        Goods,
+        HonorEntry,
+        HonorList,
+        HonorSection,
+        Household,
+        Member,
+        Redemption,
+        RedemptionLine,
+        Rule,
+        RuleCategory,
+        RuleEvent,
+        Site,
+        StaffUser,
+    )
     from services import ledger
 
     with app.app_context():
@@ -22,7 +37,7 @@ def _seed(app):
         db.session.add_all([county, town, village, site])
         user = StaffUser(username="boss", display_name="管理员")
         user.roles = ["admin"]
-        user.set_password("password123")
+        user.password_hash = password_hash("password123")
         db.session.add(user)
         db.session.flush()
         rules = []

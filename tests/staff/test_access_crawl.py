@@ -24,6 +24,7 @@ from admin.scope import LOGIN_ONLY_ENDPOINTS, PUBLIC_ENDPOINTS, SCOPED_ARGS, UNS
 from extensions import db
 from models.staff import ROLES
 from services.households import card_actions
+from tests.conftest import password_hash
 
 #: non-/admin paths that are public on purpose (each has its own authentication story)
 PUBLIC_PREFIXES = ("/static/", "/kiosk", "/c/", "/r/", "/public", "/health")
@@ -195,7 +196,7 @@ def test_every_admin_post_requires_csrf(sqlite_template, tmp_path):
 
         admin = StaffUser(username="csrf-admin", display_name="x")
         admin.roles = ["admin"]
-        admin.set_password("password123")
+        admin.password_hash = password_hash("password123")
         db.session.add(admin)
         db.session.commit()
         client = app.test_client()

@@ -14,8 +14,8 @@ from sqlalchemy import select, text
 
 from admin.scope import SCOPED_ARGS, resolver_for
 from extensions import db
-from tests.reliability.bad_input_helpers import demo_app, demo_template, diff, logged_in, row_counts  # noqa: F401
-from tests.reliability.test_bad_input import ARG_TABLES
+from tests.conftest import password_hash
+from tests.reliability.bad_input_helpers import ARG_TABLES, diff, logged_in, row_counts
 
 ROLES = ("cadre", "committee", "shopkeeper", "auditor")
 _names = itertools.count()
@@ -33,7 +33,7 @@ def _user_on_other_site(site_id: int):
     other = db.session.execute(select(Site.id).where(Site.id != site_id)).scalars().first()
     user = StaffUser(username=f"idor{next(_names)}", display_name="越权测试")
     user.roles = ROLES
-    user.set_password("password123")
+    user.password_hash = password_hash("password123")
     user.scopes = [StaffScope(site_id=other)]
     db.session.add(user)
     db.session.commit()
@@ -121,7 +121,7 @@ def test_ids_of_another_site_in_form_fields_and_json_are_refused(demo_app):
 
         user = StaffUser(username=f"idor{next(_names)}", display_name="越权测试")
         user.roles = ROLES
-        user.set_password("password123")
+        user.password_hash = password_hash("password123")
         user.scopes = [StaffScope(site_id=obj_site)]
         db.session.add(user)
         db.session.commit()

@@ -4,10 +4,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import _sqlite_app
 from extensions import db
 from models import AuditLog, StaffUser
 from services.staff import audit
+from tests.conftest import _sqlite_app
 
 
 def csrf_token(client, url="/admin/login") -> str:

@@ -2,9 +2,9 @@
 import uuid
 
 from extensions import db
-from services.supermarket import goods as goods_service
-from services.supermarket import devices as kiosk_devices
 from services.households.cards import issue_card
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import goods as goods_service
 
 
 def add_goods(site, name="大米 5kg", price=50, stock=10, **fields):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Goods, KioskDevice, StockMovement
-from services.supermarket import goods as goods_service
 from services.errors import ValidationFailed
+from services.supermarket import goods as goods_service
 from tests.supermarket.kiosk_helpers import add_goods
 
 
@@ -156,9 +156,9 @@ def test_reconciliation_page_and_excel(client, shopkeeper):
 
 def test_void_from_staff_page(client, shopkeeper, make_household):
     from models import Card, Household, Redemption
+    from services.households.cards import issue_card
     from services.supermarket import devices as kiosk_devices
     from services.supermarket import redemption
-    from services.households.cards import issue_card
     from tests.supermarket.kiosk_helpers import new_request_id, paired_device
 
     site = shopkeeper["site"]

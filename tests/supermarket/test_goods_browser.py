@@ -1,11 +1,13 @@
 """Shopkeeper pages in Chromium: add goods with a photo, stock in, low-stock warning, reconciliation.
 Screenshots: artifacts/screenshots/goods-*.png."""
-import io
 import os
 
+import pytest
 from PIL import Image
 
 from extensions import db
+
+pytestmark = pytest.mark.browser
 
 
 def test_shopkeeper_adds_goods_and_stocks_in(browser, live_server, make_site, make_user, screenshot_dir, tmp_path):

@@ -5,10 +5,10 @@ from sqlalchemy import select
 from extensions import db
 from models import Card, StockMovement
 from models.fund import GoodsControl
+from services.errors import Forbidden, ValidationFailed
 from services.supermarket import devices as kiosk_devices
 from services.supermarket import redemption
 from services.supermarket import stocktake as controls
-from services.errors import Forbidden, ValidationFailed
 from tests.supermarket.kiosk_helpers import add_goods, card_for, new_request_id, paired_device
 
 

@@ -12,6 +12,8 @@ from models import Card, Household
 from services.supermarket import devices as kiosk_devices
 from tests.supermarket.kiosk_helpers import add_goods, card_for
 
+pytestmark = pytest.mark.browser
+
 VIEWPORTS = {"1920x1080": {"width": 1920, "height": 1080}, "1366x768": {"width": 1366, "height": 768}}
 KEY_FIGURES = ["#hh-balance", "#hh-remaining", "#cart-total", ".goods .price", "#confirm-total",
                "#confirm-remaining", "#ok-total", "#ok-balance"]

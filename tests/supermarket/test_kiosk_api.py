@@ -281,9 +281,9 @@ def test_resident_page_masked_and_read_only(client, shop):
 
 
 def test_attract_screen_rotates_published_honor_lists(client, shop, monkeypatch):
-    import services.honors.lists
+    import services.honors.public
 
-    monkeypatch.setattr(services.honors.lists, "published_honor_lists", lambda site_id: [
+    monkeypatch.setattr(services.honors.public, "published_honor_lists", lambda site_id: [
         {"title": "2026年第三季度光荣榜", "sections": [{"name": "文明榜样户", "entries": [{"name": "王建国"}, {"name": "李秀英"}]}]}])
     import services.earning.notices
 

@@ -11,6 +11,8 @@ from models import Household
 from services.supermarket import devices as kiosk_devices
 from tests.supermarket.kiosk_helpers import add_goods, card_for
 
+pytestmark = pytest.mark.browser
+
 VIEWPORT = {"width": 1366, "height": 768}
 
 

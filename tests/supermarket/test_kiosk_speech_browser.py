@@ -11,6 +11,8 @@ from services.supermarket import devices as kiosk_devices
 from services.supermarket import kiosk_speech
 from tests.supermarket.kiosk_helpers import add_goods, card_for
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def shop(live_server, make_site, make_household, tmp_path):
@@ -110,7 +112,7 @@ def test_a_blocked_plus_says_why(browser, shop):
     page.keyboard.type(shop["card"], delay=2)
     page.keyboard.press("Enter")
     page.wait_for_selector("#screen-household:not([hidden])")
-    for qty in (1, 2, 3):
+    for _qty in (1, 2, 3):
         _spoken(page, _plus(page, rice))
     plus = page.locator(f'.goods[data-goods-id="{rice}"] button.plus')
     assert plus.get_attribute("aria-disabled") == "true" and "积分不够" in page.inner_text(f'.goods[data-goods-id="{rice}"]')

@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Goods, Household, LedgerEntry, StockMovement
-from services.supermarket import devices as kiosk_devices
-from services.supermarket import redemption
 from services.errors import ValidationFailed
 from services.ledger.verify import verify
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import redemption
 from tests.supermarket.kiosk_helpers import add_goods, card_for, new_request_id, paired_device
 
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from services.errors import IdempotencyConflict
 from models import Goods, Household, LedgerEntry, Redemption, RedemptionLine
+from services.errors import IdempotencyConflict
 from services.ledger.verify import verify
 from tests.supermarket.kiosk_helpers import add_goods, auth, card_for, new_request_id, paired_device
 

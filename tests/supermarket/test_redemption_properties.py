@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Card, Goods, Household, LedgerEntry, Redemption, StockMovement
 from models.clock import local_today
-from services.supermarket import goods as goods_service
-from services.supermarket import devices as kiosk_devices
-from services.supermarket import redemption
 from services.errors import DomainError
 from services.ledger.verify import verify
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import goods as goods_service
+from services.supermarket import redemption
 from tests.supermarket.kiosk_helpers import add_goods, new_request_id, paired_device
 
 OPS = st.lists(st.one_of(

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from extensions import db
 from models import StockMovement
 from models.clock import local_today
-from services.supermarket import stocktake
 from services.errors import ValidationFailed
+from services.supermarket import stocktake
 from tests.supermarket.kiosk_helpers import add_goods
 
 

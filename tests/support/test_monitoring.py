@@ -6,8 +6,9 @@ import pytest
 from extensions import db
 from models import HouseholdTag
 from models.clock import local_today
-from services.support import monitoring
 from services.errors import ValidationFailed
+from services.support import monitoring
+
 
 def days_ago(n):
     return local_today() - timedelta(days=n)

@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from extensions import db
 from models.clock import local_today
-from services.support import problems
 from services.errors import Forbidden, ValidationFailed
+from services.support import problems
 
 
 @pytest.fixture

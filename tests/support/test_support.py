@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditLog, HouseholdTag
-from services.support import responsibility as support
 from services.errors import ValidationFailed
+from services.support import responsibility as support
 
 
 @pytest.fixture

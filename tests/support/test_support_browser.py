@@ -6,6 +6,7 @@ import pytest
 
 from extensions import db
 from models.clock import local_today
+from tests.conftest import password_hash
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +26,11 @@ def _seed(app, tmp_path):
         db.session.flush()
         user = StaffUser(username="libj", display_name="李书记")
         user.roles = ["cadre"]
-        user.set_password("password123")
+        user.password_hash = password_hash("password123")
         user.scopes = [StaffScope(site_id=site.id)]
         other = StaffUser(username="wangzr", display_name="王主任")
         other.roles = ["cadre"]
-        other.set_password("password123")
+        other.password_hash = password_hash("password123")
         db.session.add_all([user, other])
         homes = []
         for name, building, door in (("欧阳𠮷祥", "3栋", "2单元301"), ("石𬌗", "5栋", "1单元102"), ("龙䶮", "1栋", "3单元502")):

@@ -10,10 +10,8 @@ from extensions import db
 from models import HouseholdTag, Member
 from models.clock import local_today
 from models.support import Problem, Visit
-from services.support import monitoring
-from services.support import problems
+from services.support import monitoring, problems, visits
 from services.support import responsibility as support
-from services.support import visits
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from extensions import db
 from models import AuditLog, HouseholdTag
 from models.clock import local_today
 from models.support import Problem, SupportPhoto, Visit
+from services.errors import ValidationFailed
 from services.support import responsibility as support
 from services.support import visits
-from services.errors import ValidationFailed
 
 
 @pytest.fixture(autouse=True)
