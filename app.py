@@ -4,15 +4,12 @@ import secrets
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_limiter import Limiter
-from sqlalchemy import event
 
 from config import Config
 from extensions import (
-    UNLIMITED_ENDPOINTS, FastJSONProvider, QueuedWriterConnection, apply_sqlite_durability, csrf, db, limiter,
-    login_manager, migrate, sqlite_durable, sqlite_write_intent, talisman,
+    UNLIMITED_ENDPOINTS, FastJSONProvider, csrf, db, limiter, login_manager, migrate, talisman,
 )
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from services import database
 
 
 def create_app(config=None, instance_path=None) -> Flask:
@@ -65,19 +62,15 @@ def register_extensions(app: Flask) -> None:
     check_limits_where_limited(app)
     register_security_headers(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            install_sqlite_hooks(db.engine)
-        else:
-            install_postgresql_hooks(db.engine)
+        database.install(db.engine)
 
     @app.before_request
-    def _mark_write_intent():
-        sqlite_write_intent.set(request.method not in READ_METHODS)
+    def _expect_transaction():
+        database.start_request(request.method)
 
     @app.teardown_request
-    def _reset_write_intent(_error=None):
-        sqlite_write_intent.set(True)  # work outside requests (CLI, jobs, tests) always writes
-        sqlite_durable.set(True)
+    def _end_transaction_kind(_error=None):
+        database.end_request()
 
 
 #: scripts only from our own files (no inline JS); camera for the kiosk and sign-in scanners
@@ -120,50 +113,6 @@ def check_limits_where_limited(app: Flask) -> None:
         return None
 
     hooks[hooks.index(check)] = check_unless_unlimited
-
-
-def install_postgresql_hooks(engine) -> None:
-    """psycopg's automatic preparing off: it runs DEALLOCATE ALL after every ROLLBACK, which would drop
-    the statements services/database/pg_pipeline.py prepares (the hot paths' statements are prepared there)."""
-
-    @event.listens_for(engine, "do_connect")
-    def _no_automatic_prepare(_dialect, _record, _cargs, cparams):
-        cparams["prepare_threshold"] = None
-
-
-def install_sqlite_hooks(engine) -> None:
-    """WAL + synchronous=FULL, and BEGIN IMMEDIATE for writes (SQLAlchemy's recipe), writers queued on a
-    file lock beside the database (extensions.QueuedWriterConnection)."""
-
-    database = engine.url.database
-    lock_path = f"{database}.writers" if database and database != ":memory:" and "mode=memory" not in database else None
-
-    @event.listens_for(engine, "do_connect")
-    def _queued_writers(_dialect, _record, _cargs, cparams):
-        cparams["factory"] = QueuedWriterConnection
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        dbapi_connection.writer_lock_path = lock_path
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        writes = sqlite_write_intent.get()
-        if writes:  # a reading transaction that turns writer gets it in statements.begin_writes()
-            apply_sqlite_durability(connection.info, connection.connection.driver_connection)
-            connection.connection.driver_connection.begin_immediate()
-        else:
-            connection.exec_driver_sql("BEGIN")
-        # for services.database.statements.begin_writes(): None = this transaction may write
-        connection.info["deferred_at_changes"] = (
-            None if writes else connection.connection.driver_connection.total_changes)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,48 +8,49 @@ from flask import current_app, g, jsonify, request
 from extensions import UNLIMITED_ENDPOINTS, csrf, db, limiter
 from models import Site
 from kiosk import bp
-from kiosk.summary import household_json, receipt_json, recent_json, recent_statement, shelf_json
+from kiosk.summary import household_json, receipt_json, recent_statement, shelf_json
+from services import database
 from services.supermarket import devices as kiosk_devices
 from services.supermarket import redemption
-from services.database import statements
-from services.households.cards import CardUnusable, card_from_rows, card_statement
+from services.households.cards import CardUnusable, card_statement
 from services.errors import DomainError, NotFound, ValidationFailed
+from services.supermarket.goods import shelf_statement
 from services.supermarket.kiosk_phrases import phrase
-from services.supermarket.goods import shelf, shelf_rows, shelf_statement
 
 
-def api_route(rule: str, **options):
-    """A CSRF-exempt /kiosk/api route; with device=True (default) the device credential is required."""
-    needs_device = options.pop("device", True)
-    rate = options.pop("limit", None)
-    reads_first = options.pop("reads_first", False)  # the service writes after begin_writes (redemption)
-    marks_seen = options.pop("marks_seen", reads_first)  # the service records the device's visit itself
-    durable = options.pop("durable", True)  # False: writes a crash may lose (statements.without_fsync)
-    #: () -> statements sent with the device's query (rows in g.device_reads); may refuse the request
-    device_reads = options.pop("device_reads", None)
+def api_route(rule: str, *, device=True, limit=None, transaction=None, **options):
+    """A CSRF-exempt /kiosk/api route (`options`: Flask's, e.g. methods).
+
+    device: True — the device credential is required (g.device), and a POST records the device's
+    visit (mark_seen) before the view. False — no credential (pairing). A function — the credential
+    is required, and the function's statements (the view's reads) go with the device's query, their
+    values in g.device_reads; a bad request from a device without a valid credential hears 401 first;
+    the view's service records the visit with its first write.
+    limit: a Flask-Limiter rate for this route; None: exempt from every limit.
+    transaction: one of services.database's kinds (READ, LOSABLE_WRITE …); None: by method (GET
+    reads, POST writes)."""
+    device_reads = device if callable(device) else None
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if reads_first:
-                statements.reads_first()
-            if not durable:
-                statements.without_fsync()
-            if needs_device:
+            if transaction is not None:
+                database.expect(transaction)
+            if device:
                 header = request.headers.get("Authorization")
                 try:
                     reads = device_reads() if device_reads else ()
-                except DomainError:  # a bad request from a device without a valid credential hears 401 first
+                except DomainError:
                     kiosk_devices.device_from_header(header)
                     raise
                 g.device, g.device_reads = kiosk_devices.device_from_header(header, reads)
-                if request.method == "POST" and not marks_seen:
+                if device_reads is None and request.method == "POST":
                     kiosk_devices.mark_seen(g.device)
             return view(*args, **kwargs)
 
         csrf.exempt(wrapped)
-        if rate:
-            wrapped = limiter.limit(rate)(wrapped)
+        if limit:
+            wrapped = limiter.limit(limit)(wrapped)
         else:  # no limit of its own and the app sets no default ones: skip resolving limits per request
             wrapped = limiter.exempt(wrapped)
             UNLIMITED_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
@@ -129,22 +130,21 @@ def scanned_card_read() -> list:
 
 # The scan, the kiosk's busiest request, in two round trips on PostgreSQL: the device and the card;
 # then the new session (which records the device's visit), the recent entries, the shelf and the COMMIT.
-@api_route("/scan", methods=["POST"], durable=False, device_reads=scanned_card_read, marks_seen=True)
+# It writes only its session row, which a crash may lose: the resident scans again.
+@api_route("/scan", methods=["POST"], device=scanned_card_read, transaction=database.LOSABLE_WRITE)
 def api_scan():
-    (card_rows,) = g.device_reads
-    card = card_from_rows(card_rows)
+    (card,) = g.device_reads
     household = card.household
     if household.site_id != g.device.site_id:
         site = db.session.get(Site, household.site_id).name
         raise CardUnusable(phrase("card.other_site", site=site), reason="other_site",
                            site_id=household.site_id)
-    with statements.commit_follows():
-        session, (recent, goods) = kiosk_devices.start_session(  # a scan writes only its session: durable=False
-            g.device, card, durable=False,
-            reads=[recent_statement(household.id), shelf_statement(g.device.site_id, household.id)])
+    with database.commit_follows():
+        session, (recent, goods) = kiosk_devices.start_session(
+            g.device, card, reads=[recent_statement(household.id), shelf_statement(g.device.site_id, household.id)])
     payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
-               "household": household_json(household, recent_json(recent)),
-               "goods": shelf_json(shelf_rows(goods), household)}
+               "household": household_json(household, recent),
+               "goods": shelf_json(goods, household)}
     db.session.commit()
     return jsonify(payload)
 
@@ -155,7 +155,7 @@ def api_goods():
     session_id = request.headers.get("X-Kiosk-Session")
     if session_id:
         household = kiosk_devices.get_session(g.device, session_id, touch=False).household
-    goods = shelf(g.device.site_id, household.id if household is not None else None)
+    goods = database.run(shelf_statement(g.device.site_id, household.id if household is not None else None))
     return jsonify({"goods": shelf_json(goods, household)})
 
 
@@ -167,11 +167,11 @@ def redemption_reads() -> list:
 
 
 # The session's holder and the cart's goods go with the device's query: the redemption's first round trip.
-# The redemption records the device's visit with its first write.
-@api_route("/redeem", methods=["POST"], reads_first=True, device_reads=redemption_reads)
+# The redemption records the device's visit with its first write; its reads take no lock (READ).
+@api_route("/redeem", methods=["POST"], device=redemption_reads, transaction=database.READ)
 def api_redeem():
-    with statements.commit_follows():
-        result = redemption.redeem_request(g.device, g.redeem_request, g.device_reads)
+    with database.commit_follows():
+        result = redemption.redeem(g.device, g.redeem_request, g.device_reads)
     payload = receipt_json(result)
     db.session.commit()
     return jsonify({"receipt": payload})

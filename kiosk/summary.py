@@ -7,22 +7,18 @@ from kiosk import pictograms
 from models.clock import to_local
 from models.household import mask_name
 from services.supermarket.redemption import limit_left
-from services.database.statements import Statement, as_date, run_together
+from services.database import Statement, as_date
 from services.supermarket.kiosk_phrases import kind_label, phrase
 
 
-def recent_entries(household_id: int, limit: int = 5) -> list[dict]:
-    """The household's last entries, the columns the kiosk shows (the scan is its most frequent request)."""
-    (rows,) = run_together([recent_statement(household_id, limit)])
-    return recent_json(rows)
-
-
 def recent_statement(household_id: int, limit: int = 5) -> Statement:
-    """recent_entries() as a statement, to send with others (the scan's); recent_json() reads its rows."""
-    return Statement(_recent_query(limit), {"household_id": household_id})
+    """The household's last `limit` entries as the kiosk shows them, as a statement: run it alone
+    (services.database.run) or with others (the scan's). Its value: [{date, label, note, points}],
+    newest first."""
+    return Statement(_recent_query(limit), {"household_id": household_id}, read=_recent_json)
 
 
-def recent_json(rows) -> list[dict]:
+def _recent_json(rows) -> list[dict]:
     return [{"date": as_date(day).isoformat(), "label": kind_label(kind), "note": note or "",
              "points": points} for day, kind, note, points in rows]
 
@@ -35,10 +31,10 @@ def _recent_query(limit: int):
                 f"ORDER BY seq DESC LIMIT {int(limit)}")
 
 
-def household_json(household, recent: list[dict] | None = None) -> dict:
+def household_json(household, recent: list[dict]) -> dict:
+    """`recent`: the value of recent_statement()."""
     return {"name": mask_name(household.head_name), "balance": household.balance,
-            "base_points": household.base_points,
-            "recent": recent_entries(household.id) if recent is None else recent}
+            "base_points": household.base_points, "recent": recent}
 
 
 def shelf_json(goods_list, household=None) -> list[dict]:

@@ -15,6 +15,7 @@ from extensions import db
 from models import Household, Rule, RuleEvent, Site
 from models.clock import local_today
 from models.rules import CAP_PERIODS, RULE_UNITS
+from services import database
 from services.households import cards
 from services.earning import rules
 from services.staff.scope import allowed_site_ids, require_site, scope_filter
@@ -189,9 +190,12 @@ def earning_scan():
     scanned = json_object().get("token", "")
     if not isinstance(scanned, str):
         scanned = ""
-    card = cards.card_by_short_code(scanned) if "-" in scanned and len(scanned) <= 10 else cards.resolve_token(scanned)
-    require_site(current_user, card.household.site_id)
-    return jsonify(household_json(card.household))
+    if "-" in scanned and len(scanned) <= 10:
+        household = cards.card_by_short_code(scanned).household
+    else:
+        household = db.session.get(Household, database.run(cards.card_statement(scanned)).household_id)
+    require_site(current_user, household.site_id)
+    return jsonify(household_json(household))
 
 
 def household_json(home: Household) -> dict:

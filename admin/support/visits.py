@@ -35,7 +35,8 @@ from models.support import (
 )
 from services import fields
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.households.cards import CardUnusable, card_by_short_code, resolve_token
+from services import database
+from services.households.cards import CardUnusable, card_by_short_code, card_statement
 from services.staff.scope import allowed_site_ids, require_site
 from services.support import responsibility as support
 from services.support import visits
@@ -47,16 +48,16 @@ def _find_households(q: str):
     if not q:
         return []
     allowed = allowed_site_ids(current_user)
-    card = None
+    home = None
     try:
-        card = resolve_token(q)
+        home = db.session.get(Household, database.run(card_statement(q)).household_id)
     except CardUnusable:
         try:
-            card = card_by_short_code(q)
+            home = card_by_short_code(q).household
         except NotFound:
             pass
-    if card is not None:
-        homes = [card.household]
+    if home is not None:
+        homes = [home]
     else:
         like = f"%{q}%"
         homes = db.session.execute(select(Household).where(

@@ -1,12 +1,11 @@
 """services.database.statements.run_together on PostgreSQL: the statements in ONE round trip, through libpq's
-pipeline mode (psycopg.pq) without psycopg's cursors.
+pipeline mode (psycopg.pq) without psycopg's cursors, whose Python cost per statement outweighed the
+query (docs/performance.md).
 
-Why not cursors: in a pipeline a psycopg cursor cost ≈ 40 µs of Python per statement, and the kiosk
-sends 5-10 statements per request (measured in bench/, docs/benchmarks.md round 4). Here each
-statement is prepared once per connection under a name of ours, parameters and rows go through
+Each statement is prepared once per connection under a name of ours, parameters and rows go through
 psycopg's own adapters (Transformer), and a failed statement raises psycopg's own exception class.
-psycopg's automatic preparing is off (app.install_postgresql_hooks): it runs DEALLOCATE ALL after
-every ROLLBACK, which would drop these statements too."""
+psycopg's automatic preparing is off (services/database/transactions.py): it runs DEALLOCATE ALL
+after every ROLLBACK, which would drop these statements too."""
 import itertools
 import select
 

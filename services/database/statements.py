@@ -1,24 +1,25 @@
 """SQL statements sent together in the session's transaction.
 
 On PostgreSQL they go in ONE round trip (libpq's pipeline mode, services/database/pg_pipeline.py), so a hot
-row — one household at a busy kiosk, one sack of rice — stays locked for fewer round trips (STYLE #16).
-SQLite runs in the process (no round trips), so there they simply run one after another through the
-session.
-A statement may carry a refusal: raised when it returned no row (a conditional UPDATE … RETURNING
-that found its condition false); the caller's transaction is then rolled back as for any refusal."""
+row — one household at a busy kiosk, one sack of rice — stays locked for fewer round trips
+(docs/performance.md). SQLite runs in the process (no round trips): there they run one after another
+on the session's connection.
+A statement may carry a refusal, raised when it returned no row (a conditional UPDATE … RETURNING
+that found its condition false; the caller's transaction is then rolled back as for any refusal), and
+a `read` that makes its value from its rows."""
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from sqlalchemy import event, exc
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import exc, text
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import TextClause
 
-from extensions import apply_sqlite_durability, db, sqlite_durable, sqlite_write_intent
+from extensions import db
 from services.database import pg_pipeline
+from services.database.transactions import NO_FSYNC_PENDING
 from services.errors import DomainError
 
 
@@ -28,15 +29,23 @@ class Statement:
     params: dict
     #: raised when the statement returned no row (only for statements with RETURNING)
     refusal: Optional[DomainError] = None
+    #: rows -> the statement's value (may raise a DomainError, except in run_last); without it: the rows
+    read: Optional[Callable[[list], Any]] = None
 
 
-def run_together(statements: Sequence[Statement]) -> list[list[tuple]]:
-    """The rows each statement returned ([] without RETURNING), in order; then the refusal of the
-    first statement that returned none, if any."""
+def run_together(statements: Sequence[Statement]) -> list:
+    """Each statement's value, in order: its rows ([] without RETURNING), or what its `read` made of
+    them. Statement by statement, in order: its refusal when it returned no row, else its read (which
+    may raise), so the first statement's error wins. Database errors are the session's (IntegrityError …)."""
     return _run(statements, commit=False)
 
 
-def _run(statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
+def run(statement: Statement):
+    """run_together() of one statement: its value."""
+    return _run((statement,), commit=False)[0]
+
+
+def _run(statements: Sequence[Statement], commit: bool) -> list:
     """run_together(); commit=True (run_last): the COMMIT follows the statements (on PostgreSQL in the
     same round trip)."""
     connection = db.session.connection()
@@ -44,17 +53,17 @@ def _run(statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
         results = _pipelined(connection, statements, commit)
     else:
         results = _sqlite(connection, statements, commit)
-    for statement, rows in zip(statements, results):
-        if statement.refusal is not None and not rows:
+    for n, statement in enumerate(statements):
+        if statement.refusal is not None and not results[n]:
             raise statement.refusal
+        if statement.read is not None:
+            results[n] = statement.read(results[n])
     return results
 
 
 #: True while the view commits right after its service's last statements (the kiosk scan and
-#: redemption): those carry the COMMIT. On PostgreSQL that is a round trip less, and a redemption's
-#: locks are released a round trip sooner; on SQLite the one write lock goes before the view builds
-#: its answer (a redemption held it 16 % shorter). The view's db.session.commit() then ends an
-#: empty transaction.
+#: redemption): those carry the COMMIT, so the locks go a round trip sooner (docs/performance.md);
+#: the view's db.session.commit() then ends an empty transaction
 _commit_follows: ContextVar[bool] = ContextVar("commit_follows", default=False)
 
 
@@ -69,9 +78,10 @@ def commit_follows():
         _commit_follows.reset(token)
 
 
-def run_last(statements: Sequence[Statement]) -> list[list[tuple]]:
+def run_last(statements: Sequence[Statement]) -> list:
     """run_together() for a service's last statements of its work; inside commit_follows() they
-    carry the COMMIT. Then no refusal may come: a statement with one is refused here."""
+    carry the COMMIT. Then no refusal may come: a statement with one raises ValueError here, and a
+    statement's read must not raise."""
     if not _commit_follows.get():
         return run_together(statements)
     if any(statement.refusal is not None for statement in statements):
@@ -81,8 +91,16 @@ def run_last(statements: Sequence[Statement]) -> list[list[tuple]]:
     return _run(statements, commit=True)
 
 
+#: sent first in a LOSABLE_WRITE transaction (transactions.py marks it pending at its BEGIN)
+_NO_FSYNC_WAIT = Statement(text("SET LOCAL synchronous_commit TO OFF"), {})
+
+
 def _pipelined(connection, statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
     try:
+        if connection.info.get(NO_FSYNC_PENDING):
+            connection.info[NO_FSYNC_PENDING] = False
+            return pg_pipeline.run(connection.connection.driver_connection, [_NO_FSYNC_WAIT, *statements],
+                                   commit)[1:]
         return pg_pipeline.run(connection.connection.driver_connection, statements, commit)
     except connection.dialect.dbapi.Error as error:
         # the same exception classes the session raises (IntegrityError for a duplicate key, ...)
@@ -138,99 +156,9 @@ def _sqlite_value(value):
     return value
 
 
-def reads_first() -> None:
-    """For a write request that reads a while before it writes (the kiosk redemption): on SQLite
-    its transaction opens as a plain BEGIN, so those reads hold no lock; begin_writes() before the
-    first write. No effect on PostgreSQL, nor inside a transaction already begun."""
-    if not db.session().in_transaction():
-        sqlite_write_intent.set(False)
-
-
-def without_fsync() -> None:
-    """For a request whose writes a crash may lose (on SQLite; on PostgreSQL it is set inside the
-    transaction, see kiosk_devices.start_session): its COMMIT does not wait for the disk. In WAL mode the database stays
-    consistent, and the next durable COMMIT writes these changes to disk with its own. Call it
-    before the transaction begins."""
-    if not db.session().in_transaction():
-        sqlite_durable.set(False)
-
-
-def begin_writes() -> None:
-    """SQLite: swap the read transaction for BEGIN IMMEDIATE, so the one write lock is held for
-    the writes only. (Writing inside the deferred transaction instead fails with "database is
-    locked" or forks a hash chain under load, STYLE #16.) No-op when already writing."""
-    if sqlite_write_intent.get():
-        return
-    sqlite_write_intent.set(True)
-    connection = db.session.connection()
-    deferred_at = connection.info.get("deferred_at_changes") if connection.dialect.name == "sqlite" else None
-    if deferred_at is None:  # PostgreSQL, or a transaction that began as a writer
-        return
-    sqlite = connection.connection.driver_connection
-    if sqlite.total_changes != deferred_at:
-        raise RuntimeError("begin_writes() after a write: a reads-first transaction must not write before it")
-    sqlite.execute("COMMIT")  # it only read: this ends nothing but the read snapshot
-    apply_sqlite_durability(connection.info, sqlite)
-    sqlite.begin_immediate()
-    connection.info["deferred_at_changes"] = None
-
-
 def expire_written(model, key, attributes: list[str]) -> None:
     """After SQL text changed `attributes` of the row `key`: the session's object for that row, if it
     has one, reads them again when next used."""
     cached = db.session.identity_map.get(identity_key(model, key))
     if cached is not None:
         db.session.expire(cached, attributes)
-
-
-def loaded(model, **columns):
-    """The session's object for a row read with run_together: the one already in the session, else
-    one made from `columns` (its other columns load when first read). `columns` must hold the
-    primary key, "id"."""
-    session = db.session()
-    cached = session.identity_map.get(identity_key(model, columns["id"]))
-    if cached is not None:
-        return cached
-    obj = model(**columns)
-    attach(obj)
-    return obj
-
-
-_ATTACHED = "statements.attached"
-
-
-def attach(*objs) -> None:
-    """Put rows just written with SQL text into the session as loaded objects (every column set, so
-    no reload). Like flushed new objects, a rollback of their transaction expunges them again:
-    their rows are gone, and SQLite may hand their ids to the next rows."""
-    session = db.session()
-    current = session.get_nested_transaction() or session.get_transaction()
-    for obj in objs:
-        make_transient_to_detached(obj)
-        session.add(obj)
-        session.info.setdefault(_ATTACHED, []).append((current, obj))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_attached(session, previous_transaction):
-    kept = []
-    for transaction, obj in session.info.get(_ATTACHED, ()):
-        if _within(transaction, previous_transaction):
-            if obj in session:
-                session.expunge(obj)
-        else:
-            kept.append((transaction, obj))
-    session.info[_ATTACHED] = kept
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_attached(session):
-    session.info.pop(_ATTACHED, None)
-
-
-def _within(transaction, outer) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False

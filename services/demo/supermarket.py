@@ -39,13 +39,13 @@ def _demo_redemptions(rng, device, homes) -> None:
     goods = goods_service.goods_for_site(device.site_id, only_active=True)
     for home in homes:
         card = db.session.execute(select(Card).where(Card.household_id == home.id, Card.status == "active")).scalar_one()
-        session = kiosk_devices.open_session(device, card)
+        session, _ = kiosk_devices.start_session(device, card)
         affordable = [g for g in goods if g.price <= home.balance // 2 and g.stock > 0 and not g.limit_qty]
         if affordable:
             item = rng.choice(affordable)
-            redemption.redeem(device, session.id, str(uuid.UUID(int=rng.getrandbits(128))),
-                              [{"goods_id": item.id, "qty": 1}])
-        kiosk_devices.end_session(device, session.id)
+            redemption.redeem(device, redemption.parse_request(session["id"], str(uuid.UUID(int=rng.getrandbits(128))),
+                                                               [{"goods_id": item.id, "qty": 1}]))
+        kiosk_devices.end_session(device, session["id"])
 
 
 def serve_lines(base: str) -> list[str]:

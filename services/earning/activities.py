@@ -8,7 +8,7 @@ from extensions import db
 from models import Activity, ActivitySignIn, Household
 from models.clock import to_local, utcnow
 from models.household import mask_name
-from services import fields, ledger
+from services import database, fields, ledger
 from services.staff import audit
 from services.households import cards
 from services.staff.scope import require_site
@@ -56,10 +56,10 @@ def create(actor, data: dict) -> Activity:
 
 
 def sign_in_card(actor, activity: Activity, scanned: str) -> ActivitySignIn:
-    """Scan of a household card: forged, lost and revoked cards are refused by resolve_token."""
+    """Scan of a household card: forged, lost and revoked cards are refused (cards.card_statement)."""
     require_site(actor, activity.site_id)
-    card = cards.resolve_token(scanned)
-    return _sign_in(actor, activity, card.household, "card", card.id)
+    card = database.run(cards.card_statement(scanned))
+    return _sign_in(actor, activity, db.session.get(Household, card.household_id), "card", card.id)
 
 
 def sign_in_manual(actor, activity: Activity, household_id: int) -> ActivitySignIn:

@@ -6,13 +6,13 @@ import secrets
 from collections import namedtuple
 from typing import Optional
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import func, select, text, update
 
 from extensions import db
 from models import Card, Household
 from models.clock import utcnow
 from services.errors import DomainError, NotFound
-from services.database.statements import Statement
+from services.database import Statement
 from services.supermarket.kiosk_phrases import phrase
 
 _TOKEN_RE = re.compile(r"^[A-Z2-7]{26}$")
@@ -63,19 +63,7 @@ def _short_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-_CARD_AND_HOUSEHOLD = (select(Card, Household).join(Household, Household.id == Card.household_id)
-                       .where(Card.token_hash == bindparam("token_hash")))
-
-
-def resolve_token(scanned: str) -> Card:
-    """The active card behind a scanned token, or a clear error for forged/lost/revoked cards."""
-    found = db.session.execute(_CARD_AND_HOUSEHOLD, {"token_hash": _hash_of_scan(scanned)}).first()
-    card = found.Card if found else None  # its household is in the session now: card.household needs no SELECT
-    _ensure_usable(card)
-    return card
-
-
-#: a card and its household as the kiosk scan reads them (plain rows: the kiosk's busiest request)
+#: a card and its household as a scan reads them (plain rows: the kiosk scan is its busiest request)
 HouseholdRow = namedtuple("HouseholdRow", "id site_id status head_name balance base_points")
 CardRow = namedtuple("CardRow", "id household_id status household")
 _CARD_ROW = text("SELECT card.id, card.household_id, card.status, household.id, household.site_id, household.status, "
@@ -84,14 +72,15 @@ _CARD_ROW = text("SELECT card.id, card.household_id, card.status, household.id, 
 
 
 def card_statement(scanned: str) -> Statement:
-    """resolve_token() as a statement, to send with others (the kiosk scan sends it with the device's
-    query); CardUnusable at once for a scan that cannot be a card. card_from_rows() reads its rows."""
-    return Statement(_CARD_ROW, {"token_hash": _hash_of_scan(scanned)})
+    """The usable card behind a scanned token or card URL, as a statement: run it alone
+    (services.database.run) or with others (the kiosk scan sends it with the device's query). Its
+    value is a CardRow with its household (a HouseholdRow); a caller that needs the ORM objects loads
+    them by id. Raises CardUnusable (reason unreadable) at once for a scan that cannot be a card, and
+    when run: unknown, lost, revoked, household_inactive."""
+    return Statement(_CARD_ROW, {"token_hash": _hash_of_scan(scanned)}, read=_usable_card)
 
 
-def card_from_rows(rows) -> CardRow:
-    """The usable card in the rows card_statement() returned, as a plain row with its household
-    (the same checks and errors as resolve_token), else CardUnusable."""
+def _usable_card(rows) -> CardRow:
     card = CardRow(*rows[0][:3], HouseholdRow(*rows[0][3:])) if rows else None
     _ensure_usable(card)
     return card
@@ -105,7 +94,7 @@ def _hash_of_scan(scanned: str) -> str:
 
 
 def _ensure_usable(card) -> None:
-    """`card`: a Card or a CardRow, None when no card has the token."""
+    """`card`: a CardRow, None when no card has the token."""
     if card is None:
         raise CardUnusable(phrase("card.unknown"), reason="unknown")
     if card.status == "lost":

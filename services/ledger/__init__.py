@@ -8,7 +8,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Optional, Sequence
 
 from flask import current_app
 from sqlalchemy import Date, DateTime, bindparam, event, select, text
@@ -21,7 +21,7 @@ from models.ledger import LEDGER_KINDS
 from services.errors import (
     IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
 )
-from services.database.statements import Statement, attach, expire_written, run_last, run_together
+from services.database import Statement, expire_written, run_last, run_together
 
 #: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
@@ -41,7 +41,7 @@ _SET_HASH_SQL = text("UPDATE household SET ledger_hash = :hash WHERE id = :hid")
 _ENTRY_COLUMNS = ("household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
                   "idempotency_key", "source_type", "source_id", "reverses_id", "effective_date", "actor_id",
                   "note", "created_at", "prev_hash", "hash")
-#: the columns a LedgerEntry is made of from a Written row
+#: every column of an entry, as Written holds them
 _ENTRY_FIELDS = ("id", *_ENTRY_COLUMNS)
 _INSERT_SQL = text(
     f"INSERT INTO ledger_entry ({', '.join(_ENTRY_COLUMNS)}) "
@@ -86,7 +86,7 @@ def canonical_fields(entry) -> dict:
 @dataclass(frozen=True)
 class Written:
     """An entry's columns as post() writes them: what the hash covers and `then` reads (without hash
-    and id), and what post_row() returns (with both) when the caller needs no session object."""
+    and id), and what post() returns (with both)."""
 
     household_id: int
     site_id: int
@@ -124,19 +124,7 @@ def entry_hash(fields: dict, key: bytes) -> str:
     return hmac.digest(key, _CANONICAL_JSON.encode(fields).encode(), "sha256").hex()
 
 
-def post(household, points: int, kind: str, *args, **kwargs) -> Optional[LedgerEntry]:
-    """Post `points` (signed) to a household. Returns the entry, or None when a clamped
-    debit found nothing to take. The same key with the same content returns the first
-    entry; with other content raises IdempotencyConflict. Arguments: post_row()'s."""
-    posted = post_row(household, points, kind, *args, **kwargs)
-    if not isinstance(posted, Written):
-        return posted
-    entry = LedgerEntry(**{name: getattr(posted, name) for name in _ENTRY_FIELDS})
-    attach(entry)
-    return entry
-
-
-def post_row(
+def post(
     household,
     points: int,
     kind: str,
@@ -150,11 +138,15 @@ def post_row(
     locked_with: Sequence[Statement] = (),
     then: Optional[Callable[[Written], Sequence[Statement]]] = None,
     last: bool = False,
-) -> Union[Written, LedgerEntry, None]:
-    """post() without making the session's object for a new entry: returns it as written (Written,
-    with its id), the first entry of a replay (LedgerEntry), or None (a clamped debit that found
-    nothing to take). For a hot path that reads only a few of the entry's columns (the kiosk's
-    redemption: making and attaching the object cost a tenth of its CPU).
+) -> Optional[Written]:
+    """Post `points` (signed) to a household (a Household or its id), the ONE way an entry is written.
+
+    Returns the entry as written (Written: every column, with its hash and id), or None when a clamped
+    debit (CLAMPED_KINDS) found nothing to take. The same idempotency key with the same content
+    returns the first entry (as Written); with other content raises IdempotencyConflict. Raises
+    ValidationFailed (bad points, kind or key), NotFound (no such household), InsufficientPoints (a
+    debit beyond the balance; nothing written). Flushes, never commits. No session object is made
+    for the entry (docs/performance.md): a caller that needs the LedgerEntry loads it by id.
 
     `locked_with`: the caller's statements sent in the same round trip as the balance UPDATE,
     before it (a redemption's conditional stock UPDATEs); `then(entry)`: statements sent with the
@@ -206,8 +198,9 @@ def post_row(
     return Written(id=inserted[0][0], **fields)
 
 
-def reverse(entry: LedgerEntry, actor, reason: str) -> Optional[LedgerEntry]:
-    """Post the opposite of `entry`; clamps when the points are already spent."""
+def reverse(entry, actor, reason: str) -> Optional[Written]:
+    """Post the opposite of `entry` (a LedgerEntry or a Written); clamps when the points are already
+    spent. Returns what post() returns."""
     if entry.kind in NOT_REVERSIBLE:
         raise LedgerRefused("兑换记录请用“作废兑换”处理;冲正记录不能再冲正")
     if not reason or not reason.strip():
@@ -248,7 +241,7 @@ def _existing(key: str) -> Optional[LedgerEntry]:
 _EXISTING_SQL = text("SELECT id FROM ledger_entry WHERE idempotency_key = :key")
 
 
-def _replay(existing, household_id, points, kind, source, reverses_id) -> LedgerEntry:
+def _replay(existing, household_id, points, kind, source, reverses_id) -> Written:
     same = (
         existing.household_id == household_id
         and existing.requested_points == points
@@ -259,7 +252,7 @@ def _replay(existing, household_id, points, kind, source, reverses_id) -> Ledger
     )
     if not same:
         raise IdempotencyConflict(key=existing.idempotency_key)
-    return existing
+    return Written(**{name: getattr(existing, name) for name in _ENTRY_FIELDS})
 
 
 def _locked_balance(household_id: int) -> int:

@@ -5,12 +5,12 @@ straight from the DB-API cursor as plain tuples (a server-side cursor on Postgre
 row objects cost more than the HMAC itself at millions of rows."""
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from sqlalchemy import select
 
 from extensions import db
 from models import Household
+from services.database import stream_rows
 from services.ledger import canonical_fields, entry_hash, ledger_key
 
 _ENTRY_FIELDS = (
@@ -91,26 +91,8 @@ def verify(batch_size: int = 5000) -> Report:
 
 def _stream_entries(batch_size: int):
     """Every entry as an _EntryRow, in (household_id, seq) order, batch by batch."""
-    raw = db.session.connection().connection.driver_connection
-    postgres = db.engine.dialect.name == "postgresql"
-    cursor = raw.cursor(name="ledger_verify") if postgres else raw.cursor()
-    try:
-        if postgres:
-            cursor.itersize = batch_size
-        cursor.execute(_ENTRIES_SQL)
-        while batch := cursor.fetchmany(batch_size):
-            if not postgres:  # sqlite3 hands back the stored text of dates and times
-                batch = [_from_sqlite(row) for row in batch]
-            yield from map(_EntryRow._make, batch)
-    finally:
-        cursor.close()
-
-
-def _from_sqlite(row: tuple) -> list:
-    row = list(row)
-    row[_DATE] = date.fromisoformat(row[_DATE])
-    row[_CREATED] = datetime.fromisoformat(row[_CREATED])
-    return row
+    for batch in stream_rows(_ENTRIES_SQL, batch_size, dates=(_DATE,), datetimes=(_CREATED,)):
+        yield from map(_EntryRow._make, batch)
 
 
 def _check_entry(row, chain: _Chain, key: bytes, report: Report) -> None:

@@ -17,6 +17,7 @@ from models import (
 )
 from models.clock import local_today, local_zone
 from models.ledger import EARNING_KINDS
+from services.database import month_text
 
 #: kinds that count as issued (positive earnings)
 ISSUED_KINDS = ("evaluation", "award", "activity", "rule_award")
@@ -92,17 +93,10 @@ def _in_scope(query, filters: Filters, column=LedgerEntry.site_id):
     return query.where(column.in_(filters.site_ids)) if filters.site_ids is not None else query
 
 
-def _month_of(column):
-    """'YYYY-MM' of a date column, per dialect."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
 def ledger_cube(filters: Filters) -> list[tuple]:
     """(site_id, 'YYYY-MM', kind, Σ points) in the period: ONE scan of the ledger feeds the monthly
     rows, the per-kind totals and the per-site rows (a county holds about a million entries)."""
-    month = _month_of(LedgerEntry.effective_date)
+    month = month_text(LedgerEntry.effective_date)
     rows = db.session.execute(_in_scope(
         select(LedgerEntry.site_id, month, LedgerEntry.kind, func.sum(LedgerEntry.points))
         .group_by(LedgerEntry.site_id, month, LedgerEntry.kind), filters)).all()

@@ -15,7 +15,7 @@ from extensions import db
 from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.database.statements import Statement, as_datetime, attach, expire_written, run_last, run_together
+from services.database import Statement, as_datetime, expire_written, run_last, run_together
 from services.supermarket.kiosk_phrases import phrase
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -135,16 +135,22 @@ _DEVICE_QUERY = text("SELECT id, site_id, name, last_seen_at FROM kiosk_device "
 
 
 def device_from_header(header: Optional[str], reads: Sequence[Statement] = ()) -> tuple[DeviceCredential, list]:
-    """The active device behind `Authorization: Device <token>`, else 401; and the rows of `reads`,
-    statements sent in the same round trip (the scan reads its card that way)."""
+    """The active device behind `Authorization: Device <token>`, else DeviceUnauthorized (401); and
+    the values of `reads`, statements sent in the same round trip (the scan reads its card that way),
+    whose errors come after the device's."""
     scheme, _, token = (header or "").partition(" ")
     if scheme != "Device" or not token.strip():
         raise DeviceUnauthorized(phrase("device.no_credential"))
-    rows, *results = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())}), *reads])
+    device, *values = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())},
+                                              read=_credential), *reads])
+    return device, values
+
+
+def _credential(rows) -> DeviceCredential:
     if not rows:
         raise DeviceUnauthorized()
     device_id, site_id, name, last_seen_at = rows[0]
-    return DeviceCredential(device_id, site_id, name, as_datetime(last_seen_at)), results
+    return DeviceCredential(device_id, site_id, name, as_datetime(last_seen_at))
 
 
 def idle_window() -> timedelta:
@@ -152,31 +158,19 @@ def idle_window() -> timedelta:
     return timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"] * 2)
 
 
-def open_session(device, card, durable: bool = True) -> KioskSession:
-    """A new kiosk session for `card`; the device's previous one ends (one household at a time); the
-    device counts as seen (mark_seen)."""
-    columns, _ = start_session(device, card, durable)
-    session = KioskSession(**columns, ended_at=None)
-    attach(session)
-    return session
-
-
-def start_session(device, card, durable: bool = True, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
-    """open_session() without the ORM object: the new session's columns, and the rows of `reads`,
-    statements sent in the same round trip as the session's two (a scan is the kiosk's most frequent
-    request: it reads the household's recent entries and the shelf that way); with the COMMIT inside
-    statements.commit_follows(). durable=False: the
-    transaction writes nothing a crash may not lose (the resident then scans again), so on PostgreSQL
-    its COMMIT does not wait for the disk (on SQLite the route says so before the transaction:
-    statements.without_fsync)."""
+def start_session(device, card, reads: Sequence[Statement] = ()) -> tuple[dict, list]:
+    """A new kiosk session for `card` (a Card or the scan's CardRow); the device's previous one ends
+    (one household at a time) and the device counts as seen (mark_seen). Returns the new session's
+    columns (a caller that needs the KioskSession loads it by its "id"), and the values of `reads`,
+    statements sent in the same round trip as the session's (the scan reads the household's recent
+    entries and the shelf that way). Its statements end the caller's writes (run_last: inside
+    commit_follows() they carry the COMMIT)."""
     db.session.flush()
     now = utcnow()
     columns = dict(id=secrets.token_urlsafe(24), device_id=device.id, household_id=card.household_id,
                    card_id=card.id, created_at=now, expires_at=now + idle_window())
     batch = [*seen_statements(device), Statement(_END_OPEN_SESSIONS, {"device": device.id, "now": now}),
              Statement(_INSERT_SESSION, columns)]
-    if not durable and db.session.connection().dialect.name == "postgresql":
-        batch.insert(0, Statement(_NO_FSYNC_WAIT, {}))
     results = run_last([*batch, *reads])
     for cached in list(db.session.identity_map.values()):  # sessions of this device in memory ended too
         if isinstance(cached, KioskSession) and "device_id" in cached.__dict__ and cached.device_id == device.id:
@@ -184,7 +178,6 @@ def start_session(device, card, durable: bool = True, reads: Sequence[Statement]
     return columns, results[len(batch):]
 
 
-_NO_FSYNC_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 _END_OPEN_SESSIONS = text("UPDATE kiosk_session SET ended_at = :now WHERE device_id = :device AND ended_at IS NULL"
                           ).bindparams(bindparam("now", type_=DateTime()))
 _SESSION_COLUMNS = ("id", "device_id", "household_id", "card_id", "created_at", "expires_at")

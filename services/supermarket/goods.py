@@ -18,7 +18,7 @@ from models.clock import local_today, local_zone
 from models.goods import LIMIT_PERIODS, STOCK_SOURCES
 from services import fields
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.database.statements import Statement, run_together
+from services.database import Statement, run_together
 from services.supermarket.kiosk_phrases import phrase
 
 MAX_PRICE = 100_000
@@ -168,20 +168,16 @@ def goods_for_site(site_id: int, only_active: bool = False) -> list[Goods]:
     return list(db.session.execute(query.order_by(Goods.category, Goods.price, Goods.name)).scalars())
 
 
-def shelf(site_id: int, household_id: Optional[int] = None) -> list:
-    """The site's active goods as the kiosk lists them: rows with the columns goods_json reads (no ORM
-    objects: the scan, which lists them, is the kiosk's busiest request); `used`: what the household
-    already redeemed of each limited goods in its current limit period."""
-    (rows,) = run_together([shelf_statement(site_id, household_id)])
-    return shelf_rows(rows)
-
-
 def shelf_statement(site_id: int, household_id: Optional[int] = None) -> Statement:
-    """shelf() as a statement, to send with others (the scan's); shelf_rows() reads what it returned."""
-    return Statement(_SHELF, {"site_id": site_id, "household_id": household_id, **period_starts()})
+    """The site's active goods as the kiosk lists them, as a statement: run it alone
+    (services.database.run) or with others (the scan's). Its value: [ShelfRow] in shelf order, plain
+    rows (the scan is the kiosk's busiest request); `used`: what the household already redeemed of
+    each limited goods in its current limit period (None without a limit or a household)."""
+    return Statement(_SHELF, {"site_id": site_id, "household_id": household_id, **period_starts()},
+                     read=_shelf_rows)
 
 
-def shelf_rows(rows) -> list:
+def _shelf_rows(rows) -> list:
     return [ShelfRow(*row) for row in rows]
 
 

@@ -8,13 +8,12 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Optional, Union
+from typing import Optional
 
 from sqlalchemy import Date, DateTime, bindparam, select, text, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from models import Goods, Household, Redemption, RedemptionLine, Site, StockMovement
+from models import Goods, Redemption, StockMovement
 from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from models.redemption import receipt_number
@@ -26,7 +25,7 @@ from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFoun
 from services.supermarket.goods import USED_IN_PERIOD_SQL, add_stock, period_starts, take_stock_statement, used_in_period_query
 from services.supermarket.kiosk_phrases import phrase
 from services.integrity.recusal import ensure_not_recused
-from services.database.statements import Statement, attach, begin_writes, loaded, run_together
+from services.database import Statement, begin_writes, run_together
 
 MAX_LINES = 30
 MAX_QTY = 99
@@ -88,11 +87,20 @@ def find(request_id: str) -> Optional[Redemption]:
     return db.session.execute(select(Redemption).where(Redemption.request_id == request_id)).scalar_one_or_none()
 
 
-def _replay(existing: Redemption, device, cart: dict[int, int]) -> Redemption:
+def _replay(existing: Redemption, device, cart: dict[int, int]) -> "Receipt":
+    """The stored redemption's Receipt, when the repeated request is the same (device and cart)."""
     same = existing.device_id == device.id and {l.goods_id: l.quantity for l in existing.lines} == cart
     if not same:
         raise IdempotencyConflict(phrase("redeem.conflict"))
-    return existing
+    household, site = existing.household, existing.site
+    return Receipt(id=existing.id, request_id=existing.request_id,
+                   household=HouseholdRow(household.id, household.status, household.head_name, household.site_id),
+                   site=SiteRow(site.id, site.code, site.name), device_id=existing.device_id,
+                   card_id=existing.card_id, total_points=existing.total_points,
+                   balance_after=existing.balance_after, status=existing.status, created_at=existing.created_at,
+                   ledger_entry_id=existing.ledger_entry_id,
+                   lines=tuple(ReceiptLine(line.id, line.goods_id, line.name, line.unit, line.price, line.quantity,
+                                           line.points) for line in existing.lines))
 
 
 @dataclass(frozen=True)
@@ -121,8 +129,8 @@ ReceiptLine = namedtuple("ReceiptLine", "id goods_id name unit price quantity po
 
 @dataclass(frozen=True)
 class Receipt:
-    """A redemption as just written, with what its receipt shows (kiosk.summary.receipt_json reads it
-    as it reads a Redemption): the kiosk's answer needs no ORM objects, which cost a tenth of its CPU."""
+    """A redemption as redeem() wrote it (or found it, for a repeated request_id): its columns and what
+    its receipt shows, as plain values (kiosk.summary.receipt_json reads it as it reads a Redemption)."""
 
     id: int
     request_id: str
@@ -142,16 +150,15 @@ class Receipt:
         return receipt_number(self.site.code, self.id)
 
 
-def redeem(device, session_id, request_id, cart, expected_total=None) -> Redemption:
-    """Redeem `cart` for the household of the kiosk session; the first result for a repeated request_id.
-    The redemption is the session's object (with its lines, household and site loaded)."""
-    done = redeem_request(device, parse_request(session_id, request_id, cart, expected_total))
-    return _as_redemption(done) if isinstance(done, Receipt) else done
-
-
-def redeem_request(device, request: RedeemRequest, read: Optional[list] = None) -> Union[Receipt, Redemption]:
-    """redeem() of a parsed request; `read`: the rows of request.reads(), when already read. A new
-    redemption comes back as a Receipt, a repeated request_id's first one as the stored Redemption."""
+def redeem(device, request: RedeemRequest, read: Optional[list] = None) -> Receipt:
+    """Redeem the parsed request's cart for the household of the device's kiosk session (in a READ
+    transaction: its reads take no lock; begin_writes() before the writes). `read`: the values of
+    request.reads(), when already read with the device's query. Returns the new redemption's Receipt;
+    a repeated request_id gets the first one's (also after its session ended), and IdempotencyConflict
+    when its device or cart differ. Raises SessionExpired, CardUnusable, NotFound, Forbidden,
+    GoodsUnavailable, PriceChanged, OutOfStock, LimitExceeded, InsufficientPoints: nothing written.
+    Flushes, never commits (inside commit_follows() the ledger entry's statements carry the COMMIT).
+    A caller that needs the Redemption loads it by the receipt's id."""
     try:
         return _redeem(device, request, read)
     except kiosk_devices.SessionExpired:
@@ -161,13 +168,13 @@ def redeem_request(device, request: RedeemRequest, read: Optional[list] = None) 
         return _replay(existing, device, request.lines)
 
 
-def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Union[Receipt, Redemption]:
+def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Receipt:
     """Reads and the new rows first; the shared rows (goods stock, household balance) are locked
-    last, by ledger.post_row, so they stay locked for two round trips, the second carrying the COMMIT
-    when the view commits right after (statements.commit_follows; STYLE #16).
-    On SQLite the reads run before the write lock is taken (statements.reads_first): a card revoked
-    or a session ended in between counts as just after this redemption; stock, balance and limits
-    are checked again under the lock."""
+    last, by ledger.post, so they stay locked for two round trips, the second carrying the COMMIT
+    when the view commits right after (database.commit_follows; docs/performance.md).
+    On SQLite the reads run before the write lock is taken (a READ transaction): a card revoked or a
+    session ended in between counts as just after this redemption; stock, balance and limits are
+    checked again under the lock."""
     request_id, lines = request.request_id, request.lines
     db.session.flush()  # pending changes of the caller must be visible to the SQL below
     holder_rows, goods_rows = read if read is not None else run_together(request.reads())
@@ -199,7 +206,7 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Union[Recei
                                                 redemption_id=redemption_id, now=now)) for gid in ordered),
                 Statement(_FINISH_SQL, dict(key=key, balance=entry.balance_after, id=redemption_id))]
 
-    entry = ledger.post_row(household.id, -total, "redemption", ledger.Source("redemption", redemption_id), None,
+    entry = ledger.post(household.id, -total, "redemption", ledger.Source("redemption", redemption_id), None,
                             f"积分超市兑换 {receipt_number(site.code, redemption_id)}", key,
                             locked_with=[*(take_stock_statement(goods[gid], lines[gid]) for gid in ordered),
                                          *_limit_statements(household.id, [goods[gid] for gid in ordered])],
@@ -208,20 +215,6 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Union[Recei
                    card_id=card_id, total_points=total, balance_after=entry.balance_after, status="done",
                    created_at=now, ledger_entry_id=entry.id,
                    lines=tuple(ReceiptLine(ids[0][0], **row) for ids, row in zip(line_ids, line_rows)))
-
-
-def _as_redemption(receipt: Receipt) -> Redemption:
-    """The session's objects for a Receipt's rows, as loaded (nothing to flush, no SELECT to read them)."""
-    redemption = Redemption(id=receipt.id, request_id=receipt.request_id, household_id=receipt.household.id,
-                            site_id=receipt.site.id, device_id=receipt.device_id, card_id=receipt.card_id,
-                            total_points=receipt.total_points, balance_after=receipt.balance_after,
-                            status=receipt.status, created_at=receipt.created_at,
-                            ledger_entry_id=receipt.ledger_entry_id, void_entry_id=None, void_reason=None,
-                            voided_by=None, voided_at=None)
-    set_committed_value(redemption, "site", loaded(Site, **receipt.site._asdict()))
-    lines = [RedemptionLine(redemption_id=receipt.id, **line._asdict()) for line in receipt.lines]
-    _attach(redemption, loaded(Household, **receipt.household._asdict()), lines)
-    return redemption
 
 
 HouseholdRow = namedtuple("HouseholdRow", "id status head_name site_id")
@@ -277,13 +270,6 @@ _MOVEMENT_SQL = text(
 ).bindparams(bindparam("day", type_=Date()), bindparam("now", type_=DateTime()))
 _FINISH_SQL = text("UPDATE redemption SET ledger_entry_id = (SELECT id FROM ledger_entry WHERE idempotency_key = :key), "
                    "balance_after = :balance WHERE id = :id")
-
-
-def _attach(redemption: Redemption, household, lines: list[RedemptionLine]) -> None:
-    """Put the rows just written into the session as loaded objects: the receipt needs no SELECT."""
-    attach(redemption, *lines)
-    set_committed_value(redemption, "household", household)
-    set_committed_value(redemption, "lines", lines)
 
 
 def _goods_statement(lines: dict[int, int]) -> Statement:

@@ -1,4 +1,4 @@
-"""SQLite writers queue on a file lock before BEGIN IMMEDIATE (extensions.QueuedWriterConnection):
+"""SQLite writers queue on a file lock before BEGIN IMMEDIATE (services/database/sqlite.py):
 a waiting writer is woken by the release instead of polling, and every way out of a write
 transaction releases the queue."""
 import fcntl
@@ -136,7 +136,7 @@ def test_a_scan_commits_without_fsync_and_the_next_write_with_it(app, client, ma
 def test_a_connection_dropped_without_close_frees_the_queue(app):
     import gc
 
-    from extensions import QueuedWriterConnection
+    from services.database.sqlite import QueuedWriterConnection
 
     path = db.engine.url.database
     connection = sqlite3.connect(path, isolation_level=None, factory=QueuedWriterConnection)

@@ -1,12 +1,14 @@
-"""services/database/statements.py: statements sent together (one round trip on PostgreSQL), refusals, and the
-SQLite reads-first transaction that takes the write lock only for the writes."""
+"""services/database: statements sent together (one round trip on PostgreSQL), refusals and reads, and the
+transaction kinds (a READ transaction takes SQLite's write lock only for its writes; a LOSABLE_WRITE
+does not wait for the disk)."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Date, DateTime, bindparam, select, text
 
-from extensions import db, sqlite_write_intent
+from extensions import db
 from models import Household, StockMovement
+from services import database
 from services.database import statements
 from services.database.statements import Statement, run_together
 from services.errors import ValidationFailed
@@ -67,64 +69,76 @@ def test_dates_and_times_are_stored_as_the_orm_stores_them(any_app, make_site):
     assert [row[0] for row in found] == [moment, moment]
 
 
-def test_reads_first_swaps_to_a_write_transaction_and_refuses_an_earlier_write(app, make_household):
+def test_a_read_transaction_swaps_to_a_write_transaction_and_refuses_an_earlier_write(app, make_household):
     home_id = make_household(balance=0).id
     db.session.commit()
     db.session.remove()
-    statements.reads_first()
+    database.expect(database.READ)
     try:
         db.session.get(Household, home_id)  # plain BEGIN: a read snapshot, no lock
         assert db.session.connection().info["deferred_at_changes"] is not None
-        statements.begin_writes()
-        assert sqlite_write_intent.get() and db.session.connection().info["deferred_at_changes"] is None
+        database.begin_writes()
+        assert db.session.connection().info["deferred_at_changes"] is None
         run_together([Statement(_BUMP, {"id": home_id, "cap": 9})])
         db.session.commit()
+        assert db.session.connection().info["deferred_at_changes"] is None  # a writer for the rest of its work
 
         db.session.remove()
-        statements.reads_first()
+        database.expect(database.READ)
         db.session.execute(text("UPDATE household SET note = 'early' WHERE id = :id"), {"id": home_id})
         with pytest.raises(RuntimeError, match="must not write"):
-            statements.begin_writes()
+            database.begin_writes()
         db.session.rollback()
     finally:
-        sqlite_write_intent.set(True)
+        database.end_request()
     assert db.session.get(Household, home_id).note is None
 
 
-def test_a_scan_session_commits_without_waiting_for_the_disk_on_postgresql(pg_app, make_site, make_household):
-    """open_session(durable=False): the scan writes only its session row, which a crash may lose."""
+def test_expect_has_no_effect_inside_a_transaction(app, make_household):
+    home_id = make_household(balance=0).id
+    db.session.commit()
+    db.session.get(Household, home_id)  # a WRITE transaction has begun
+    try:
+        database.expect(database.READ)
+        database.begin_writes()  # still a writer: nothing to swap
+        assert db.session.connection().info["deferred_at_changes"] is None
+    finally:
+        database.end_request()
+    db.session.rollback()
+
+
+def test_a_losable_write_commits_without_waiting_for_the_disk_on_postgresql(pg_app, make_site, make_household):
+    """LOSABLE_WRITE (the scan writes only its session row, which a crash may lose): SET LOCAL
+    synchronous_commit TO OFF goes with the transaction's first statements, for that transaction only."""
     from services.supermarket import devices as kiosk_devices
 
     with pg_app.app_context():
         device, card = _kiosk_and_card(make_site, make_household)
-        kiosk_devices.open_session(device, card)
+        kiosk_devices.start_session(device, card)
         assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"
         db.session.commit()
-        kiosk_devices.open_session(device, card, durable=False)
-        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "off"
-        db.session.commit()
+        database.expect(database.LOSABLE_WRITE)
+        try:
+            kiosk_devices.start_session(device, card)
+            assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "off"
+            db.session.commit()
+        finally:
+            database.end_request()
         assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"  # SET LOCAL: this one only
 
 
-def test_a_rollback_takes_attached_rows_out_of_the_session(any_app, make_site, make_household):
-    """Rows written with SQL text and attached as loaded objects go when their transaction rolls back
-    (as flushed new objects do), so nothing later trips over a row that does not exist."""
+def test_a_new_session_ends_the_devices_open_one_also_in_memory(any_app, make_site, make_household):
     from models import KioskSession
     from services.supermarket import devices as kiosk_devices
 
     device, card = _kiosk_and_card(make_site, make_household)
-    kept = kiosk_devices.open_session(device, card)
+    kept, _ = kiosk_devices.start_session(device, card)
     db.session.commit()
-    dropped = kiosk_devices.open_session(device, card)
-    dropped_id = dropped.id
-    assert dropped in db.session
-    db.session.rollback()
-    assert dropped not in db.session and kept in db.session
-    again = kiosk_devices.open_session(device, card)  # walks the identity map: must not load the lost row
+    assert db.session.get(KioskSession, kept["id"]).ended_at is None  # now in the session's identity map
+    again, _ = kiosk_devices.start_session(device, card)
+    assert db.session.get(KioskSession, kept["id"]).ended_at is not None  # expired in memory, read again
     db.session.commit()
-    assert db.session.get(KioskSession, dropped_id) is None
-    assert db.session.get(KioskSession, again.id).ended_at is None
-    assert db.session.get(KioskSession, kept.id).ended_at is not None
+    assert db.session.get(KioskSession, again["id"]).ended_at is None
 
 
 def _kiosk_and_card(make_site, make_household):
@@ -140,17 +154,26 @@ def _kiosk_and_card(make_site, make_household):
     return device, db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
 
 
-def test_loaded_reuses_the_sessions_object_and_reads_the_other_columns_on_demand(any_app, make_household):
+def test_reads_make_values_and_errors_come_in_statement_order(any_app, make_household):
+    """A statement's read makes its value; refusals and read errors are raised statement by statement,
+    so the first statement's wins (the kiosk: a bad device credential before a bad card)."""
     home = make_household(balance=0)
     db.session.commit()
-    home_id, head_name, site_id = home.id, home.head_name, home.site_id
-    assert statements.loaded(Household, id=home_id, head_name="别的名字") is home  # the session's own wins
-    db.session.expunge_all()
-    made = statements.loaded(Household, id=home_id, head_name=head_name)
-    assert made in db.session and db.session.get(Household, home_id) is made
-    assert made.site_id == site_id and made.balance == 0  # not given: loaded when first read
+    count = text("SELECT COUNT(*) FROM household WHERE id = :id")
+    assert database.run(Statement(count, {"id": home.id}, read=lambda rows: rows[0][0] * 10)) == 10
+
+    def refuse(message):
+        def read(rows):
+            raise ValidationFailed(message)
+        return read
+
+    with pytest.raises(ValidationFailed, match="第一"):
+        run_together([Statement(count, {"id": home.id}, read=refuse("第一")),
+                      Statement(_BUMP, {"id": -1, "cap": 9}, ValidationFailed("第二"))])
+    with pytest.raises(ValidationFailed, match="第一"):
+        run_together([Statement(_BUMP, {"id": -1, "cap": 9}, ValidationFailed("第一")),
+                      Statement(count, {"id": home.id}, read=refuse("第二"))])
     db.session.rollback()
-    assert made not in db.session  # like every attached row, it leaves with its transaction
 
 
 def _count_round_trips(monkeypatch) -> dict:

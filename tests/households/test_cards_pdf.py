@@ -9,7 +9,8 @@ from models import AuditLog, Card
 from services import pdf_fonts
 from services.households import card_actions
 from services.households.card_pdf import card_url, render_sheet, render_single
-from services.households.cards import CardUnusable, resolve_token
+from services import database
+from services.households.cards import CardUnusable, card_statement
 
 RARE = "䶮㛃𠮷𬌗"
 
@@ -52,7 +53,7 @@ def test_sheet_qr_codes_resolve_to_their_households(app, make_site, make_househo
     base = app.config["PUBLIC_BASE_URL"].rstrip("/")
     for url in urls:
         assert url.startswith(f"{base}/c/") and "/households/" not in url
-        card = resolve_token(url)
+        card = database.run(card_statement(url))
         assert card.household_id == next(p.household.id for p in printed if card_url(p.token) == url)
     text = pdf_text(pdf, tmp_path)
     for p in printed:
@@ -68,7 +69,7 @@ def test_single_card_is_cr80_and_decodes(app, make_household, make_user, tmp_pat
     width, height = [float(v) for v in info.split("Page size:")[1].split("pts")[0].split("x")]
     assert (round(width / 72 * 25.4, 1), round(height / 72 * 25.4, 1)) == (85.6, 54.0)
     [url] = decode_qr(pdf, tmp_path)
-    assert resolve_token(url).household_id == home.id
+    assert database.run(card_statement(url)).household_id == home.id
 
 
 def test_pdf_embeds_the_cjk_font(app, make_household, make_user):
@@ -109,7 +110,7 @@ def test_print_reissues_and_old_card_stops_working(app, client, login, make_site
     cards = db.session.execute(db.select(Card).where(Card.household_id == home.id).order_by(Card.generation)).scalars().all()
     assert [(c.generation, c.status) for c in cards] == [(1, "revoked"), (2, "active")]
     with pytest.raises(CardUnusable):
-        resolve_token(first.token)
+        database.run(card_statement(first.token))
     assert db.session.execute(db.select(AuditLog).where(AuditLog.action == "card.issue",
                                                         AuditLog.actor_id == cadre.id)).scalar_one()
     html = client.get(f"/admin/households/{home.id}").get_data(as_text=True)
@@ -137,7 +138,7 @@ def test_lost_and_revoke(app, client, login, make_site, make_household, make_use
     db.session.expire_all()
     assert db.session.get(Card, card_id).status == status
     with pytest.raises(CardUnusable):
-        resolve_token(printed.token)
+        database.run(card_statement(printed.token))
     assert client.post(f"/admin/cards/{card_id}/{action}").status_code == 400  # already stopped
 
 
@@ -175,11 +176,11 @@ def test_new_pdf_helper_for_other_documents(app):
 def test_forged_or_altered_tokens_fail(app, make_household, make_user):
     home = make_household()
     token = card_actions.issue_for_print(make_user("admin"), [home.id])[0].token
-    assert resolve_token(token).household_id == home.id
+    assert database.run(card_statement(token)).household_id == home.id
     altered = token[:-1] + ("A" if token[-1] != "A" else "B")
     for bad in (altered, "A" * 26, f"http://x/c/{altered}", "../households/1", ""):
         with pytest.raises(CardUnusable):
-            resolve_token(bad)
+            database.run(card_statement(bad))
 
 
 def test_cards_print_with_the_common_character_font_unless_a_name_needs_more(app, make_household, make_user,

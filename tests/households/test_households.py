@@ -144,7 +144,8 @@ def test_edit_members_tags_and_audit(app, client, cadre_site, make_household):
 
 def test_move_out_revokes_card_by_county_policy(app, client, cadre_site, make_household):
     """迁出 goes through services.households.life_events (default policy: redeem the points first)."""
-    from services.households.cards import CardUnusable, resolve_token
+    from services import database
+    from services.households.cards import CardUnusable, card_statement
 
     site, user = cadre_site
     rich, home = make_household(site, balance=30), make_household(site)
@@ -159,7 +160,7 @@ def test_move_out_revokes_card_by_county_policy(app, client, cadre_site, make_ho
     assert db.session.get(Household, rich.id).status == "active"
     assert db.session.execute(db.select(Card.status).where(Card.household_id == home.id)).scalar_one() == "revoked"
     with pytest.raises(CardUnusable):
-        resolve_token(token)
+        database.run(card_statement(token))
 
 
 def test_read_only_roles_cannot_edit(app, client, make_site, make_household, make_user, login):

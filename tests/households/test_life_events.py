@@ -9,7 +9,8 @@ from models.life_event import LifeEvent
 from services import ledger
 from services.errors import ValidationFailed
 from services.households import life_events
-from services.households.cards import resolve_token
+from services import database
+from services.households.cards import card_statement
 from services.ledger.verify import verify
 
 
@@ -51,7 +52,7 @@ def test_split_by_members_moves_a_linked_pair(app, family, make_user):
     assert (in_.kind, in_.points, in_.idempotency_key) == ("transfer_in", 50, f"lifeevent:{event.id}:in")
     assert out.source_id == in_.source_id == event.id
     assert new.head_name == "王小红" and {m.name for m in new.members} == {"王小红", "李丽"}
-    assert resolve_token(token).household_id == new.id
+    assert database.run(card_statement(token)).household_id == new.id
     assert db.session.execute(select(AuditLog).where(AuditLog.action == "life_event.split")).scalar_one()
     assert verify().ok
 
@@ -132,7 +133,7 @@ def test_head_change_reprints_card(app, family, make_user):
     event, token = life_events.change_head(home, child(home, "王秀英").id, admin)
     db.session.commit()
     assert home.head_name == "王秀英" and old.status == "revoked"
-    assert resolve_token(token).household_id == home.id and home.balance == 10
+    assert database.run(card_statement(token)).household_id == home.id and home.balance == 10
 
 
 def test_deceased_head_needs_successor(app, family, make_user):

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import ActivitySignIn, AuditLog, LedgerEntry, RuleEvent
+from models import ActivitySignIn, AuditLog, LedgerEntry, Redemption, RuleEvent
 from models.rules import Rule
 from services import ledger
 from services.earning import activities, approvals, evaluations, rules
@@ -147,8 +147,10 @@ def _redemption(world, home):
     card_for(home)
     device, _ = paired_device(world["site"])
     card = db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
-    session = kiosk_devices.open_session(device, card)
-    return redemption.redeem(device, session.id, new_request_id(), [{"goods_id": goods.id, "qty": 2}])
+    session, _ = kiosk_devices.start_session(device, card)
+    receipt = redemption.redeem(device, redemption.parse_request(session["id"], new_request_id(),
+                                                                 [{"goods_id": goods.id, "qty": 2}]))
+    return db.session.get(Redemption, receipt.id)
 
 
 def test_redemption_void(world):

@@ -19,18 +19,19 @@ def test_post_credit_moves_balance_and_chains(app, make_household):
     assert verify().ok
 
 
-def test_post_row_returns_the_entry_as_written_without_a_session_object(app, make_household):
+def test_post_returns_the_entry_as_written_without_a_session_object(app, make_household):
     home = make_household(balance=40)
     before = set(db.session.identity_map.keys())
-    row = ledger.post_row(home, -15, "redemption", ledger.Source("redemption", 9), None, "兑换", "redeem:row")
+    row = ledger.post(home, -15, "redemption", ledger.Source("redemption", 9), None, "兑换", "redeem:row")
     assert isinstance(row, ledger.Written) and row.id is not None
     assert set(db.session.identity_map.keys()) == before  # no LedgerEntry made or attached
     stored = db.session.get(LedgerEntry, row.id)
     assert {name: getattr(stored, name) for name in ledger._ENTRY_FIELDS} == {
         name: getattr(row, name) for name in ledger._ENTRY_FIELDS}
     assert (row.balance_after, row.points, home.balance) == (25, -15, 25)
-    assert ledger.post_row(home, -15, "redemption", ledger.Source("redemption", 9), None, "兑换",
-                           "redeem:row") == stored  # a replay: the stored entry
+    again = ledger.post(home, -15, "redemption", ledger.Source("redemption", 9), None, "兑换", "redeem:row")
+    assert isinstance(again, ledger.Written) and again == row  # a replay: the stored entry, as written
+    assert home.balance == 25
     assert verify().ok
 
 
@@ -63,7 +64,7 @@ def test_reversal_of_spent_credit_clamps_and_counts_in_original_period(app, make
     assert rev.points == -10 and rev.requested_points == -50
     assert rev.effective_date == date(2026, 9, 30) and rev.reverses_id == award.id
     assert home.balance == 0
-    assert ledger.reverse(award, None, "公示异议成立") is rev  # idempotent
+    assert ledger.reverse(award, None, "公示异议成立") == rev  # idempotent: the same entry (id, hash)
 
 
 def test_redemption_cannot_be_reversed(app, make_household):

@@ -167,8 +167,9 @@ def test_void_from_staff_page(client, shopkeeper, make_household):
     issue_card(home)
     device, _ = paired_device(site)
     card = db.session.execute(select(Card).where(Card.household_id == home.id)).scalar_one()
-    session = kiosk_devices.open_session(device, card)
-    r = redemption.redeem(device, session.id, new_request_id(), [{"goods_id": item.id, "qty": 1}])
+    session, _ = kiosk_devices.start_session(device, card)
+    r = redemption.redeem(device, redemption.parse_request(session["id"], new_request_id(),
+                                                           [{"goods_id": item.id, "qty": 1}]))
     db.session.commit()
     assert "确认作废" in client.get(f"/admin/redemptions/{r.id}").get_data(as_text=True)
     res = client.post(f"/admin/redemptions/{r.id}/void", data={"reason": ""}, follow_redirects=True)

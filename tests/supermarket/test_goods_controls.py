@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Card, StockMovement
+from models import Card, Redemption, StockMovement
 from models.fund import GoodsControl
 from services.errors import Forbidden, ValidationFailed
 from services.supermarket import devices as kiosk_devices
@@ -28,8 +28,9 @@ def shop(app, make_site, make_household, make_user):
 
 def _redeem(shop, cart):
     card = db.session.execute(select(Card).where(Card.household_id == shop["home"].id)).scalar_one()
-    session = kiosk_devices.open_session(shop["device"], card)
-    return redemption.redeem(shop["device"], session.id, new_request_id(), cart)
+    session, _ = kiosk_devices.start_session(shop["device"], card)
+    receipt = redemption.redeem(shop["device"], redemption.parse_request(session["id"], new_request_id(), cart))
+    return db.session.get(Redemption, receipt.id)
 
 
 def test_small_loss_posts_at_once(shop):

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import Goods, Household, LedgerEntry, StockMovement
+from models import Goods, Household, KioskSession, LedgerEntry, Redemption, StockMovement
 from services.errors import ValidationFailed
 from services.ledger.verify import verify
 from services.supermarket import devices as kiosk_devices
@@ -27,12 +27,14 @@ def _open(counter):
     from models import Card
 
     card = db.session.execute(select(Card).where(Card.household_id == counter["home"].id)).scalar_one()
-    return kiosk_devices.open_session(counter["device"], card)
+    session, _ = kiosk_devices.start_session(counter["device"], card)
+    return db.session.get(KioskSession, session["id"])
 
 
 def _redeem(counter, cart, request_id=None):
     session = _open(counter)
-    return redemption.redeem(counter["device"], session.id, request_id or new_request_id(), cart)
+    return redemption.redeem(counter["device"], redemption.parse_request(session.id, request_id or new_request_id(),
+                                                                         cart))
 
 
 def test_redeem_writes_lines_movements_and_one_entry(counter):
@@ -45,10 +47,12 @@ def test_redeem_writes_lines_movements_and_one_entry(counter):
     assert sorted((m.kind, m.quantity) for m in moves) == [("redeem", -3), ("redeem", -1)]
     assert r.receipt_no.startswith("T")
     assert not db.session.new and not db.session.dirty  # written as SQL: nothing left for a flush to repeat
-    assert r in db.session and r.household is counter["home"] and r.site is counter["site"]
+    assert isinstance(r, redemption.Receipt)
+    assert (r.household.id, r.household.head_name, r.site.id) == (counter["home"].id, "欧阳小明", counter["site"].id)
+    assert counter["home"].balance == 200  # the session's household reads its new balance
     db.session.commit()
     db.session.expire_all()
-    stored = db.session.get(type(r), r.id)
+    stored = db.session.get(Redemption, r.id)
     assert (stored.ledger_entry_id, stored.balance_after, len(stored.lines)) == (entry.id, 200, 2)
 
 
@@ -57,8 +61,10 @@ def test_receipt_shows_the_kiosks_site_when_the_household_moved_after_the_scan(c
     elsewhere = make_site("新村安置点")
     counter["home"].site_id = elsewhere.id  # moved between the scan and the redemption
     db.session.flush()
-    r = redemption.redeem(counter["device"], session.id, new_request_id(), [{"goods_id": counter["soap"].id, "qty": 1}])
-    assert r.site is counter["site"] and r.site_id == counter["site"].id
+    r = redemption.redeem(counter["device"], redemption.parse_request(session.id, new_request_id(),
+                                                                      [{"goods_id": counter["soap"].id, "qty": 1}]))
+    assert r.site == (counter["site"].id, counter["site"].code, counter["site"].name)
+    assert db.session.get(Redemption, r.id).site_id == counter["site"].id
     assert r.receipt_no == f"{counter['site'].code}-{r.id:08d}"
 
 
@@ -129,5 +135,5 @@ def test_expired_session_refused(counter):
     session = _open(counter)
     session.expires_at -= timedelta(minutes=10)
     with pytest.raises(SessionExpired):
-        redemption.redeem(counter["device"], session.id, new_request_id(),
-                          [{"goods_id": counter["soap"].id, "qty": 1}])
+        redemption.redeem(counter["device"], redemption.parse_request(session.id, new_request_id(),
+                                                                      [{"goods_id": counter["soap"].id, "qty": 1}]))

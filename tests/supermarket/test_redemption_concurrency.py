@@ -153,12 +153,14 @@ def test_repeated_request_id_after_commit_returns_stored_result(any_app, make_si
     card = db.session.execute(select(Card).where(Card.household_id == ids["household"],
                                                  Card.status == "active")).scalar_one()
     request_id, cart = new_request_id(), [{"goods_id": ids["goods"], "qty": 1}]
-    first = redemption.redeem(device, kiosk_devices.open_session(device, card).id, request_id, cart)
+    first = redemption.redeem(device, redemption.parse_request(kiosk_devices.start_session(device, card)[0]["id"],
+                                                               request_id, cart))
     first_id = first.id
     db.session.commit()
-    session_id = kiosk_devices.open_session(device, card).id
+    session_id = kiosk_devices.start_session(device, card)[0]["id"]
     db.session.commit()
-    again = redemption.redeem(device, session_id, request_id, cart)
+    again = redemption.redeem(device, redemption.parse_request(session_id, request_id, cart))
+    assert again == first  # the same receipt
     assert again.id == first_id and again.balance_after == 90
     db.session.commit()
     assert db.session.get(Household, ids["household"]).balance == 90
@@ -168,5 +170,5 @@ def test_repeated_request_id_after_commit_returns_stored_result(any_app, make_si
     # the retry's lines, sent with its INSERT, found no row of its own to join: the first keeps one line
     assert db.session.execute(select(func.count()).select_from(RedemptionLine)).scalar_one() == 1
     with pytest.raises(IdempotencyConflict):
-        redemption.redeem(device, session_id, request_id, [{"goods_id": ids["goods"], "qty": 2}])
+        redemption.redeem(device, redemption.parse_request(session_id, request_id, [{"goods_id": ids["goods"], "qty": 2}]))
     assert verify().ok

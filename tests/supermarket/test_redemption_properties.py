@@ -38,9 +38,9 @@ def test_books_always_balance(app, make_site, make_household, make_user, ops):
         db.session.commit()
         try:
             if op == "redeem":
-                session = kiosk_devices.open_session(device, card)
-                done.append(redemption.redeem(device, session.id, new_request_id(),
-                                              [{"goods_id": items[index].id, "qty": qty}]).id)
+                session, _ = kiosk_devices.start_session(device, card)
+                done.append(redemption.redeem(device, redemption.parse_request(
+                    session["id"], new_request_id(), [{"goods_id": items[index].id, "qty": qty}])).id)
             elif op == "in":
                 goods_service.stock_in(items[index], qty, "purchase")
             elif op == "loss":
