@@ -54,7 +54,7 @@ def test_forged_and_revoked_cards_are_refused(world):
     forged = "A" * 26
     with pytest.raises(CardUnusable, match="无效"):
         activities.sign_in_card(world["committee"], act, forged)
-    with pytest.raises(CardUnusable, match="无法识别"):
+    with pytest.raises(CardUnusable, match="没有认出这张卡"):
         activities.sign_in_card(world["committee"], act, "'; DROP TABLE card; --")
     old_token = world["tokens"][1]
     cards.issue_card(world["homes"][1])  # reissue revokes the old card
