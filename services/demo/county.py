@@ -287,7 +287,7 @@ def _honors_demo(sites, staff):
 
 
 def _integrity_demo(rng, sites, staff):
-    """资金台账: money received per site, every stock-in valued (issue 12)."""
+    """资金台账: money received per site, every stock-in valued (docs/decisions.md#fund)."""
     from services.integrity.fund import demo_fund
 
     demo_fund(rng, sites, staff["admin"])

@@ -1,4 +1,4 @@
-"""QR cards: 128 random bits in base32, only the SHA-256 stored (DECISIONS #18)."""
+"""QR cards: 128 random bits in base32, only the SHA-256 stored (docs/decisions.md#card-token)."""
 import base64
 import hashlib
 import re

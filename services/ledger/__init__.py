@@ -1,4 +1,4 @@
-"""The ONE path for every points change (DECISIONS #1-#8).
+"""The ONE path for every points change (docs/decisions.md (#ledger-kinds … #append-only)).
 
 Entries are append-only and chained per household with an HMAC over canonical JSON.
 The balance moves by a conditional UPDATE in the same transaction as the insert, so
@@ -23,7 +23,7 @@ from services.errors import (
 )
 from services.database import Statement, expire_written, run_last, run_together
 
-#: debits of these kinds stop at the balance instead of failing (DECISIONS #2, #5)
+#: debits of these kinds stop at the balance instead of failing (docs/decisions.md#deductions-clamp)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
 #: never reversed with reverse(): a redemption is voided, a reversal is final
 NOT_REVERSIBLE = frozenset({"redemption", "redemption_void", "reversal"})

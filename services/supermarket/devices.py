@@ -1,7 +1,7 @@
 """Kiosk devices: pairing with a one-time code, the device credential, kiosk sessions.
 
 The credential and the pairing code are random; only their SHA-256 is stored. A kiosk
-session id is what the kiosk holds after a scan: never a household id (DECISIONS #16, #17)."""
+session id is what the kiosk holds after a scan: never a household id (docs/decisions.md#kiosk-auth, docs/decisions.md#kiosk-session)."""
 import hashlib
 import secrets
 from dataclasses import dataclass

@@ -4,7 +4,7 @@ The words are the kiosk's one catalog (services/supermarket/kiosk_phrases.py), t
 screen shows; this module only checks the parameters and looks up what they stand for. The text is
 composed here, on the server, from a fixed list of keys, bounded integers and goods
 ids (goods names are public shelf labels). Nothing the client sends is spoken verbatim, and no
-household name, card or id is ever part of a phrase (shared/DOMAIN.md, 适老化 + EN 301 549 5.1.3).
+household name, card or id is ever part of a phrase (docs/decisions.md#privacy, docs/decisions.md#elder-friendly-kiosk, 适老化 + EN 301 549 5.1.3).
 """
 import re
 from typing import Optional
