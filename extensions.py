@@ -41,8 +41,8 @@ talisman = Talisman()
 
 
 class FastJSONProvider(DefaultJSONProvider):
-    """JSON responses (jsonify) encoded by orjson: the kiosk scan's answer took 21 µs in json.dumps,
-    3 µs here. The output is the same JSON as Flask's (types orjson does not know — dates, Decimal,
+    """JSON responses (jsonify) encoded by orjson (why: docs/performance.md#why-each-trick-exists).
+    The output is the same JSON as Flask's (types orjson does not know — dates, Decimal,
     dataclasses — go to Flask's own `default`), except that text is UTF-8 instead of \\u escapes.
     Keys keep the order they were built in. Debug mode's indented output stays with Flask's encoder."""
 

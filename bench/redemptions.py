@@ -52,7 +52,7 @@ def prepare_sessions(bench: Bench, app, scenario: str) -> str:
 def end_open_sessions(app) -> None:
     """End the kiosk sessions prepare_sessions() opened. A kiosk has one open session at a time (each
     scan ends its previous one), but those are inserted directly, many per device: left open, the next
-    run's first scan on each device ended dozens of them (seen: the first scan pass 10–30 % slower)."""
+    run's first scan on each device would end dozens of them and be slower for it."""
     with app.app_context():
         db.session.execute(text("UPDATE kiosk_session SET ended_at = :now WHERE ended_at IS NULL"),
                            {"now": utcnow()})

@@ -189,7 +189,7 @@ def _cell(sheet, value, **style) -> WriteOnlyCell:
 
 def to_pdf(table: Table) -> bytes:
     """A plain ruled table, header repeated on every page. Rows are drawn with cell() and a cached
-    per-character width wrap: fpdf2's table() took ~30 ms a row here, this takes well under 1 ms."""
+    per-character width wrap, because fpdf2's table() is far slower per row (docs/performance.md)."""
     return pdf_fonts.render_pdf(lambda common: _draw(table, common))
 
 
