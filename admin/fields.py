@@ -74,6 +74,46 @@ class DayField(ParsedField):
         return self.data.isoformat() if self.data else ""
 
 
+class LocalDateTimeField(ParsedField):
+    """A local date and time typed as 2026-01-31T09:30 (fields.local_datetime), always required."""
+
+    def __init__(self, label=None, validators=None, **kw):
+        kw.setdefault("render_kw", {"type": "datetime-local"})
+        super().__init__(label, validators, **kw)
+
+    def parse(self, raw):
+        return fields.local_datetime(raw, str(self.label.text))
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+class IdListField(Field):
+    """Every submitted value of a repeated field is a row id (fields.record_id, refused with
+    `message`); `data` is the list of ids in the order given, without repeats."""
+
+    def __init__(self, label=None, validators=None, message="请选择", **kw):
+        kw.setdefault("default", list)
+        super().__init__(label, validators, **kw)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        try:
+            for raw in valuelist:
+                parsed = fields.record_id(raw, self.message)
+                if parsed not in self.data:
+                    self.data.append(parsed)
+        except ValidationFailed as error:
+            self.data = []
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        return ""
+
+
 class TextField(StringField):
     """Stripped text of at most `limit` characters (fields.text); blank is None unless required."""
 

@@ -1,18 +1,21 @@
 """Volunteer activities: create, the sign-in screen (card scan or search), close and post points."""
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.earning.forms import ActivityForm
+from admin.earning.rules import scoped_sites
+from admin.fields import refused
 from admin.request_json import json_object
 from admin.scope import scoped_arg
-from admin.earning.rules import scoped_sites
 from extensions import db
 from models import Activity, ActivitySignIn
+from services import fields
 from services.earning import activities
+from services.errors import DomainError
 from services.staff.scope import require_site, scope_filter
-from services.errors import ValidationFailed
 
 STAFF = ("committee", "cadre")
 
@@ -41,30 +44,38 @@ def activities_list():
         select(Activity).where(scope_filter(current_user, Activity.site_id))
         .order_by(Activity.starts_at.desc()).limit(200)
     ).scalars()
-    return render_template("admin/activities/list.html", activities=rows)
+    return render_template("admin/activities/list.html", activities=rows,
+                           can_create=current_user.has_role("admin", *STAFF))
 
 
 @bp.route("/activities/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def activities_new():
-    if request.method == "POST":
-        try:
-            activity = activities.create(current_user, request.form)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("活动已创建", "success")
-            return redirect(url_for("admin.activities_detail", activity_id=activity.id))
-    return render_template("admin/activities/new.html", sites=scoped_sites(), form=request.form)
+    form = ActivityForm()
+
+    def page():
+        return render_template("admin/activities/new.html", sites=scoped_sites(), form=form)
+
+    if not form.is_submitted():
+        return page()
+    if not form.validate():
+        return refused(page)
+    try:
+        activity = activities.create(current_user, {k: v for k, v in form.data.items() if k != "csrf_token"})
+    except DomainError as error:
+        return refused(page, error)
+    db.session.commit()
+    flash("活动已创建", "success")
+    return redirect(url_for("admin.activities_detail", activity_id=activity.id))
 
 
 @bp.route("/activities/<int:activity_id>")
 @roles_required(*STAFF, "auditor")
 def activities_detail(activity_id):
     activity = _activity(activity_id)
-    return render_template("admin/activities/detail.html", activity=activity, summary=activities.summary(activity))
+    return render_template("admin/activities/detail.html", activity=activity, summary=activities.summary(activity),
+                           closed=activity.status == "closed",
+                           can_run=activity.status == "open" and current_user.has_role("admin", *STAFF))
 
 
 @bp.route("/activities/<int:activity_id>/signin")
@@ -72,19 +83,19 @@ def activities_detail(activity_id):
 def activities_signin(activity_id):
     activity = _activity(activity_id)
     rows = [activities.signin_json(s) for s in reversed(activity.signins)]
-    return render_template("admin/activities/signin.html", activity=activity, rows=rows)
+    return render_template("admin/activities/signin.html", activity=activity, rows=rows,
+                           can_sign_in=activity.status == "open")
 
 
 @bp.route("/activities/<int:activity_id>/signin/scan", methods=["POST"])
 @roles_required(*STAFF)
 def activities_signin_scan(activity_id):
+    """JSON {"token"} (a scanned card) or {"household_id"} (picked from the list)."""
     activity = _activity(activity_id)
     body = json_object()
     if body.get("household_id"):
-        household_id = str(body["household_id"])
-        if not household_id.isdecimal() or not 0 < int(household_id) < 2**31:
-            raise ValidationFailed("户号不对,请从名单中选择")
-        signin = activities.sign_in_manual(current_user, activity, int(household_id))
+        household_id = fields.record_id(body["household_id"], "户号不对,请从名单中选择")
+        signin = activities.sign_in_manual(current_user, activity, household_id)
     else:
         signin = activities.sign_in_card(current_user, activity, str(body.get("token", "")))
     db.session.commit()

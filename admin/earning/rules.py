@@ -1,7 +1,6 @@
 """积分细则: the catalog (admin edits), recording items for one or many households, evidence photos."""
 import os
 import secrets
-from datetime import date
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -9,6 +8,8 @@ from sqlalchemy import or_, select
 
 from admin import bp
 from admin.auth import roles_required
+from admin.earning.forms import RecordForm, ReverseEventForm, RuleForm
+from admin.fields import refused
 from admin.request_json import json_object
 from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
@@ -16,10 +17,10 @@ from models import Household, Rule, RuleEvent, Site
 from models.clock import local_today
 from models.rules import CAP_PERIODS, RULE_UNITS
 from services import database
-from services.households import cards
 from services.earning import rules
+from services.errors import DomainError, ValidationFailed
+from services.households import cards
 from services.staff.scope import allowed_site_ids, require_site, scope_filter
-from services.errors import ValidationFailed
 
 EVIDENCE_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png"}
 STAFF = ("committee", "cadre", "auditor")
@@ -39,8 +40,11 @@ def scoped_sites() -> list[Site]:
 @bp.route("/rules")
 @roles_required(*STAFF)
 def rules_catalog():
-    return render_template("admin/rules/catalog.html", rules=rules.current_rules(), units=RULE_UNITS,
-                           periods=CAP_PERIODS)
+    current = rules.current_rules()
+    admin = current_user.has_role("admin")
+    return render_template("admin/rules/catalog.html", rules=current, units=RULE_UNITS, periods=CAP_PERIODS,
+                           can_edit=admin, can_seed=admin and not current,
+                           can_record=current_user.has_role("admin", "committee", "cadre"))
 
 
 @bp.route("/rules/seed", methods=["POST"])
@@ -57,19 +61,35 @@ def rules_seed():
 @roles_required("admin")
 def rules_edit(rule_id=None):
     rule = db.get_or_404(Rule, rule_id) if rule_id else None
-    if request.method == "POST":
-        try:
-            saved = rules.save_rule(current_user, request.form, rule)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"已保存(第 {saved.version} 版)", "success")
-            return redirect(url_for("admin.rules_catalog"))
-    return render_template("admin/rules/edit.html", rule=rule, form=request.form, units=RULE_UNITS,
-                           periods=CAP_PERIODS, categories=rules.categories(),
-                           versions=rules.versions_of(rule.series) if rule else [])
+    form = RuleForm(data=_rule_values(rule) if rule else None)
+
+    def page():
+        return render_template("admin/rules/edit.html", rule=rule, form=form, units=RULE_UNITS,
+                               periods=CAP_PERIODS, categories=rules.categories(),
+                               versions=rules.versions_of(rule.series) if rule else [])
+
+    if not form.is_submitted():
+        return page()
+    if not form.validate():
+        return refused(page)
+    try:
+        saved = rules.save_rule(current_user, _form_values(form), rule)
+    except DomainError as error:
+        return refused(page, error)
+    db.session.commit()
+    flash(f"已保存(第 {saved.version} 版)", "success")
+    return redirect(url_for("admin.rules_catalog"))
+
+
+def _rule_values(rule: Rule) -> dict:
+    """The edit form's starting values: the current version of `rule`."""
+    return {"category": rule.category.name, "name": rule.name, "points": rule.points, "unit": rule.unit,
+            "cap_points": rule.cap_points, "cap_period": rule.cap_period,
+            "evidence_required": rule.evidence_required, "note": rule.note}
+
+
+def _form_values(form) -> dict:
+    return {k: v for k, v in form.data.items() if k != "csrf_token"}
 
 
 @bp.route("/rules/<int:rule_id>/retire", methods=["POST"])
@@ -84,37 +104,33 @@ def rules_retire(rule_id):
 @bp.route("/rules/record", methods=["GET", "POST"])
 @roles_required("committee", "cadre")
 def rules_record():
-    sites = scoped_sites()
-    if request.method == "POST":
-        try:
-            events = _record_from_form()
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            pending = sum(1 for e in events if e.status == "pending")
-            flash(f"已记录 {len(events)} 户" + (f",其中 {pending} 户等待干部审批" if pending else ",积分已入账"),
-                  "success")
-            return redirect(url_for("admin.rules_events"))
-    return render_template("admin/rules/record.html", sites=sites, rules=rules.current_rules(), form=request.form,
-                           today=local_today().isoformat())
+    form = RecordForm()
 
+    def page():
+        chosen = form.household_id.data or []
+        picked = db.session.execute(select(Household).where(
+            Household.id.in_(chosen), scope_filter(current_user, Household.site_id))).scalars() if chosen else []
+        return render_template("admin/rules/record.html", sites=scoped_sites(), rules=rules.current_rules(),
+                               form=form, today=local_today().isoformat(),
+                               picked=[household_json(h) for h in picked])
 
-def _record_from_form():
-    form = request.form
-    household_ids = [int(v) for v in form.getlist("household_id") if v.isdecimal() and 0 < int(v) < 2**31]
+    if not form.is_submitted():
+        return page()
+    if not form.validate():
+        return refused(page)
+    evidence = None
     try:
-        quantity = int(form.get("quantity") or 1)
-        day = date.fromisoformat(form["event_date"]) if form.get("event_date") else None
-        rule_id = int(form.get("rule_id") or 0)
-    except ValueError:
-        raise ValidationFailed("数量或日期填写有误") from None
-    if not 0 <= rule_id < 2**31:
-        raise ValidationFailed("请选择细则")
-    evidence = _save_evidence(request.files.get("evidence"))
-    return rules.record(current_user, rule_id, household_ids, event_date=day, quantity=quantity,
-                        note=form.get("note", ""), evidence_file=evidence)
+        evidence = _save_evidence(form.evidence.data)
+        events = rules.record(current_user, form.rule_id.data, form.household_id.data, event_date=form.event_date.data,
+                              quantity=form.quantity.data or 1, note=form.note.data or "", evidence_file=evidence)
+    except DomainError as error:
+        if evidence:
+            os.remove(os.path.join(evidence_dir(), evidence))
+        return refused(page, error)
+    db.session.commit()
+    pending = sum(1 for e in events if e.status == "pending")
+    flash(f"已记录 {len(events)} 户" + (f",其中 {pending} 户等待干部审批" if pending else ",积分已入账"), "success")
+    return redirect(url_for("admin.rules_events"))
 
 
 def evidence_dir() -> str:
@@ -151,14 +167,28 @@ def rules_evidence(event_id):
 @bp.route("/rules/events")
 @roles_required(*STAFF)
 def rules_events():
+    return _events_page()
+
+
+def _events_page(form=None, event_id=None):
+    """The recent items; a refused reversal (`form` for `event_id`) is shown again beside its row."""
     events = rules.recent_events(allowed_site_ids(current_user), limit=200)
-    return render_template("admin/rules/events.html", events=events)
+    cadre = current_user.has_role("cadre")
+    return render_template("admin/rules/events.html", events=events, reverse_form=form, reverse_id=event_id,
+                           reversible={e.id for e in events if cadre and e.ledger_entry_id})
 
 
 @bp.route("/rules/events/<int:event_id>/reverse", methods=["POST"])
 @roles_required("cadre")
 def rules_reverse(event_id):
-    rules.reverse_event(current_user, db.get_or_404(RuleEvent, event_id), request.form.get("reason", ""))
+    event = db.get_or_404(RuleEvent, event_id)
+    form = ReverseEventForm()
+    if not form.validate():
+        return refused(lambda: _events_page(form, event.id))
+    try:
+        rules.reverse_event(current_user, event, form.reason.data)
+    except DomainError as error:
+        return refused(lambda: _events_page(form, event.id), error)
     db.session.commit()
     flash("已冲正", "success")
     return redirect(url_for("admin.rules_events"))

@@ -58,6 +58,10 @@
     });
   }
 
+  // households picked before a refused submit come back with the page
+  JSON.parse(box.dataset.picked || "[]").forEach(function (h) { chosen[h.id] = h; });
+  render();
+
   q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
   q.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); search(); } });
   site.addEventListener("change", function () { chosen = {}; render(); search(); });

@@ -132,3 +132,18 @@ def test_queue_page_and_decide_view(world, client, login):
 def test_committee_cannot_open_queue(world, client, login):
     login(world["committee"])
     assert client.get("/admin/approvals").status_code == 403
+
+
+def test_refused_rejection_shows_error_beside_the_row(world, client, login):
+    event = deduction(world)
+    login(world["cadre"])
+    resp = client.post(f"/admin/approvals/rule/{event.id}", data={"decision": "reject", "note": "  "})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "驳回必须写明理由" in text
+    db.session.expire_all()
+    assert event.status == "pending"
+    long_note = "长" * 501
+    resp = client.post(f"/admin/approvals/rule/{event.id}", data={"decision": "reject", "note": long_note})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "field-error" in text and "审批意见不能超过 500 个字" in text
+    assert f'value="{long_note}"' in text

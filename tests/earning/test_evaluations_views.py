@@ -175,3 +175,28 @@ def test_json_endpoints_need_csrf_when_enabled(world, tmp_path, sqlite_template)
     assert resp.status_code == 400
     resp = client.post("/admin/activities/1/signin/scan", json={"token": "A" * 26})
     assert resp.status_code == 400
+
+
+def test_refused_round_forms_keep_values_and_write_nothing(world, client, login, make_user):
+    login(world["committee"])
+    resp = client.post("/admin/evaluations/new", data={
+        "site_id": world["site"].id, "title": "2026年第3季度", "period_start": "2026-07-01",
+        "period_end": "2026-02-30", "notice_days": "7"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "field-error" in text and "评议周期结束格式应为" in text
+    assert 'value="2026-02-30"' in text and 'value="2026年第3季度"' in text
+    assert db.session.execute(select(db.func.count(EvaluationRound.id))).scalar_one() == 0
+    rnd = create_round(client, world)
+    client.post(f"/admin/evaluations/{rnd.id}/scoring")
+    login(world["cadre"])
+    resp = client.post(f"/admin/evaluations/{rnd.id}/notice", data={"days": "六十一", "contact": "李书记"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "公示天数必须是整数" in text and 'value="六十一"' in text
+    db.session.expire_all()
+    assert rnd.status == "scoring"
+    login(make_user("admin"))
+    resp = client.post("/admin/evaluations/config", data={"what": "award", "name": "十星级文明户",
+                                                           "bonus_points": "5000", "active": "1"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "奖励积分必须在 1 到 1000 之间" in text and 'value="5000"' in text
+    assert "十星级文明户" not in [a.name for a in evaluations.award_types(False)]

@@ -1,5 +1,8 @@
 """积分细则 pages: catalog, editing (new version), recording for many households with a photo, picker JSON."""
+import html
 import io
+import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -119,4 +122,33 @@ def test_activity_create_form(world, client, login):
     assert "活动已创建" in text and "每户 6 分" in text
     bad = client.post("/admin/activities/new", data={"title": "", "site_id": world["site"].id,
                                                      "starts_at": "2026-11-22T08:30", "points": "3"})
-    assert "请填写活动名称" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "请填写活动名称" in bad.get_data(as_text=True)
+    assert 'value="3"' in bad.get_data(as_text=True)  # the typed points are kept
+
+
+def test_refused_record_keeps_values_and_writes_nothing(world, client, login):
+    login(world["committee"])
+    litter = rule("乱扔垃圾/楼道堆物(经提醒)")
+    resp = client.post("/admin/rules/record", data={
+        "site_id": world["site"].id, "rule_id": litter.id, "quantity": "两次", "note": "楼道堆物",
+        "household_id": [str(world["homes"][1].id)]})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "field-error" in text and "数量必须是整数" in text and 'value="两次"' in text and "楼道堆物" in text
+    picked = json.loads(html.unescape(re.search(r'data-picked="([^"]*)"', text).group(1)))
+    assert [h["name"] for h in picked] == ["李四"]  # the picked household comes back to the picker
+    bad_home = client.post("/admin/rules/record", data={"site_id": world["site"].id, "rule_id": litter.id,
+                                                        "note": "x", "household_id": ["1x"]})
+    assert bad_home.status_code == 400 and "住户选择有误" in bad_home.get_data(as_text=True)
+    assert db.session.execute(select(db.func.count(RuleEvent.id))).scalar_one() == 0
+
+
+def test_refused_rule_edit_shows_error_beside_field(world, client, login, make_user):
+    login(make_user("admin"))
+    old = rule("参加集中清扫")
+    resp = client.post(f"/admin/rules/{old.id}/edit", data={"name": "参加集中清扫", "category": "环境卫生",
+                                                            "points": "4.5", "unit": "time", "cap_period": "month"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "分值必须是整数" in text and 'value="4.5"' in text
+    db.session.expire_all()
+    assert [r.version for r in rules.versions_of(old.series)] == [1]

@@ -68,13 +68,15 @@ def diff(before: dict, after: dict) -> dict:
 
 
 class PostForms(HTMLParser):
-    """Collects {action: {field: default}} for the POST forms of a page (file inputs as None)."""
+    """Collects {action: {field: default}} for the POST forms of a page (file inputs as None); a field
+    outside its form (form="id") counts for the form of that id."""
 
     def __init__(self, page_url: str = ""):
         super().__init__()
         self.page_url = page_url
         self.forms: list[tuple[str, dict]] = []
         self._form = None
+        self._by_id = {}
         self._select = None
         self._textarea = None
 
@@ -85,12 +87,15 @@ class PostForms(HTMLParser):
             if (a.get("method") or "get").lower() == "post" and action.startswith("/admin"):
                 self._form = (action, {})
                 self.forms.append(self._form)
+                if a.get("id"):
+                    self._by_id[a["id"]] = self._form
             else:
                 self._form = None
             return
-        if self._form is None or not a.get("name"):
+        owner = self._by_id.get(a.get("form")) or self._form
+        if owner is None or not a.get("name"):
             return
-        fields = self._form[1]
+        fields = owner[1]
         name = a["name"]
         if tag == "input":
             kind = (a.get("type") or "text").lower()

@@ -76,8 +76,25 @@ STRING_ARGS = {"admin.evaluations_action": [{"action": a} for a in
                "admin.approvals_decide": [{"kind": "rule"}, {"kind": "signin"}]}
 
 
+def _form_class_fields(view, source: str) -> set:
+    """Field names of the FlaskForm classes the view names, directly or through a dict of them."""
+    import inspect
+
+    from flask_wtf import FlaskForm
+    from wtforms.fields.core import UnboundField
+
+    names, scope = set(), inspect.unwrap(view).__globals__
+    for word in set(re.findall(r"\b[A-Z]\w+", source)):
+        value = scope.get(word)
+        for cls in value.values() if isinstance(value, dict) else [value]:
+            if isinstance(cls, type) and issubclass(cls, FlaskForm):
+                names |= {n for n in dir(cls) if isinstance(getattr(cls, n), UnboundField)}
+    return names
+
+
 def _fallback_forms(app, known: set) -> dict:
-    """POST routes with no form on any page (JS, or state-dependent): fields read from the view source."""
+    """POST routes with no form on any page (JS, or state-dependent): fields read from the view source
+    (form.get("…") calls, and the fields of the FlaskForm classes it uses)."""
     import inspect
 
     found = {}
@@ -86,8 +103,10 @@ def _fallback_forms(app, known: set) -> dict:
             continue
         if rule.endpoint in SKIP_ENDPOINTS or rule.endpoint in known:
             continue
-        source = inspect.getsource(app.view_functions[rule.endpoint])
-        fields = {name: "1" for name in FIELD_RE.findall(source)} or {"note": ""}
+        view = app.view_functions[rule.endpoint]
+        source = inspect.getsource(view)
+        names = set(FIELD_RE.findall(source)) | _form_class_fields(view, source)
+        fields = {name: "1" for name in sorted(names)} or {"note": ""}
         for extra in STRING_ARGS.get(rule.endpoint, [{}]):
             values = {}
             for name in rule.arguments:
