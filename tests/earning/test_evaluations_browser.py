@@ -103,7 +103,7 @@ def test_sign_in_screen_scans_and_refuses(browser, earning, screenshot_dir):
     wedge("A" * 26)
     expect(page.locator("#result")).to_contain_text("这张卡无效")
     wedge(earning["revoked"])
-    expect(page.locator("#result")).to_contain_text("已作废")
+    expect(page.locator("#result")).to_contain_text("已经作废")
     page.screenshot(path=os.path.join(screenshot_dir, "earning-signin-refused.png"), full_page=True)
     page.click("#manual-btn")
     page.fill("#manual-q", "欧")
