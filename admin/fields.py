@@ -3,8 +3,8 @@ services use, and a refusal becomes the field's Chinese error (shown beside it, 
 
 Each field's `data` is the parsed value (None when blank and optional); `_value()` gives back what
 was typed, so a re-rendered form shows the user's input, not a cleaned version of it."""
-from wtforms import Field, StringField
-from wtforms.widgets import TextInput
+from wtforms import Field, SelectMultipleField, StringField
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from services import fields
 from services.errors import ValidationFailed
@@ -93,6 +93,13 @@ class TextField(StringField):
         if getattr(self, "raw", None) is not None:
             return self.raw
         return self.data or ""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A set of checkboxes, one per choice; `data` is the list of checked values."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def refused(render, error=None):

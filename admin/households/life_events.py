@@ -7,14 +7,13 @@ from sqlalchemy import select
 from admin import bp
 from admin.auth import roles_required
 from admin.support import _household
-from services import fields
-from services.staff.scope import sites_in_scope
 from extensions import db
 from models import Household
 from models.life_event import LifeEvent
-from services.households import life_events as svc
-from services.staff.scope import allowed_site_ids, require_site
+from services import fields
 from services.errors import ValidationFailed
+from services.households import life_events as svc
+from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 
 READERS = ("cadre", "committee", "auditor")
 EDITORS = ("cadre",)

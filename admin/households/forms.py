@@ -1,21 +1,23 @@
-"""WTForms for the admin core (households, cards, staff, audit). POST forms carry the CSRF token."""
+"""The forms of the household pages: 一户一档, 迁出, cards, Excel import, and 分户/合户/迁入 (life events).
+Field names are the names the templates post; ids and dates parse through services/fields.py."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, PasswordField, SelectField,
-    SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional as Opt, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length, Regexp
 
+from admin.fields import MultiCheckboxField
 from models.household import HOUSEHOLD_TAGS
-from models.staff import ROLES
 from services.households.registry import RELATIONS
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class MemberForm(Form):
@@ -71,29 +73,3 @@ class ImportUploadForm(FlaskForm):
 
 class ImportConfirmForm(FlaskForm):
     batch = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
-
-
-class StaffForm(FlaskForm):
-    username = StringField("登录名", validators=[
-        DataRequired("请填写登录名"), Length(2, 64, "登录名 2–64 位"),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message="登录名只能用字母、数字、下划线、点和减号")])
-    display_name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
-    phone = StringField("电话", validators=[Length(max=20)])
-    roles = MultiCheckboxField("角色", choices=list(ROLES.items()), validators=[DataRequired("至少选一个角色")])
-    areas = MultiCheckboxField("管理范围(乡镇/村/社区,含其下所有安置点)", coerce=int, validate_choice=False)
-    sites = MultiCheckboxField("管理范围(单个安置点)", coerce=int, validate_choice=False)
-    active = BooleanField("启用", default=True)
-    household_id = IntegerField("本人家庭户号(评分、审批时自家须回避;不是住户可不填)", validators=[Opt()])
-    password = PasswordField("初始密码 / 重置密码", validators=[Opt(), Length(8, 200, "密码至少 8 位")])
-
-
-class AuditFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET filter
-
-    actor = SelectField("操作人", coerce=int, validate_choice=False, validators=[Opt()])
-    action = StringField("操作", validators=[Opt(), Length(max=64)])
-    object_type = StringField("对象类型", validators=[Opt(), Length(max=32)])
-    object_id = StringField("对象编号", validators=[Opt(), Length(max=64)])
-    date_from = StringField("起始日期", validators=[Opt(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式:2026-01-31")])
-    date_to = StringField("截止日期", validators=[Opt(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式:2026-01-31")])
