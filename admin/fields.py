@@ -74,6 +74,23 @@ class DayField(ParsedField):
         return self.data.isoformat() if self.data else ""
 
 
+class MonthField(ParsedField):
+    """A month typed as 2026-01 (fields.month), data (year, month); blank is None unless required."""
+
+    def __init__(self, label=None, validators=None, required=True, **kw):
+        kw.setdefault("render_kw", {"type": "month"})
+        super().__init__(label, validators, **kw)
+        self.required = required
+
+    def parse(self, raw):
+        return fields.month(raw, str(self.label.text), self.required)
+
+    def _value(self):
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return f"{self.data[0]:04d}-{self.data[1]:02d}" if self.data else ""
+
+
 class TextField(StringField):
     """Stripped text of at most `limit` characters (fields.text); blank is None unless required."""
 

@@ -19,36 +19,26 @@ def _control_site(control_id):
     return db.session.execute(select(GoodsControl.site_id).where(GoodsControl.id == control_id)).scalar_one_or_none()
 
 
-def hold_stock_change(goods, form) -> bool:
-    """Called by the goods page before a loss/adjustment: True when it went to the second-person queue
-    (committed and flashed) or was refused (flashed); False when it is small and the page goes on."""
-    try:
-        quantity = int(str(form.get("quantity")).strip())
-    except (TypeError, ValueError):
-        return False  # the goods service gives the clear message
+def hold_stock_change(goods, quantity: int, kind: str, note) -> bool:
+    """Called by the goods page before a loss/adjustment: True when it is large and went to the
+    second-person queue (committed and flashed); False when it is small and the page goes on.
+    Raises the service's DomainError when it is refused (nothing written)."""
     if abs(quantity) * goods.price <= stocktakes.threshold():
         return False
-    try:
-        _, control = stocktakes.change_stock(current_user, goods, quantity, form.get("kind"), form.get("note"))
-        db.session.commit()
-        flash(f"数量较大(价值 {control.points_value} 分),已提交,须由另一位工作人员复核后生效", "success")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    _, control = stocktakes.change_stock(current_user, goods, quantity, kind, note)
+    db.session.commit()
+    flash(f"数量较大(价值 {control.points_value} 分),已提交,须由另一位工作人员复核后生效", "success")
     return True
 
 
 def hold_void(row, reason) -> bool:
-    """Called by the redemption page before a void: True when the void waits for a second person."""
+    """Called by the redemption page before a void: True when the void waits for a second person
+    (committed and flashed). Raises the service's DomainError when it is refused."""
     if row.total_points <= stocktakes.threshold():
         return False
-    try:
-        stocktakes.request_void(current_user, row.id, reason)
-        db.session.commit()
-        flash("金额较大,作废申请已提交,须由另一位工作人员复核后生效", "success")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    stocktakes.request_void(current_user, row.id, reason)
+    db.session.commit()
+    flash("金额较大,作废申请已提交,须由另一位工作人员复核后生效", "success")
     return True
 
 

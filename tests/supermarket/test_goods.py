@@ -110,8 +110,22 @@ def test_shopkeeper_creates_goods_with_photo(client, shopkeeper):
 def test_goods_form_rejects_bad_input(client, shopkeeper, field, value, words):
     data = {"site_id": shopkeeper["site"].id, "name": "肥皂", "price": "5", "unit": "块", "active": "1", field: value}
     res = client.post(f"/admin/goods/new?site_id={shopkeeper['site'].id}", data=data)
-    assert res.status_code == 400 and words in res.get_data(as_text=True)
+    page = res.get_data(as_text=True)
+    assert res.status_code == 400 and words in page and 'class="field-error"' in page
+    assert field == "name" or 'value="肥皂"' in page  # the typed values are kept
     assert db.session.execute(select(func.count()).select_from(Goods)).scalar_one() == 0
+
+
+def test_stock_form_refusal_reshows_the_form(client, shopkeeper):
+    item = add_goods(shopkeeper["site"], stock=3)
+    db.session.commit()
+    moves = db.session.execute(select(func.count()).select_from(StockMovement)).scalar_one()
+    res = client.post(f"/admin/goods/{item.id}/stock", data={"kind": "in", "quantity": "十二", "source": "donor",
+                                                             "source_name": "爱心企业"})
+    page = res.get_data(as_text=True)
+    assert res.status_code == 400 and "数量必须是整数" in page and 'value="爱心企业"' in page
+    assert db.session.get(Goods, item.id).stock == 3
+    assert db.session.execute(select(func.count()).select_from(StockMovement)).scalar_one() == moves
 
 
 def test_non_image_upload_refused_nothing_written(client, shopkeeper):
