@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.integrity import _done, _failed
+from admin.fields import refused
+from admin.integrity import _done, _first_error
+from admin.integrity.forms import DecisionForm
 from admin.scope import scoped_arg
 from extensions import db
 from models import StaffUser
@@ -45,20 +47,27 @@ def hold_void(row, reason) -> bool:
 @bp.route("/integrity/controls")
 @roles_required("shopkeeper", "cadre", "auditor")
 def integrity_controls():
-    status = request.args.get("status", "pending")
+    return _controls_page(request.args.get("status", "pending"))
+
+
+def _controls_page(status: str):
     rows = stocktakes.controls(current_user, status if status in CONTROL_STATUSES else None)
     names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+    decider = current_user.has_role("admin", "shopkeeper", "cadre")
     return render_template("admin/integrity/controls.html", rows=rows, names=names, kinds=CONTROL_KINDS,
-                           statuses=CONTROL_STATUSES, status=status, threshold=stocktakes.threshold())
+                           statuses=CONTROL_STATUSES, status=status, threshold=stocktakes.threshold(),
+                           can_decide={c.id for c in rows if decider and c.status == "pending"
+                                       and c.requested_by_id != current_user.id})
 
 
 @bp.route("/integrity/controls/<int:control_id>/decide", methods=["POST"])
 @roles_required("shopkeeper", "cadre")
 def integrity_control_decide(control_id: int):
+    form = DecisionForm()
+    if not form.validate():
+        return refused(lambda: _controls_page("pending"), _first_error(form))
     try:
-        stocktakes.decide(current_user, control_id, request.form.get("decision") == "confirm", request.form.get("note"))
-        return _done("admin.integrity_controls", "已复核")
+        stocktakes.decide(current_user, control_id, form.decision.data == "confirm", form.note.data)
     except DomainError as error:
-        return _failed(error, "admin.integrity_controls")
-
-
+        return refused(lambda: _controls_page("pending"), error)
+    return _done("admin.integrity_controls", "已复核")

@@ -76,6 +76,26 @@ STRING_ARGS = {"admin.evaluations_action": [{"action": a} for a in
                "admin.approvals_decide": [{"kind": "rule"}, {"kind": "signin"}]}
 
 
+FORM_CLASS_RE = re.compile(r"\b([A-Z]\w*Form)\(")
+
+
+def _form_class_fields(source: str) -> dict:
+    """{field name: "1"} of the FlaskForm classes (admin/<domain>/forms.py) a view's source builds."""
+    import sys
+
+    from wtforms.fields.core import UnboundField
+
+    modules = [m for name, m in sorted(sys.modules.items()) if name.startswith("admin.") and name.endswith(".forms")]
+    fields = {}
+    for class_name in FORM_CLASS_RE.findall(source):
+        for module in modules:
+            form_class = getattr(module, class_name, None)
+            if form_class is not None:
+                fields.update({name: "1" for name in dir(form_class)
+                               if isinstance(getattr(form_class, name), UnboundField)})
+    return fields
+
+
 def _fallback_forms(app, known: set) -> dict:
     """POST routes with no form on any page (JS, or state-dependent): fields read from the view source."""
     import inspect
@@ -87,7 +107,9 @@ def _fallback_forms(app, known: set) -> dict:
         if rule.endpoint in SKIP_ENDPOINTS or rule.endpoint in known:
             continue
         source = inspect.getsource(app.view_functions[rule.endpoint])
-        fields = {name: "1" for name in FIELD_RE.findall(source)} or {"note": ""}
+        fields = {name: "1" for name in FIELD_RE.findall(source)}
+        fields.update(_form_class_fields(source))
+        fields = fields or {"note": ""}
         for extra in STRING_ARGS.get(rule.endpoint, [{}]):
             values = {}
             for name in rule.arguments:
