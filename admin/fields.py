@@ -112,6 +112,25 @@ class TextField(StringField):
         return self.data or ""
 
 
+class IdListField(Field):
+    """Several ids under one name (checkboxes, repeated hidden inputs), each parsed by fields.record_id
+    and refused with `message`; `data` is the list, empty when none was sent."""
+
+    def __init__(self, label=None, validators=None, message="选择有误,请刷新后重试", **kw):
+        super().__init__(label, validators, **kw)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        try:
+            self.data = [fields.record_id(value, self.message) for value in valuelist]
+        except ValidationFailed as error:
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        return ",".join(str(value) for value in self.data or [])
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A set of checkboxes, one per choice; `data` is the list of checked values."""
 

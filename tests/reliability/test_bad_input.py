@@ -76,11 +76,11 @@ STRING_ARGS = {"admin.evaluations_action": [{"action": a} for a in
                "admin.approvals_decide": [{"kind": "rule"}, {"kind": "signin"}]}
 
 
-FORM_CLASS_RE = re.compile(r"\b([A-Z]\w*Form)\(")
+FORM_CLASS_RE = re.compile(r"\b([A-Z]\w*Form)\b")
 
 
 def _form_class_fields(source: str) -> dict:
-    """{field name: "1"} of the FlaskForm classes (admin/<domain>/forms.py) a view's source builds."""
+    """{field name: "1"} of the FlaskForm classes (admin/<domain>/forms.py) a view's source names."""
     import sys
 
     from wtforms.fields.core import UnboundField
@@ -97,7 +97,8 @@ def _form_class_fields(source: str) -> dict:
 
 
 def _fallback_forms(app, known: set) -> dict:
-    """POST routes with no form on any page (JS, or state-dependent): fields read from the view source."""
+    """POST routes with no form on any page (JS, or state-dependent): fields read from the view source
+    (form.get("…") calls and the FlaskForm classes it names)."""
     import inspect
 
     found = {}
