@@ -131,6 +131,23 @@ class IdListField(Field):
         return ",".join(str(value) for value in self.data or [])
 
 
+class TextListField(Field):
+    """Several texts under one name (repeated inputs), each stripped and at most `limit` characters
+    (fields.text); `data` is the list, blanks kept as "" so rows stay aligned."""
+
+    def __init__(self, label=None, validators=None, limit=64, **kw):
+        super().__init__(label, validators, **kw)
+        self.limit = limit
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        try:
+            self.data = [fields.text(value, str(self.label.text), self.limit, required=False) or ""
+                         for value in valuelist]
+        except ValidationFailed as error:
+            raise ValueError(error.message) from None
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A set of checkboxes, one per choice; `data` is the list of checked values."""
 
