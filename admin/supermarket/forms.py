@@ -45,5 +45,7 @@ class VoidForm(FlaskForm):
 
 
 class KioskForm(FlaskForm):
-    site_id = IdField("安置点", message="请选择安置点")
+    """A new kiosk device; without site_id it goes to the first site in scope (admin.scope.chosen_site)."""
+
+    site_id = IdField("安置点", message="请选择安置点", required=False)
     name = TextField("终端名称", limit=64, required=True)
