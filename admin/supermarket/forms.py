@@ -13,6 +13,13 @@ from services.supermarket.goods import MAX_PRICE, MAX_STOCK_STEP
 MAX_LIMIT_QTY = 999
 
 
+class _BlankSelectField(SelectField):
+    """A select whose stored None (no limit) is the blank choice, so an edit that sends none is valid."""
+
+    def process_data(self, value):
+        super().process_data("" if value is None else value)
+
+
 class GoodsForm(FlaskForm):
     name = TextField("名称", limit=64, required=True)
     category = TextField("分类", limit=32, default="粮油")
@@ -20,7 +27,7 @@ class GoodsForm(FlaskForm):
     unit = TextField("单位", limit=16, default="个")
     low_stock = IntField("库存预警线", low=0, high=MAX_STOCK_STEP, required=False, default=5)
     limit_qty = IntField("限购数量", low=1, high=MAX_LIMIT_QTY, required=False)
-    limit_period = SelectField("限兑周期", choices=[("", "不限"), *LIMIT_PERIODS.items()], default="")
+    limit_period = _BlankSelectField("限兑周期", choices=[("", "不限"), *LIMIT_PERIODS.items()], default="")
     active = BooleanField("上架(终端可兑换)", default=True)
     photo = FileField("商品照片")
 

@@ -5,6 +5,7 @@ from datetime import date
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from admin import bp
 from admin.auth import roles_required
@@ -72,8 +73,8 @@ def _goods_form(site: Site, goods):
               ("name", "category", "price", "unit", "low_stock", "limit_qty", "limit_period", "active")}
     try:
         saved = goods_service.save_goods(site.id, values, goods)
-        upload = form.photo.data
-        if upload and upload.filename:
+        upload = form.photo.data  # the stored photo's bytes (from obj=goods) when no file was sent
+        if isinstance(upload, FileStorage) and upload.filename:
             goods_service.set_photo(saved, upload.read())
     except DomainError as error:
         return refused(page, error)

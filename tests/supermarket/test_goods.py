@@ -116,6 +116,20 @@ def test_goods_form_rejects_bad_input(client, shopkeeper, field, value, words):
     assert db.session.execute(select(func.count()).select_from(Goods)).scalar_one() == 0
 
 
+def test_edit_keeps_the_photo_when_none_is_sent(client, shopkeeper):
+    site = shopkeeper["site"]
+    client.post(f"/admin/goods/new?site_id={site.id}", data={
+        "site_id": site.id, "name": "香皂", "price": "5", "active": "1",
+        "photo": (io.BytesIO(_jpeg_with_exif((300, 200))), "soap.jpg")}, content_type="multipart/form-data")
+    item = db.session.execute(select(Goods)).scalar_one()
+    page = client.get(f"/admin/goods/{item.id}/edit").get_data(as_text=True)
+    assert 'value="香皂"' in page and 'value="5"' in page
+    res = client.post(f"/admin/goods/{item.id}/edit", data={"site_id": site.id, "name": "香皂", "price": "6"})
+    assert res.status_code == 302, res.get_data(as_text=True)[-3000:]
+    db.session.refresh(item)
+    assert (item.price, item.photo_version, item.active) == (6, 1, False)
+
+
 def test_stock_form_refusal_reshows_the_form(client, shopkeeper):
     item = add_goods(shopkeeper["site"], stock=3)
     db.session.commit()
