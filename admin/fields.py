@@ -3,8 +3,8 @@ services use, and a refusal becomes the field's Chinese error (shown beside it, 
 
 Each field's `data` is the parsed value (None when blank and optional); `_value()` gives back what
 was typed, so a re-rendered form shows the user's input, not a cleaned version of it."""
-from wtforms import Field, StringField
-from wtforms.widgets import TextInput
+from wtforms import Field, SelectMultipleField, StringField
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from services import fields
 from services.errors import ValidationFailed
@@ -90,28 +90,21 @@ class LocalDateTimeField(ParsedField):
         return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
 
 
-class IdListField(Field):
-    """Every submitted value of a repeated field is a row id (fields.record_id, refused with
-    `message`); `data` is the list of ids in the order given, without repeats."""
+class MonthField(ParsedField):
+    """A month typed as 2026-01 (fields.month), data (year, month); blank is None unless required."""
 
-    def __init__(self, label=None, validators=None, message="请选择", **kw):
-        kw.setdefault("default", list)
+    def __init__(self, label=None, validators=None, required=True, **kw):
+        kw.setdefault("render_kw", {"type": "month"})
         super().__init__(label, validators, **kw)
-        self.message = message
+        self.required = required
 
-    def process_formdata(self, valuelist):
-        self.data = []
-        try:
-            for raw in valuelist:
-                parsed = fields.record_id(raw, self.message)
-                if parsed not in self.data:
-                    self.data.append(parsed)
-        except ValidationFailed as error:
-            self.data = []
-            raise ValueError(error.message) from None
+    def parse(self, raw):
+        return fields.month(raw, str(self.label.text), self.required)
 
     def _value(self):
-        return ""
+        if getattr(self, "raw", None) is not None:
+            return self.raw
+        return f"{self.data[0]:04d}-{self.data[1]:02d}" if self.data else ""
 
 
 class TextField(StringField):
@@ -133,6 +126,55 @@ class TextField(StringField):
         if getattr(self, "raw", None) is not None:
             return self.raw
         return self.data or ""
+
+
+class IdListField(Field):
+    """Several ids under one name (checkboxes, repeated inputs), each parsed by fields.record_id and
+    refused with `message`; `data` is the list in the order given, without repeats, empty when none
+    was sent."""
+
+    def __init__(self, label=None, validators=None, message="选择有误,请刷新后重试", **kw):
+        kw.setdefault("default", list)
+        super().__init__(label, validators, **kw)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        try:
+            for raw in valuelist:
+                parsed = fields.record_id(raw, self.message)
+                if parsed not in self.data:
+                    self.data.append(parsed)
+        except ValidationFailed as error:
+            self.data = []
+            raise ValueError(error.message) from None
+
+    def _value(self):
+        return ",".join(str(value) for value in self.data or [])
+
+
+class TextListField(Field):
+    """Several texts under one name (repeated inputs), each stripped and at most `limit` characters
+    (fields.text); `data` is the list, blanks kept as "" so rows stay aligned."""
+
+    def __init__(self, label=None, validators=None, limit=64, **kw):
+        super().__init__(label, validators, **kw)
+        self.limit = limit
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        try:
+            self.data = [fields.text(value, str(self.label.text), self.limit, required=False) or ""
+                         for value in valuelist]
+        except ValidationFailed as error:
+            raise ValueError(error.message) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A set of checkboxes, one per choice; `data` is the list of checked values."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def refused(render, error=None):

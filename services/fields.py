@@ -69,6 +69,19 @@ def day(value, label: str, required: bool = True) -> Optional[date]:
         raise ValidationFailed(f"{label}格式应为 2026-01-31") from None
 
 
+def month(value, label: str = "月份", required: bool = True) -> Optional[tuple[int, int]]:
+    """A month typed as 2026-01, as (year, month); blank is refused when required, else None."""
+    if _blank(value):
+        if required:
+            raise ValidationFailed(f"请填写{label}")
+        return None
+    year, _, number = str(value).strip().partition("-")
+    if not (len(year) == 4 and year.isdecimal() and number.isdecimal() and 1 <= int(number) <= 12
+            and len(number) <= 2 and int(year) >= 1):
+        raise ValidationFailed(f"{label}格式应为 2026-01")
+    return int(year), int(number)
+
+
 def past_date(value, label: str = "日期") -> date:
     """A date that is not in the future (local time); empty means today."""
     parsed = day(value, label, required=False) or local_today()

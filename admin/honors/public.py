@@ -8,8 +8,8 @@ from admin import bp
 from admin.honors.lists import poster_response
 from admin.scope import PUBLIC_ENDPOINTS, unscoped_arg
 from extensions import limiter
-from services.honors.public import as_dict, public_list
 from services.errors import NotFound
+from services.honors.public import as_dict, public_list
 
 PUBLIC_ENDPOINTS.update({"admin.public_honor", "admin.public_honor_poster"})
 unscoped_arg("public_list_id")  # public on purpose: published lists only

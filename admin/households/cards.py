@@ -4,15 +4,15 @@ from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
-from admin.forms import ActionForm, CardPrintForm, ShortCodeForm
+from admin.households.forms import ActionForm, CardPrintForm, ShortCodeForm
 from extensions import db
 from models import Card
+from services.errors import ValidationFailed
 from services.households import card_actions
-from services.staff.scope import require_site
 from services.households.card_pdf import render_sheet, render_single
 from services.households.cards import card_by_short_code
-from services.errors import ValidationFailed
 from services.pdf_fonts import find_font
+from services.staff.scope import require_site
 
 
 @bp.route("/cards/print", methods=["POST"])

@@ -9,14 +9,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from admin import bp
 from admin.auth import roles_required
-from admin.forms import ImportConfirmForm, ImportUploadForm
+from admin.households.forms import ImportConfirmForm, ImportUploadForm
 from admin.households.registry import EDITORS, list_filter
 from extensions import db
 from models import Household
 from models.clock import local_today
-from services.staff import audit
 from services.households import excel
 from services.households import registry as svc
+from services.staff import audit
 
 STALE_SECONDS = 24 * 3600
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -4,12 +4,12 @@ from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
-from admin.forms import ActionForm, CardPrintForm, HouseholdForm, MoveOutForm
+from admin.households.forms import ActionForm, CardPrintForm, HouseholdForm, MoveOutForm
 from extensions import db
 from models import Household
 from models.household import HOUSEHOLD_TAGS, mask_id_number
-from services.households import registry as svc
 from services.errors import ValidationFailed
+from services.households import registry as svc
 from services.households.life_events import MOVE_OUT_POLICIES, move_out_policy
 from services.ledger.passbook_pdf import render_passbook
 

@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.integrity import _done, _failed, _form_id
+from admin.fields import refused
+from admin.integrity import _done, _first_error
+from admin.integrity.forms import AdjustmentForm, DecisionForm, FundLedgerForm
 from admin.scope import chosen_site, scoped_arg
 from extensions import db
 from models import StaffUser
@@ -33,28 +35,7 @@ def integrity_fund():
 def integrity_fund_ledger():
     site = chosen_site()
     if request.method == "POST":
-        if not current_user.has_role("admin", "cadre", "shopkeeper"):
-            abort(403)
-        form = request.form
-        try:
-            action = form.get("action")
-            if action == "money":
-                fund.receive_money(current_user, site.id, form.get("amount"), form.get("source"),
-                                   form.get("source_name"), form.get("reference"), form.get("entry_date"),
-                                   form.get("note"))
-            elif action == "value":
-                fund.value_stock_in(current_user, form.get("movement_id", type=int), form.get("unit_cost"),
-                                    form.get("reference"), form.get("note"))
-            elif action == "reverse":
-                entry = db.session.get(fund.FundEntry, form.get("entry_id", type=int) or 0)
-                if entry is None or entry.site_id != site.id:
-                    abort(404)
-                fund.reverse(current_user, entry.id, form.get("reason"))
-            else:
-                abort(400)
-            return _done("admin.integrity_fund_ledger", "已记入资金台账", site_id=site.id)
-        except DomainError as error:
-            return _failed(error, "admin.integrity_fund_ledger", site_id=site.id)
+        return _record(site)
     year = request.args.get("year", type=int) or local_today().year
     fmt = request.args.get("format")
     if fmt:
@@ -69,36 +50,78 @@ def integrity_fund_ledger():
             return send_file(io.BytesIO(fund_exports.to_pdf(book)), as_attachment=True, download_name=f"{name}.pdf",
                              mimetype="application/pdf")
         abort(400)
+    return _ledger_page(site, year, FundLedgerForm(formdata=None))
+
+
+def _record(site):
+    """资金到账, 入库单计价 or 冲正 at `site`; a refusal shows the page again with the form's errors."""
+    if not current_user.has_role("admin", "cadre", "shopkeeper"):
+        abort(403)
+    form = FundLedgerForm()
+    page = lambda: _ledger_page(site, local_today().year, form)  # noqa: E731
+    if not form.validate():
+        return refused(page)
+    try:
+        if form.action.data == "money":
+            fund.receive_money(current_user, site.id, form.amount.data, form.source.data, form.source_name.data,
+                               form.reference.data, form.entry_date.data, form.note.data)
+        elif form.action.data == "value":
+            fund.value_stock_in(current_user, form.movement_id.data, form.unit_cost.data, form.reference.data,
+                                form.note.data)
+        else:
+            entry = db.session.get(fund.FundEntry, form.entry_id.data)
+            if entry is None or entry.site_id != site.id:
+                abort(404)
+            fund.reverse(current_user, entry.id, form.reason.data)
+    except DomainError as error:
+        return refused(page, error)
+    return _done("admin.integrity_fund_ledger", "已记入资金台账", site_id=site.id)
+
+
+def _ledger_page(site, year: int, form: FundLedgerForm):
+    entries = fund.entries(site.id, year)
+    reverser = current_user.has_role("admin", "cadre")
     return render_template("admin/integrity/fund_ledger.html", site=site, sites=sites_in_scope(current_user),
-                           entries=fund.entries(site.id, year), year=year, kinds=FUND_KINDS, sources=FUND_SOURCES,
+                           entries=entries, year=year, kinds=FUND_KINDS, sources=FUND_SOURCES,
                            labels={**STOCK_SOURCES, **FUND_SOURCES},
                            unvalued=fund.unvalued_stock_ins(site.id), yuan=fund.yuan,
-                           cash=fund.cash_balance(site.id), today=local_today())
+                           cash=fund.cash_balance(site.id), today=local_today(), form=form,
+                           can_record=current_user.has_role("admin", "cadre", "shopkeeper"),
+                           can_reverse={e.id for e in entries if reverser and e.kind != "reversal"})
 
 
 @bp.route("/integrity/adjustments", methods=["GET", "POST"])
 @roles_required("cadre")
 def integrity_adjustments():
-    if request.method == "POST":
-        try:
-            _form_id("household_id")
-            fund.request_adjustment(current_user, request.form.get("household_id", type=int) or 0,
-                                    request.form.get("points"), request.form.get("reason"))
-            return _done("admin.integrity_adjustments", "调整申请已提交,须由另一位工作人员复核后入账")
-        except DomainError as error:
-            return _failed(error, "admin.integrity_adjustments")
+    form = AdjustmentForm()
+    if not form.is_submitted():
+        return _adjustments_page(form)
+    if not form.validate():
+        return refused(lambda: _adjustments_page(form))
+    try:
+        fund.request_adjustment(current_user, form.household_id.data, form.points.data, form.reason.data)
+    except DomainError as error:
+        return refused(lambda: _adjustments_page(form), error)
+    return _done("admin.integrity_adjustments", "调整申请已提交,须由另一位工作人员复核后入账")
+
+
+def _adjustments_page(form: AdjustmentForm):
     rows = fund.pending_adjustments(current_user)
     names = dict(db.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
-    return render_template("admin/integrity/adjustments.html", rows=rows, names=names)
+    return render_template("admin/integrity/adjustments.html", rows=rows, names=names, form=form,
+                           can_request=current_user.has_role("admin"),
+                           can_decide={a.id for a in rows if a.requested_by_id != current_user.id})
 
 
 @bp.route("/integrity/adjustments/<int:adjustment_id>/decide", methods=["POST"])
 @roles_required("cadre")
 def integrity_adjustment_decide(adjustment_id: int):
+    form = DecisionForm()
+    page = lambda: _adjustments_page(AdjustmentForm(formdata=None))  # noqa: E731
+    if not form.validate():
+        return refused(page, _first_error(form))
     try:
-        fund.decide_adjustment(current_user, adjustment_id, request.form.get("decision") == "confirm",
-                               request.form.get("note"))
-        return _done("admin.integrity_adjustments", "已复核")
+        fund.decide_adjustment(current_user, adjustment_id, form.decision.data == "confirm", form.note.data)
     except DomainError as error:
-        return _failed(error, "admin.integrity_adjustments")
-
+        return refused(page, error)
+    return _done("admin.integrity_adjustments", "已复核")

@@ -1,6 +1,6 @@
 """The audit log viewer (审计): every staff action that changed data, filterable, read-only."""
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import render_template, request
 from flask_login import current_user
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.forms import AuditFilterForm
+from admin.staff.forms import AuditFilterForm
 from extensions import db
 from models import AuditLog, Site, StaffUser
 from models.clock import local_zone
@@ -52,19 +52,16 @@ def _filters(form: AuditFilterForm) -> list:
         clauses.append(AuditLog.object_type == form.object_type.data.strip())
     if form.object_id.data:
         clauses.append(AuditLog.object_id == form.object_id.data.strip())
-    try:
-        if form.date_from.data:
-            clauses.append(AuditLog.at >= _utc(form.date_from.data, 0))
-        if form.date_to.data:
-            clauses.append(AuditLog.at < _utc(form.date_to.data, 1))
-    except ValueError:
-        form.date_from.errors = ["日期不存在,请检查"]
+    if form.date_from.data:
+        clauses.append(AuditLog.at >= _utc(form.date_from.data, 0))
+    if form.date_to.data:
+        clauses.append(AuditLog.at < _utc(form.date_to.data, 1))
     return clauses
 
 
-def _utc(day: str, plus_days: int) -> datetime:
+def _utc(day: date, plus_days: int) -> datetime:
     """Local midnight of `day` (+n days) as naive UTC."""
-    local = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date() + timedelta(days=plus_days), time(),
+    local = datetime.combine(day + timedelta(days=plus_days), time(),
                              tzinfo=local_zone())
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 

@@ -5,13 +5,13 @@ from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.forms import StaffForm
 from admin.scope import unscoped_arg
+from admin.staff.forms import StaffForm
 from extensions import db
 from models import Area, Site, StaffUser
 from models.staff import ROLES
-from services.staff import users as staff_users
 from services.errors import ValidationFailed
+from services.staff import users as staff_users
 
 unscoped_arg("staff_id")  # staff pages are admin-only and county-wide
 

@@ -2,25 +2,29 @@
 Excel export (兑换台账), redemptions and 作废, kiosk devices (pairing codes, disable)."""
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from admin import bp
 from admin.auth import roles_required
-from admin.scope import chosen_site
-from admin.supermarket.goods_export import ledger_workbook
+from admin.fields import refused
 from admin.integrity import controls as integrity
+from admin.scope import chosen_site
+from admin.supermarket.forms import GoodsForm, KioskForm, StockForm, VoidForm
+from admin.supermarket.goods_export import ledger_workbook
 from extensions import db
 from models import Goods, KioskDevice, Redemption, Site, StockMovement
-from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES
 from models.clock import local_today
-from services.staff import audit
-from services.supermarket import devices as kiosk_devices
-from services.supermarket import redemption
-from services.supermarket import goods as goods_service
-from services.staff.scope import require_site, sites_in_scope
+from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES
+from services import fields
 from services.errors import DomainError
+from services.staff import audit
+from services.staff.scope import require_site, sites_in_scope
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import goods as goods_service
+from services.supermarket import redemption
 
 SHOP_ROLES = ("shopkeeper",)
 
@@ -55,24 +59,30 @@ def goods_edit(goods_id: int):
 
 
 def _goods_form(site: Site, goods):
-    values = request.form if request.method == "POST" else {}
-    if request.method == "POST":
-        try:
-            before = _snapshot(goods)
-            goods = goods_service.save_goods(site.id, request.form, goods)
-            upload = request.files.get("photo")
-            if upload and upload.filename:
-                goods_service.set_photo(goods, upload.read())
-            audit.record(current_user, "goods.save", "goods", goods.id, before=before, after=_snapshot(goods),
-                         site_id=site.id)
-            db.session.commit()
-            flash(f"已保存“{goods.name}”", "success")
-            return redirect(url_for("admin.goods_detail", goods_id=goods.id))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-    return render_template("admin/goods/form.html", site=site, goods=goods, values=values,
-                           periods=LIMIT_PERIODS), 400 if request.method == "POST" else 200
+    form = GoodsForm(obj=goods)
+
+    def page():
+        return render_template("admin/goods/form.html", site=site, goods=goods, form=form, periods=LIMIT_PERIODS)
+
+    if not form.is_submitted():
+        return page()
+    if not form.validate():
+        return refused(page)
+    before = _snapshot(goods)
+    values = {name: getattr(form, name).data for name in
+              ("name", "category", "price", "unit", "low_stock", "limit_qty", "limit_period", "active")}
+    try:
+        saved = goods_service.save_goods(site.id, values, goods)
+        upload = form.photo.data  # the stored photo's bytes (from obj=goods) when no file was sent
+        if isinstance(upload, FileStorage) and upload.filename:
+            goods_service.set_photo(saved, upload.read())
+    except DomainError as error:
+        return refused(page, error)
+    audit.record(current_user, "goods.save", "goods", saved.id, before=before, after=_snapshot(saved),
+                 site_id=site.id)
+    db.session.commit()
+    flash(f"已保存“{saved.name}”", "success")
+    return redirect(url_for("admin.goods_detail", goods_id=saved.id))
 
 
 def _snapshot(goods) -> dict | None:
@@ -85,45 +95,50 @@ def _snapshot(goods) -> dict | None:
 @bp.route("/goods/<int:goods_id>")
 @roles_required(*SHOP_ROLES, "auditor")
 def goods_detail(goods_id: int):
-    goods = _goods_in_scope(goods_id)
+    return _detail_page(_goods_in_scope(goods_id))
+
+
+def _detail_page(goods: Goods, stock_form: StockForm | None = None):
+    """The goods page; a refused 入库 or 报损/盘点 form is shown again in its own box with its errors."""
     moves = db.session.execute(select(StockMovement).where(StockMovement.goods_id == goods.id)
                                .order_by(StockMovement.id.desc()).limit(200)).scalars().all()
+    blank = StockForm(formdata=None)
+    refused_in = stock_form is not None and stock_form.kind.data == "in"
     return render_template("admin/goods/detail.html", goods=goods, moves=moves, kinds=MOVEMENT_KINDS,
-                           sources=STOCK_SOURCES, periods=LIMIT_PERIODS, today=local_today())
+                           sources=STOCK_SOURCES, periods=LIMIT_PERIODS, today=local_today(),
+                           can_manage=current_user.has_role("admin", *SHOP_ROLES),
+                           in_form=stock_form if refused_in else blank,
+                           out_form=stock_form if stock_form is not None and not refused_in else blank)
 
 
 @bp.route("/goods/<int:goods_id>/stock", methods=["POST"])
 @roles_required(*SHOP_ROLES)
 def goods_stock(goods_id: int):
     goods = _goods_in_scope(goods_id)
-    form = request.form
-    if form.get("kind") in ("loss", "adjust") and integrity.hold_stock_change(goods, form):
-        return redirect(url_for("admin.goods_detail", goods_id=goods_id))
+    form = StockForm()
+    if not form.validate():
+        return refused(lambda: _detail_page(goods, form))
     try:
-        if form.get("kind") == "in":
-            move = goods_service.stock_in(goods, form.get("quantity"), form.get("source"), form.get("source_name"),
-                                          form.get("note"), form.get("movement_date"), current_user)
+        if form.kind.data != "in" and integrity.hold_stock_change(goods, form.quantity.data, form.kind.data,
+                                                                  form.note.data):
+            return redirect(url_for("admin.goods_detail", goods_id=goods_id))
+        if form.kind.data == "in":
+            move = goods_service.stock_in(goods, form.quantity.data, form.source.data, form.source_name.data,
+                                          form.note.data, form.movement_date.data, current_user)
         else:
-            move = goods_service.stock_out(goods, form.get("quantity"), form.get("kind"), form.get("note"),
-                                           current_user)
-        audit.record(current_user, f"stock.{move.kind}", "goods", goods.id, after={"quantity": move.quantity},
-                     site_id=goods.site_id)
-        db.session.commit()
-        flash(f"{MOVEMENT_KINDS[move.kind]} {abs(move.quantity)}{goods.unit},现有库存 {move.stock_after}", "success")
+            move = goods_service.stock_out(goods, form.quantity.data, form.kind.data, form.note.data, current_user)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        return refused(lambda: _detail_page(goods, form), error)
+    audit.record(current_user, f"stock.{move.kind}", "goods", goods.id, after={"quantity": move.quantity},
+                 site_id=goods.site_id)
+    db.session.commit()
+    flash(f"{MOVEMENT_KINDS[move.kind]} {abs(move.quantity)}{goods.unit},现有库存 {move.stock_after}", "success")
     return redirect(url_for("admin.goods_detail", goods_id=goods_id))
 
 
 def _month() -> tuple[int, int]:
-    raw = request.args.get("month") or local_today().strftime("%Y-%m")
-    try:
-        year, month = (int(x) for x in raw.split("-"))
-        date(year, month, 1)
-    except ValueError:
-        abort(400, "月份格式应为 2026-01")
-    return year, month
+    """?month=2026-01, the current month when left out; a bad one is refused (400)."""
+    return fields.month(request.args.get("month"), required=False) or (local_today().year, local_today().month)
 
 
 @bp.route("/goods/reconciliation")
@@ -169,7 +184,12 @@ def redemptions_list():
 def redemption_detail(redemption_id: int):
     row = db.get_or_404(Redemption, redemption_id)
     require_site(current_user, row.site_id)
-    return render_template("admin/goods/redemption.html", r=row)
+    return _redemption_page(row)
+
+
+def _redemption_page(row: Redemption, form: VoidForm | None = None):
+    return render_template("admin/goods/redemption.html", r=row, form=form or VoidForm(formdata=None),
+                           can_void=row.status == "done" and current_user.has_role("admin", *SHOP_ROLES))
 
 
 @bp.route("/redemptions/<int:redemption_id>/void", methods=["POST"])
@@ -177,37 +197,45 @@ def redemption_detail(redemption_id: int):
 def redemption_void(redemption_id: int):
     row = db.get_or_404(Redemption, redemption_id)
     require_site(current_user, row.site_id)
-    if integrity.hold_void(row, request.form.get("reason")):
-        return redirect(url_for("admin.redemption_detail", redemption_id=redemption_id))
+    form = VoidForm()
+    if not form.validate():
+        return refused(lambda: _redemption_page(row, form))
     try:
-        redemption.void(redemption_id, current_user, request.form.get("reason"))
-        db.session.commit()
-        flash("已作废:积分已退回,商品已退回库存", "success")
+        if integrity.hold_void(row, form.reason.data):
+            return redirect(url_for("admin.redemption_detail", redemption_id=redemption_id))
+        redemption.void(redemption_id, current_user, form.reason.data)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        return refused(lambda: _redemption_page(db.session.get(Redemption, redemption_id), form), error)
+    db.session.commit()
+    flash("已作废:积分已退回,商品已退回库存", "success")
     return redirect(url_for("admin.redemption_detail", redemption_id=redemption_id))
 
 
 @bp.route("/kiosks")
 @roles_required()
 def kiosks_list():
+    return _kiosks_page(KioskForm(formdata=None))
+
+
+def _kiosks_page(form: KioskForm):
     devices = db.session.execute(select(KioskDevice).order_by(KioskDevice.site_id, KioskDevice.id)).scalars().all()
-    return render_template("admin/goods/kiosks.html", devices=devices, sites=sites_in_scope(current_user))
+    return render_template("admin/goods/kiosks.html", devices=devices, sites=sites_in_scope(current_user), form=form,
+                           can_disable={d.id for d in devices if d.status != "disabled"})
 
 
 @bp.route("/kiosks/new", methods=["POST"])
 @roles_required()
 def kiosk_new():
+    form = KioskForm()
+    if not form.validate():
+        return refused(lambda: _kiosks_page(form))
     site = chosen_site()
     try:
-        device, code = kiosk_devices.create_device(site.id, request.form.get("name"), current_user)
-        audit.record(current_user, "kiosk.create", "kiosk_device", device.id, site_id=site.id)
-        db.session.commit()
+        device, code = kiosk_devices.create_device(site.id, form.name.data, current_user)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.kiosks_list"))
+        return refused(lambda: _kiosks_page(form), error)
+    audit.record(current_user, "kiosk.create", "kiosk_device", device.id, site_id=site.id)
+    db.session.commit()
     return render_template("admin/goods/kiosk_code.html", device=device, code=code)
 
 

@@ -29,6 +29,16 @@ def _create(client, setup):
     return db.session.execute(db.select(HonorList)).scalar_one()
 
 
+def test_new_list_form_refuses_beside_the_field(setup, client, login):
+    login(setup["cadre"])
+    response = client.post("/admin/honors/new", data={
+        "site_id": setup["site"].id, "title": "第四季度", "period_start": "2026-12-31", "period_end": "2026-10-01"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "结束日期不能早于开始日期" in page and 'class="field-error"' in page
+    assert 'value="第四季度"' in page and 'value="2026-10-01"' in page
+    assert db.session.execute(db.select(db.func.count(HonorList.id))).scalar_one() == 0
+
+
 def test_cadre_builds_a_list_through_the_pages(setup, client, login):
     login(setup["cadre"])
     lst = _create(client, setup)
@@ -43,7 +53,9 @@ def test_cadre_builds_a_list_through_the_pages(setup, client, login):
     page = client.get(f"/admin/honors/{lst.id}").get_data(as_text=True)
     assert '<img src=x onerror="alert(1)">' not in page and "&lt;img src=x" in page
     bad = client.post(f"/admin/honors/{lst.id}/notice", data={"days": "0"}, follow_redirects=True)
-    assert "公示天数必须在 1 到 60 之间" in bad.get_data(as_text=True)
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "公示天数必须在 1 到 60 之间" in page
+    assert 'class="field-error"' in page and 'name="days" type="number" min="1" max="60" value="0"' in page
     db.session.refresh(lst)
     assert lst.status == "draft"
     client.post(f"/admin/honors/{lst.id}/notice", data={"days": "7", "contact": "居委会"})

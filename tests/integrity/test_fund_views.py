@@ -66,7 +66,8 @@ def test_fund_ledger_forms_and_exports(world, client, login):
     response = client.post("/admin/integrity/fund/ledger", data={
         "site_id": sid, "action": "money", "amount": "abc", "source": "fiscal", "source_name": "县财政局",
         "reference": "x"}, follow_redirects=True)
-    assert "金额应为数字" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "金额应为数字" in response.get_data(as_text=True)
+    assert 'value="县财政局"' in response.get_data(as_text=True)  # the typed values are kept
     client.post("/admin/integrity/fund/ledger", data={
         "site_id": sid, "action": "money", "amount": "100", "source": "fiscal", "source_name": "县财政局",
         "reference": "拨款 3"})
@@ -77,6 +78,18 @@ def test_fund_ledger_forms_and_exports(world, client, login):
         assert response.status_code == 200 and len(response.data) > 1000
     workbook = load_workbook(io.BytesIO(client.get(f"/admin/integrity/fund/ledger?site_id={sid}&format=xlsx").data))
     assert "资金台账" in workbook.active["A1"].value
+
+
+def test_adjustment_form_refuses_bad_values_beside_the_field(world, client, login):
+    from models.fund import PointsAdjustment
+
+    login(world["admin"])
+    response = client.post("/admin/integrity/adjustments", data={"household_id": "十二", "points": "1.5",
+                                                                "reason": "补录"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and page.count('class="field-error"') == 2
+    assert "请填写户号" in page and "调整分数必须是整数" in page and 'value="补录"' in page
+    assert db.session.execute(db.select(db.func.count(PointsAdjustment.id))).scalar_one() == 0
 
 
 def test_dashboard_shows_warning(world, client, login):

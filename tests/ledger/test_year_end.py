@@ -115,12 +115,17 @@ def test_year_end_pages(app, county, client, login):
     assert "钱多多" in page and "70" in page and "试算" in page
     sheet = client.get(f"/admin/year-end/dry-run.xlsx?county_id={world['area'].id}&year=2026")
     assert sheet.status_code == 200 and sheet.data[:2] == b"PK"
-    def submit(year, confirm="1"):
-        return client.post("/admin/year-end/run", data={"county_id": world["area"].id, "year": year,
-                                                        "confirm": confirm}, follow_redirects=True).get_data(as_text=True)
+    def submit(year, confirm="1", status=200):
+        response = client.post("/admin/year-end/run", data={"county_id": world["area"].id, "year": year,
+                                                            "confirm": confirm}, follow_redirects=True)
+        assert response.status_code == status
+        return response.get_data(as_text=True)
 
-    assert "请勾选" in submit(2025, confirm="")
-    assert "还没有结束" in submit(date.today().year + 1)
+    refused = submit(2025, confirm="", status=400)
+    assert "请勾选" in refused and 'class="field-error"' in refused and "试算结果" in refused
+    assert "还没有结束" in submit(date.today().year + 1, status=409)
+    assert "年份必须在 2000 到 2100 之间" in submit(1999, status=400)
+    assert db.session.execute(db.select(db.func.count(YearEndRun.id))).scalar_one() == 0
     assert "年末处理已执行" in submit(2025)
     assert "已经执行过" in submit(2025)
     assert db.session.execute(db.select(db.func.count(YearEndRun.id))).scalar_one() == 1

@@ -110,8 +110,36 @@ def test_shopkeeper_creates_goods_with_photo(client, shopkeeper):
 def test_goods_form_rejects_bad_input(client, shopkeeper, field, value, words):
     data = {"site_id": shopkeeper["site"].id, "name": "肥皂", "price": "5", "unit": "块", "active": "1", field: value}
     res = client.post(f"/admin/goods/new?site_id={shopkeeper['site'].id}", data=data)
-    assert res.status_code == 400 and words in res.get_data(as_text=True)
+    page = res.get_data(as_text=True)
+    assert res.status_code == 400 and words in page and 'class="field-error"' in page
+    assert field == "name" or 'value="肥皂"' in page  # the typed values are kept
     assert db.session.execute(select(func.count()).select_from(Goods)).scalar_one() == 0
+
+
+def test_edit_keeps_the_photo_when_none_is_sent(client, shopkeeper):
+    site = shopkeeper["site"]
+    client.post(f"/admin/goods/new?site_id={site.id}", data={
+        "site_id": site.id, "name": "香皂", "price": "5", "active": "1",
+        "photo": (io.BytesIO(_jpeg_with_exif((300, 200))), "soap.jpg")}, content_type="multipart/form-data")
+    item = db.session.execute(select(Goods)).scalar_one()
+    page = client.get(f"/admin/goods/{item.id}/edit").get_data(as_text=True)
+    assert 'value="香皂"' in page and 'value="5"' in page
+    res = client.post(f"/admin/goods/{item.id}/edit", data={"site_id": site.id, "name": "香皂", "price": "6"})
+    assert res.status_code == 302, res.get_data(as_text=True)[-3000:]
+    db.session.refresh(item)
+    assert (item.price, item.photo_version, item.active) == (6, 1, False)
+
+
+def test_stock_form_refusal_reshows_the_form(client, shopkeeper):
+    item = add_goods(shopkeeper["site"], stock=3)
+    db.session.commit()
+    moves = db.session.execute(select(func.count()).select_from(StockMovement)).scalar_one()
+    res = client.post(f"/admin/goods/{item.id}/stock", data={"kind": "in", "quantity": "十二", "source": "donor",
+                                                             "source_name": "爱心企业"})
+    page = res.get_data(as_text=True)
+    assert res.status_code == 400 and "数量必须是整数" in page and 'value="爱心企业"' in page
+    assert db.session.get(Goods, item.id).stock == 3
+    assert db.session.execute(select(func.count()).select_from(StockMovement)).scalar_one() == moves
 
 
 def test_non_image_upload_refused_nothing_written(client, shopkeeper):

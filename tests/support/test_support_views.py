@@ -141,6 +141,25 @@ def test_life_event_post_split(client, login, world):
     assert db.session.get(Member, kid.id).household_id != home.id
 
 
+def test_life_event_refusal_reshows_the_form(client, login, world):
+    from models.life_event import LifeEvent
+
+    login(world["cadre"])
+    home = world["home"]
+    kid = next(m for m in home.members if m.name == "张小红")
+    response = client.post(f"/admin/life-events/households/{home.id}/split",
+                           data={"member_ids": [kid.id], "new_head_id": kid.id, "policy": "committee",
+                                 "amount": "十二", "door_no": "3单元101"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "积分必须是整数" in page and 'class="field-error"' in page
+    assert 'value="3单元101"' in page and 'value="十二"' in page
+    response = client.post(f"/admin/life-events/households/{home.id}/member_add", data={"name": " "})
+    assert response.status_code == 400 and "请填写成员姓名" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Member, kid.id).household_id == home.id
+    assert db.session.execute(db.select(db.func.count(LifeEvent.id))).scalar_one() == 0
+
+
 def test_find_by_scanned_card_url_and_short_code(client, login, world):
     from services.households.cards import issue_card
 
