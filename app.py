@@ -7,7 +7,14 @@ from flask_limiter import Limiter
 
 from config import Config
 from extensions import (
-    UNLIMITED_ENDPOINTS, FastJSONProvider, csrf, db, limiter, login_manager, migrate, talisman,
+    UNLIMITED_ENDPOINTS,
+    FastJSONProvider,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    talisman,
 )
 from services import database
 

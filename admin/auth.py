@@ -12,8 +12,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from admin import bp
 from extensions import db, limiter, login_manager
 from models import StaffUser
-from services.staff import audit
 from services.errors import Forbidden
+from services.staff import audit
 
 
 @login_manager.user_loader

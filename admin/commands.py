@@ -81,7 +81,9 @@ def ledger_verify():
 
     report = verify()
     click.echo(format_report(report))
-    from services.integrity.fund_verify import fund_verify  # per-site points/stock/fund identities (docs/decisions.md#fund)
+    from services.integrity.fund_verify import (
+        fund_verify,  # per-site points/stock/fund identities (docs/decisions.md#fund)
+    )
     fund = fund_verify()
     click.echo(fund.text())
     sys.exit(0 if report.ok and fund.ok else 1)

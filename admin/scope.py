@@ -32,8 +32,8 @@ from flask_login import current_user, logout_user
 from admin import bp
 from extensions import db
 from models import Card, Household, Site
-from services.staff.scope import require_site, sites_in_scope
 from services.errors import Forbidden
+from services.staff.scope import require_site, sites_in_scope
 
 #: URL argument name -> function(value) -> site id (None = no such object)
 SCOPED_ARGS: dict[str, Callable[[object], Optional[int]]] = {}

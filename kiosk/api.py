@@ -6,14 +6,14 @@ from functools import wraps
 from flask import current_app, g, jsonify, request
 
 from extensions import UNLIMITED_ENDPOINTS, csrf, db, limiter
-from models import Site
 from kiosk import bp
 from kiosk.summary import household_json, receipt_json, recent_statement, shelf_json
+from models import Site
 from services import database
+from services.errors import DomainError, NotFound, ValidationFailed
+from services.households.cards import CardUnusable, card_statement
 from services.supermarket import devices as kiosk_devices
 from services.supermarket import redemption
-from services.households.cards import CardUnusable, card_statement
-from services.errors import DomainError, NotFound, ValidationFailed
 from services.supermarket.goods import shelf_statement
 from services.supermarket.kiosk_phrases import phrase
 

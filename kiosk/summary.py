@@ -6,9 +6,9 @@ from sqlalchemy import text
 from kiosk import pictograms
 from models.clock import to_local
 from models.household import mask_name
-from services.supermarket.redemption import limit_left
 from services.database import Statement, as_date
 from services.supermarket.kiosk_phrases import kind_label, phrase
+from services.supermarket.redemption import limit_left
 
 
 def recent_statement(household_id: int, limit: int = 5) -> Statement:

@@ -9,13 +9,13 @@ from admin import bp
 from admin.auth import roles_required
 from extensions import db
 from models import Household, Site
-from services.ledger import exports as ledger_exports
 from services.earning import month_notice
-from services.reports import dashboard as reports
-from services.ledger import year_end
-from services.staff.scope import allowed_site_ids, require_site
 from services.errors import Forbidden, NotFound, ValidationFailed
 from services.households.registry import LEDGER_KIND_LABELS, visible_sites
+from services.ledger import exports as ledger_exports
+from services.ledger import year_end
+from services.reports import dashboard as reports
+from services.staff.scope import allowed_site_ids, require_site
 
 DASHBOARD_ROLES = ("cadre", "auditor")
 EXPORT_ROLES = ("cadre", "auditor", "shopkeeper")

@@ -33,9 +33,8 @@ from models.support import (
     SupportPhoto,
     Visit,
 )
-from services import fields
+from services import database, fields
 from services.errors import DomainError, NotFound, ValidationFailed
-from services import database
 from services.households.cards import CardUnusable, card_by_short_code, card_statement
 from services.staff.scope import allowed_site_ids, require_site
 from services.support import responsibility as support

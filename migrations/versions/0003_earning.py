@@ -5,9 +5,8 @@ Revises: 0002_supermarket
 Create Date: 2026-11-23 13:40:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_earning'

@@ -3,11 +3,10 @@
 Revision ID: 0004_support
 Revises: 0003_earning
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from migrations.append_only import create_append_only, drop_append_only
-
 
 revision = "0004_support"
 down_revision = "0003_earning"

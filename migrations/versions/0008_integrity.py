@@ -5,11 +5,10 @@ Revises: 0006_honors
 Create Date: 2026-11-23 14:27:54.906272
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from migrations.append_only import create_append_only, drop_append_only
-
 
 # revision identifiers, used by Alembic.
 revision = '0008_integrity'

@@ -10,9 +10,8 @@ Revises: 0008_integrity
 Create Date: 2026-11-23 19:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009_open_sessions'
 down_revision = '0008_integrity'

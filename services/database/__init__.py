@@ -49,10 +49,25 @@ Backup and restore: services/database/backup.py. Why the hot paths are built thi
 docs/performance.md."""
 from services.database.dialect import month_text, stream_rows
 from services.database.statements import (
-    Statement, as_date, as_datetime, commit_follows, expire_written, run, run_last, run_together,
+    Statement,
+    as_date,
+    as_datetime,
+    commit_follows,
+    expire_written,
+    run,
+    run_last,
+    run_together,
 )
 from services.database.transactions import (
-    LOSABLE_WRITE, READ, WRITE, Transaction, begin_writes, end_request, expect, install, start_request,
+    LOSABLE_WRITE,
+    READ,
+    WRITE,
+    Transaction,
+    begin_writes,
+    end_request,
+    expect,
+    install,
+    start_request,
 )
 
 __all__ = [

@@ -154,10 +154,7 @@ def _earning_demo(rng, sites, homes, staff) -> None:
     """Rules catalog, default dimensions/awards, a posted round and one on 公示, activities, rule items."""
     from datetime import datetime as _dt
 
-    from services.earning import activities
-    from services.earning import evaluations
-    from services.earning import notices
-    from services.earning import rules
+    from services.earning import activities, evaluations, notices, rules
     from services.earning.rules import period_bounds
 
     rules.seed_catalog(staff["admin"])
@@ -211,10 +208,8 @@ def _supermarket_demo(rng, sites, homes, staff) -> None:
 def _support_demo(rng, sites, homes, staff) -> None:
     """后续扶持: 包保 for priority households (a few left open), visits, problems, a 监测 case."""
     from models.household import PRIORITY_TAGS
-    from services.support import monitoring
-    from services.support import problems
+    from services.support import monitoring, problems, visits
     from services.support import responsibility as support
-    from services.support import visits
 
     admin, today = staff["admin"], local_today()
     cadres = [support.create_cadre(admin, staff[u].display_name, f"1390000000{i}", "village", "幸福社区居委会",
@@ -263,8 +258,8 @@ def _support_demo(rng, sites, homes, staff) -> None:
 def _honors_demo(sites, staff):
     """A published 光荣榜 for the first site (this year so far): award winners of posted rounds and the
     top of the earned-points ranking."""
-    from services.honors import lists as honors
     from services.earning.evaluations import award_types
+    from services.honors import lists as honors
 
     today = local_today()
     cadre = staff["cadre"]

@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Card, KioskDevice
-from services.supermarket import goods as goods_service
-from services.supermarket import devices as kiosk_devices
-from services.supermarket import redemption
 from services.households.cards import issue_card
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import goods as goods_service
+from services.supermarket import redemption
 
 DEMO_KIOSK_NAME = "演示终端(收银台)"
 #: name, category, price, unit, stock, (limit_qty, period)

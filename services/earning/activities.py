@@ -9,12 +9,12 @@ from models import Activity, ActivitySignIn, Household
 from models.clock import to_local, utcnow
 from models.household import mask_name
 from services import database, fields, ledger
-from services.staff import audit
-from services.households import cards
-from services.staff.scope import require_site
-from services.errors import DomainError, NotFound, ValidationFailed
 from services.earning.rules import lock_households, monthly_cap, monthly_used, needs_approval
+from services.errors import DomainError, NotFound, ValidationFailed
+from services.households import cards
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
+from services.staff.scope import require_site
 
 
 class SignInRefused(DomainError):

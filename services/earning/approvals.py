@@ -7,11 +7,11 @@ from sqlalchemy import func, select, update
 from extensions import db
 from models import Activity, ActivitySignIn, RuleEvent
 from models.clock import utcnow
-from services.staff import audit
 from services.earning import rules
-from services.staff.scope import allowed_site_ids, require_site
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
+from services.staff.scope import allowed_site_ids, require_site
 
 KINDS = ("rule", "activity")
 

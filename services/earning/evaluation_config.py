@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from extensions import db
 from models import AwardType, Dimension
 from services import fields
-from services.staff import audit
 from services.errors import ValidationFailed
+from services.staff import audit
 
 DEFAULT_DIMENSIONS = ("遵纪守法", "勤劳致富", "孝老爱亲", "环境卫生", "移风易俗")
 DEFAULT_AWARDS = (("党员示范户", 30), ("致富光荣户", 30), ("文明榜样户", 30))

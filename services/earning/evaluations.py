@@ -1,7 +1,7 @@
 """五评五奖 rounds: draft → scoring → 公示 (notice) → posted, or cancelled.
 
 Posting writes every entry of the round in one transaction through the ledger, idempotent per
-(round, household): round:{id}:{hh}:score and round:{id}:{hh}:award:{type} (DECISIONS #6, #11)."""
+(round, household): round:{id}:{hh}:score and round:{id}:{hh}:award:{type} (docs/decisions.md#idempotency-keys, docs/decisions.md#awards-and-honors)."""
 import json
 import re
 from datetime import date, datetime
@@ -11,18 +11,27 @@ from sqlalchemy import func, select, update
 
 from extensions import db
 from models import (
-    EvaluationRound, Household, Objection, RoundLine, RoundNomination, RoundScore,
+    EvaluationRound,
+    Household,
+    Objection,
+    RoundLine,
+    RoundNomination,
+    RoundScore,
 )
 from models.clock import local_today, utcnow
 from services import fields, ledger
-from services.staff import audit
 from services.earning import notices
-from services.staff.scope import require_site
 from services.earning.evaluation_config import (  # noqa: F401  (re-exported for callers)
-    award_types, dimensions, ensure_defaults, save_award_type, save_dimension,
+    award_types,
+    dimensions,
+    ensure_defaults,
+    save_award_type,
+    save_dimension,
 )
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
+from services.staff.scope import require_site
 
 #: allowed transitions (anything else is refused)
 TRANSITIONS = {

@@ -7,22 +7,22 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from extensions import db
-from models import ActivitySignIn, Activity, Household, Rule, RuleCategory, RuleEvent
+from models import Activity, ActivitySignIn, Household, Rule, RuleCategory, RuleEvent
 from models.clock import local_today, utcnow
 from models.household import mask_name
 from models.rules import CAP_PERIODS, RULE_UNITS
 from services import fields, ledger
-from services.staff import audit
-from services.staff.scope import require_site
 from services.errors import NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
+from services.staff.scope import require_site
 
 #: units where one household can only get the item once per recording
 SINGLE_UNITS = frozenset({"month", "quarter", "once"})
 MAX_QUANTITY = 100
 MAX_BATCH = 500
 
-#: DOMAIN.md's starting catalog: category, item, points, unit, cap (points, period) or None, evidence
+#: docs/domain.md#default-rules-catalog's starting catalog: category, item, points, unit, cap (points, period) or None, evidence
 STARTING_CATALOG = [
     ("环境卫生", "月度入户检查达标", 10, "month", (10, "month"), False),
     ("环境卫生", "评为当月清洁户", 20, "month", (20, "month"), False),
@@ -169,7 +169,7 @@ def monthly_cap() -> int:
 
 
 def monthly_used(household_id: int, day: date) -> int:
-    """Rule awards and activity points of the household in the month of `day`; pending counts (DECISIONS #10)."""
+    """Rule awards and activity points of the household in the month of `day`; pending counts (docs/decisions.md#caps)."""
     start, end = period_bounds(day, "month")
     rules = db.session.execute(
         select(func.coalesce(func.sum(RuleEvent.nominal_points), 0)).where(

@@ -11,8 +11,8 @@ from flask import current_app
 from extensions import db
 from models import HonorList
 from services import speech
-from services.staff import audit
 from services.errors import ValidationFailed
+from services.staff import audit
 
 SCRIPT_MAX = 5000
 INSTALL_HINT = "sudo apt-get install -y espeak-ng sox libsox-fmt-all"

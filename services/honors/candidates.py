@@ -5,7 +5,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from extensions import db
-from models import AwardType, EvaluationRound, Household, HonorList, HonorSection, RoundNomination
+from models import AwardType, EvaluationRound, HonorList, HonorSection, Household, RoundNomination
 from services.honors.rankings import ranking
 
 #: how many of the ranking are suggested per section

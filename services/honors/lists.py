@@ -3,23 +3,23 @@
 Candidates come from data: posted 五评五奖 award nominations of the period and the ranking by
 points EARNED in the period (services.honors.rankings; spending never lowers an honor). The cadre picks,
 orders and writes a citation per household. 公示 uses the same date math as evaluation rounds
-(services.earning.notices). An honor list never posts points (DECISIONS #11)."""
+(services.earning.notices). An honor list never posts points (docs/decisions.md#awards-and-honors)."""
 from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import func, select, update
 
 from extensions import db
-from models import AwardType, Household, HonorEntry, HonorList, HonorObjection, HonorSection
+from models import AwardType, HonorEntry, HonorList, HonorObjection, HonorSection, Household
 from models.clock import local_today, utcnow
 from services import fields
-from services.staff import audit
 from services.earning import notices
-from services.staff.scope import allowed_site_ids, require_site
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.honors.candidates import Candidate, awards_in_period, candidates  # noqa: F401 (re-exported)
 from services.honors.rankings import ranking
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
+from services.staff.scope import allowed_site_ids, require_site
 
 #: a section suggested from the ranking alone when no award type fits
 RANKING_SECTION = "积分之星"
@@ -160,7 +160,7 @@ def entries_of(lst: HonorList) -> list[HonorEntry]:
 # ------------------------------------------------------------------ 公示 and publishing
 def open_notice(actor, lst: HonorList, days=None, contact: Optional[str] = None,
                 today: Optional[date] = None) -> None:
-    """draft → notice: an N-day 公示 from today (DECISIONS #14); every entry needs a citation."""
+    """draft → notice: an N-day 公示 from today (docs/decisions.md#notices); every entry needs a citation."""
     _require_approver(actor, lst)
     if lst.status != "draft":
         raise HonorWrongState(f"光荣榜{lst.status_label},只有草稿可以开始公示")

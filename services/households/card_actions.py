@@ -4,11 +4,11 @@ from sqlalchemy import select
 from extensions import db
 from models import Card, Household
 from models.clock import utcnow
-from services.staff import audit
-from services.staff.scope import require_site
+from services.errors import NotFound, ValidationFailed
 from services.households.card_pdf import PrintedCard
 from services.households.cards import issue_card
-from services.errors import NotFound, ValidationFailed
+from services.staff import audit
+from services.staff.scope import require_site
 
 MAX_PRINT = 100  # one request renders them all; the list page selects at most 30 at a time
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text, update
 from extensions import db
 from models import Card, Household
 from models.clock import utcnow
-from services.errors import DomainError, NotFound
 from services.database import Statement
+from services.errors import DomainError, NotFound
 from services.supermarket.kiosk_phrases import phrase
 
 _TOKEN_RE = re.compile(r"^[A-Z2-7]{26}$")

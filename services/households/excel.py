@@ -18,12 +18,19 @@ from sqlalchemy import insert, select
 from extensions import db
 from models import Household, HouseholdTag, Member, Site
 from models.household import HOUSEHOLD_TAGS
-from services.staff import audit
-from services.staff.scope import allowed_site_ids
 from services.errors import ValidationFailed
 from services.households.registry import (
-    RELATIONS, STATUS_LABELS, clean, id_number_error, initials, normalize_id, normalize_phone, phone_error,
+    RELATIONS,
+    STATUS_LABELS,
+    clean,
+    id_number_error,
+    initials,
+    normalize_id,
+    normalize_phone,
+    phone_error,
 )
+from services.staff import audit
+from services.staff.scope import allowed_site_ids
 
 #: sheet columns, in template order; 安置点 and 户主姓名 are required
 COLUMNS = ("安置点", "户主姓名", "户主身份证号", "联系电话", "楼栋", "门牌号", "标签", "家庭成员", "备注")

@@ -27,10 +27,10 @@ from models.clock import local_today, utcnow
 from models.life_event import LifeEvent
 from models.support import MonitoringCase, Problem, Responsibility
 from services import ledger
-from services.staff import audit
-from services.households.cards import issue_card
 from services.errors import ValidationFailed
+from services.households.cards import issue_card
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
 
 SPLIT_POLICIES = {"none": "积分留在原户", "by_members": "按分出人口比例", "amount": "评议会决定的分数"}
 MOVE_OUT_POLICIES = {"redeem_first": "迁出前先兑换", "forfeit": "迁出时积分作废"}

@@ -9,9 +9,9 @@ from sqlalchemy import func, or_, select
 from extensions import db
 from models import Card, Household, HouseholdTag, LedgerEntry, Member, Site
 from models.household import HOUSEHOLD_TAGS, mask_id_number, mask_name
-from services.staff import audit
-from services.staff.scope import sites_in_scope, allowed_site_ids, require_site
 from services.errors import ValidationFailed
+from services.staff import audit
+from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 
 _SPACE = re.compile(r"\s")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")

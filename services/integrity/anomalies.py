@@ -18,8 +18,8 @@ from models import Household, LedgerEntry, Redemption, RuleEvent, StockMovement
 from models.clock import local_today, to_local, utcnow
 from models.ledger import EARNING_KINDS
 from models.recusal import AnomalyCheck
-from services.staff import audit
 from services.errors import NotFound, ValidationFailed
+from services.staff import audit
 
 RULES = {
     "recorder_share": "一人包办:同一记分人给某户的积分占比过高",

@@ -14,12 +14,11 @@ from extensions import db
 from models import Goods, Household, LedgerEntry, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.fund import FUND_SOURCES, FundEntry, FundHead, PointsAdjustment
-from services import ledger
-from services.staff import audit
-from services.staff.scope import sites_in_scope, allowed_site_ids, require_site
-from services import fields
+from services import fields, ledger
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
+from services.staff import audit
+from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 
 MAX_FEN = 10**12
 _BUMP_SQL = text("UPDATE fund_head SET seq = seq + 1 WHERE site_id = :s RETURNING seq, hash")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import Household, StaffUser
 from models.recusal import RecusalDeclaration
-from services.staff import audit
 from services.errors import Forbidden, NotFound, ValidationFailed
+from services.staff import audit
 
 #: action code -> what the refusal says the user tried to do
 ACTIONS = {

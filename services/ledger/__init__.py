@@ -18,10 +18,14 @@ from extensions import db
 from models import Household, LedgerEntry
 from models.clock import local_today, utcnow
 from models.ledger import LEDGER_KINDS
-from services.errors import (
-    IdempotencyConflict, InsufficientPoints, LedgerRefused, NotFound, ValidationFailed,
-)
 from services.database import Statement, expire_written, run_last, run_together
+from services.errors import (
+    IdempotencyConflict,
+    InsufficientPoints,
+    LedgerRefused,
+    NotFound,
+    ValidationFailed,
+)
 
 #: debits of these kinds stop at the balance instead of failing (docs/decisions.md#deductions-clamp)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})

@@ -18,8 +18,8 @@ from models import Area, Household, LedgerEntry, Site, YearEndRun
 from models.clock import local_today
 from models.honor import YEAR_END_POLICIES
 from services import ledger
-from services.staff import audit
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.staff import audit
 
 
 class YearNotOver(DomainError):

@@ -12,8 +12,19 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import (
-    Activity, ActivitySignIn, EvaluationRound, Goods, Household, HonorList, LedgerEntry, Redemption,
-    RedemptionLine, Rule, RuleCategory, RuleEvent, Site,
+    Activity,
+    ActivitySignIn,
+    EvaluationRound,
+    Goods,
+    HonorList,
+    Household,
+    LedgerEntry,
+    Redemption,
+    RedemptionLine,
+    Rule,
+    RuleCategory,
+    RuleEvent,
+    Site,
 )
 from models.clock import local_today, local_zone
 from models.ledger import EARNING_KINDS

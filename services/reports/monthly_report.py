@@ -291,8 +291,8 @@ def _draw(report: Report, common: bool):
 def scope_sites(area_or_site: Optional[str], allowed: Optional[set]) -> tuple[list[int], str]:
     """'site:3' or 'area:2' -> (site ids within the user's scope, title)."""
     from models import Area
-    from services.staff.scope import _areas_below
     from services.errors import Forbidden, ValidationFailed
+    from services.staff.scope import _areas_below
 
     kind, _, raw = (area_or_site or "").partition(":")
     if not raw.isdigit():

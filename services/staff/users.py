@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Area, Household, Site, StaffScope, StaffUser
-from services.staff import audit
 from services.errors import ValidationFailed
+from services.staff import audit
 
 
 @dataclass

@@ -14,8 +14,8 @@ from sqlalchemy import DateTime, bindparam, select, text, update
 from extensions import db
 from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
-from services.errors import DomainError, NotFound, ValidationFailed
 from services.database import Statement, as_datetime, expire_written, run_last, run_together
+from services.errors import DomainError, NotFound, ValidationFailed
 from services.supermarket.kiosk_phrases import phrase
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -17,8 +17,8 @@ from models import Goods, StockMovement
 from models.clock import local_today, local_zone
 from models.goods import LIMIT_PERIODS, STOCK_SOURCES
 from services import fields
-from services.errors import DomainError, NotFound, ValidationFailed
 from services.database import Statement, run_together
+from services.errors import DomainError, NotFound, ValidationFailed
 from services.supermarket.kiosk_phrases import phrase
 
 MAX_PRICE = 100_000

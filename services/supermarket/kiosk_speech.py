@@ -11,9 +11,9 @@ from typing import Optional
 
 from extensions import db
 from models import Goods, Site
+from models.goods import LIMIT_PERIODS
 from services.errors import NotFound, ValidationFailed
 from services.speech import amount_words
-from models.goods import LIMIT_PERIODS
 from services.supermarket.kiosk_phrases import params_of, spoken
 from services.supermarket.redemption import MAX_QTY
 

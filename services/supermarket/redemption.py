@@ -18,14 +18,20 @@ from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from models.redemption import receipt_number
 from services import ledger
+from services.database import Statement, begin_writes, run_together
+from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
+from services.households.cards import CardUnusable
+from services.integrity.recusal import ensure_not_recused
 from services.staff import audit
 from services.supermarket import devices as kiosk_devices
-from services.households.cards import CardUnusable
-from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
-from services.supermarket.goods import USED_IN_PERIOD_SQL, add_stock, period_starts, take_stock_statement, used_in_period_query
+from services.supermarket.goods import (
+    USED_IN_PERIOD_SQL,
+    add_stock,
+    period_starts,
+    take_stock_statement,
+    used_in_period_query,
+)
 from services.supermarket.kiosk_phrases import phrase
-from services.integrity.recusal import ensure_not_recused
-from services.database import Statement, begin_writes, run_together
 
 MAX_LINES = 30
 MAX_QTY = 99

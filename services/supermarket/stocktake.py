@@ -17,12 +17,12 @@ from extensions import db
 from models import Goods, Redemption, Site
 from models.clock import local_today, utcnow
 from models.fund import GoodsControl, Stocktake, StocktakeLine
-from services.staff import audit
-from services.supermarket import redemption
-from services.supermarket import goods as goods_service
-from services.staff.scope import allowed_site_ids, require_site
 from services import fields
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.staff import audit
+from services.staff.scope import allowed_site_ids, require_site
+from services.supermarket import goods as goods_service
+from services.supermarket import redemption
 
 CONTROL_ROLES = ("admin", "shopkeeper", "cadre")
 

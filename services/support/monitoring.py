@@ -15,10 +15,14 @@ from extensions import db
 from models import Household, HouseholdTag
 from models.clock import local_today
 from models.support import (
-    MONITORING_PHASES, MONITORING_STEPS, MONITORING_TYPES, MonitoringCase, MonitoringStep,
+    MONITORING_PHASES,
+    MONITORING_STEPS,
+    MONITORING_TYPES,
+    MonitoringCase,
+    MonitoringStep,
 )
-from services.staff import audit
 from services.errors import ValidationFailed
+from services.staff import audit
 
 STEP_ORDER = tuple(MONITORING_STEPS)
 OPEN_STATUSES = ("identifying", "monitored", "eliminating")

@@ -16,8 +16,8 @@ from extensions import db
 from models import Household, Site
 from models.clock import local_today, local_zone, to_local, utcnow
 from models.support import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_STATUSES, Problem, ProblemChange
-from services.staff import audit
 from services.errors import Forbidden, ValidationFailed
+from services.staff import audit
 
 TRANSITIONS = {
     "not_started": ("in_progress", "unresolvable"),

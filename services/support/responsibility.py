@@ -21,8 +21,8 @@ from models import Household, HouseholdTag
 from models.clock import local_today
 from models.household import PRIORITY_TAGS
 from models.support import CADRE_LEVELS, Responsibility, SupportCadre, SupportPhoto
-from services.staff import audit
 from services.errors import NotFound, ValidationFailed
+from services.staff import audit
 
 _PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 MAX_PIXELS = 40_000_000

@@ -21,9 +21,9 @@ from models import Household, HouseholdTag, Site
 from models.clock import local_today
 from models.household import PRIORITY_TAGS
 from models.support import REACHED_BY, SITUATION_AREAS, Responsibility, SupportCadre, Visit
+from services.errors import ValidationFailed
 from services.staff import audit
 from services.support import responsibility as support
-from services.errors import ValidationFailed
 
 
 # ------------------------------------------------------------------ recording

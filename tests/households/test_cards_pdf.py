@@ -6,10 +6,9 @@ import pytest
 
 from extensions import db
 from models import AuditLog, Card
-from services import pdf_fonts
+from services import database, pdf_fonts
 from services.households import card_actions
 from services.households.card_pdf import card_url, render_sheet, render_single
-from services import database
 from services.households.cards import CardUnusable, card_statement
 
 RARE = "䶮㛃𠮷𬌗"

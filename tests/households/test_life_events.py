@@ -6,10 +6,9 @@ from extensions import db
 from models import AuditLog, Card, Household, LedgerEntry, Member
 from models.ledger import EARNING_KINDS
 from models.life_event import LifeEvent
-from services import ledger
+from services import database, ledger
 from services.errors import ValidationFailed
 from services.households import life_events
-from services import database
 from services.households.cards import card_statement
 from services.ledger.verify import verify
 
