@@ -41,11 +41,12 @@ def test_refused_record_keeps_the_picked_households(browser, record_world, scree
     expect(page.locator(".flash-error")).to_contain_text("扣分必须写明原因")
     expect(page.locator("#picker-count")).to_have_text("1")
     expect(page.locator("#picker-selected")).to_contain_text("张三丰")
+    page.screenshot(path=f"{screenshot_dir}/earning-record-refused.png", full_page=True)
     page.fill("textarea[name=note]", "楼道堆物")
     page.set_input_files("input[name=evidence]", files=[{"name": "photo.png", "mimeType": "image/png",
                                                           "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}])
     page.click("button.primary.big")
     expect(page.locator("body")).to_contain_text("已记录 1 户")
-    page.screenshot(path=f"{screenshot_dir}/earning-record-refused.png")
+    page.screenshot(path=f"{screenshot_dir}/earning-record-saved.png")
     with record_world["app"].app_context():
         assert db.session.execute(select(db.func.count(RuleEvent.id))).scalar_one() == 1
