@@ -47,6 +47,12 @@ def test_screenshots_list_detail_and_card_sheet(browser, demo_server, screenshot
     page.wait_for_selector("text=积分明细")
     assert page.locator("text=积分卡").count() >= 1
     page.screenshot(path=os.path.join(screenshot_dir, "household_detail.png"), full_page=True)
+    asked = []  # the confirmation runs from static/js/admin.js (the CSP blocks inline handlers)
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    detail_url = page.url
+    page.click("button:has-text('挂失')")
+    assert asked == ["挂失后这张卡立即停用,确定吗?"]
+    assert page.url == detail_url and page.locator("button:has-text('挂失')").count() == 1  # nothing posted
 
     page.click("text=修改信息")
     page.fill("input[name=phone]", "12345")
@@ -55,6 +61,8 @@ def test_screenshots_list_detail_and_card_sheet(browser, demo_server, screenshot
     page.screenshot(path=os.path.join(screenshot_dir, "household_edit_error.png"), full_page=True)
 
     page.goto(f"{base}/admin/households")
+    page.check("input[aria-label=全选]")
+    assert page.locator("input[name=household_ids]:checked").count() == 30
     boxes = page.locator("input[name=household_ids]")
     ids = [boxes.nth(i).get_attribute("value") for i in range(10)]
     # Playwright's form= cannot repeat a key; send the urlencoded body ourselves.
