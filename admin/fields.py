@@ -3,7 +3,7 @@ services use, and a refusal becomes the field's Chinese error (shown beside it, 
 
 Each field's `data` is the parsed value (None when blank and optional); `_value()` gives back what
 was typed, so a re-rendered form shows the user's input, not a cleaned version of it."""
-from wtforms import Field, SelectMultipleField, StringField
+from wtforms import Field, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from services import fields
@@ -27,7 +27,11 @@ class ParsedField(Field):
     def _value(self):
         if getattr(self, "raw", None) is not None:
             return self.raw
-        return "" if self.data is None else str(self.data)
+        return "" if self.data is None else self.shown(self.data)
+
+    def shown(self, data) -> str:
+        """How a parsed value (from the object or defaults, nothing typed yet) is put back in the input."""
+        return str(data)
 
 
 class IntField(ParsedField):
@@ -68,10 +72,8 @@ class DayField(ParsedField):
     def parse(self, raw):
         return fields.day(raw, str(self.label.text), self.required)
 
-    def _value(self):
-        if getattr(self, "raw", None) is not None:
-            return self.raw
-        return self.data.isoformat() if self.data else ""
+    def shown(self, data) -> str:
+        return data.isoformat()
 
 
 class LocalDateTimeField(ParsedField):
@@ -84,10 +86,8 @@ class LocalDateTimeField(ParsedField):
     def parse(self, raw):
         return fields.local_datetime(raw, str(self.label.text))
 
-    def _value(self):
-        if getattr(self, "raw", None) is not None:
-            return self.raw
-        return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
+    def shown(self, data) -> str:
+        return data.strftime("%Y-%m-%dT%H:%M")
 
 
 class MonthField(ParsedField):
@@ -101,31 +101,19 @@ class MonthField(ParsedField):
     def parse(self, raw):
         return fields.month(raw, str(self.label.text), self.required)
 
-    def _value(self):
-        if getattr(self, "raw", None) is not None:
-            return self.raw
-        return f"{self.data[0]:04d}-{self.data[1]:02d}" if self.data else ""
+    def shown(self, data) -> str:
+        return f"{data[0]:04d}-{data[1]:02d}"
 
 
-class TextField(StringField):
+class TextField(ParsedField):
     """Stripped text of at most `limit` characters (fields.text); blank is None unless required."""
 
     def __init__(self, label=None, validators=None, limit=200, required=False, **kw):
         super().__init__(label, validators, **kw)
         self.limit, self.required = limit, required
 
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        try:
-            self.data = fields.text(self.raw, str(self.label.text), self.limit, self.required)
-        except ValidationFailed as error:
-            self.data = None
-            raise ValueError(error.message) from None
-
-    def _value(self):
-        if getattr(self, "raw", None) is not None:
-            return self.raw
-        return self.data or ""
+    def parse(self, raw):
+        return fields.text(raw, str(self.label.text), self.limit, self.required)
 
 
 class IdListField(Field):
