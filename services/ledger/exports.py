@@ -11,7 +11,6 @@ from typing import Optional
 
 from fpdf import FPDF
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Household, LedgerEntry, Redemption, Site
 from models.clock import to_local
-from services import pdf_fonts
+from services import pdf_fonts, workbook
 from services.errors import ValidationFailed
 from services.households.registry import LEDGER_KIND_LABELS
 from services.reports.dashboard import utc_bounds
@@ -163,13 +162,13 @@ def to_xlsx(table: Table) -> bytes:
     sheet.freeze_panes = "A4"
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     heading = PatternFill("solid", fgColor="F0EEEA")
-    sheet.append([_cell(sheet, table.title, font=Font(bold=True, size=14))])
+    sheet.append([workbook.cell(sheet, table.title, font=Font(bold=True, size=14))])
     sheet.append([table.subtitle])
-    sheet.append([_cell(sheet, h, font=bold, fill=heading) for h in table.header])
+    sheet.append([workbook.cell(sheet, h, font=bold, fill=heading) for h in table.header])
     for row in table.rows:
-        sheet.append([_cell(sheet, v, alignment=wrap) for v in row])
+        sheet.append([workbook.cell(sheet, v, alignment=wrap) for v in row])
     for row in table.totals:
-        sheet.append([_cell(sheet, v, font=bold) for v in row])
+        sheet.append([workbook.cell(sheet, v, font=bold) for v in row])
     for label in table.signatures:
         sheet.append([])
         sheet.append([label])
@@ -177,14 +176,6 @@ def to_xlsx(table: Table) -> bytes:
     book.save(out)
     return out.getvalue()
 
-
-def _cell(sheet, value, **style) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        cell.data_type = "s"  # a name or note starting with "=" stays text
-    for name, item in style.items():
-        setattr(cell, name, item)
-    return cell
 
 
 def to_pdf(table: Table) -> bytes:
