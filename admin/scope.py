@@ -147,7 +147,8 @@ def _model_resolver(model):
     if "site_id" in columns:
         query = db.select(columns["site_id"])
     else:
-        query = db.select(Household.site_id).join(Household, Household.id == columns["household_id"])
+        query = (db.select(Household.site_id).select_from(model.__table__)
+                 .join(Household, Household.id == columns["household_id"]))
 
     def resolve(value):
         row = db.session.execute(query.where(model.__table__.c.id == value)).first()

@@ -3,6 +3,7 @@ from models.activity import Activity, ActivitySignIn  # noqa: F401
 from models.area import Area, Site  # noqa: F401
 from models.audit import AuditLog  # noqa: F401
 from models.card import Card  # noqa: F401
+from models.employment import Employment, EmploymentSubsidy  # noqa: F401
 from models.evaluation import AwardType, Dimension, EvaluationRound, Objection, RoundLine, RoundNomination, RoundScore  # noqa: F401,E501
 from models.fund import FundEntry, FundHead, GoodsControl, PointsAdjustment, Stocktake, StocktakeLine  # noqa: F401
 from models.goods import Goods, StockMovement  # noqa: F401

@@ -108,3 +108,18 @@ for _area in SITUATION_AREAS:
 for _i in (1, 2):
     setattr(VisitForm, f"p_category_{_i}", StringField("问题类别"))
     setattr(VisitForm, f"p_description_{_i}", StringField("问题描述"))
+
+
+class EmploymentForm(FlaskForm):
+    status = StringField("就业状态")
+    workplace = StringField("务工地点/单位")
+    since = DayField("开始时间")
+    training_taken = StringField("已参加的培训")
+    training_wanted = StringField("培训意愿")
+
+
+class SubsidyForm(FlaskForm):
+    kind = StringField("补贴类别")
+    amount = StringField("金额(元)")
+    granted_on = DayField("发放日期", required=True)
+    note = StringField("备注")
