@@ -176,3 +176,13 @@ def refused(render, error=None):
     db.session.rollback()
     flash(error.message if error is not None else "请改正标出的问题后再提交", "error")
     return render(), error.status if error is not None else 400
+
+
+def refused_on_field(form, error, render):
+    """A service's ValidationFailed shown beside the field it names (`field=` in its details), the
+    typed values kept; flashed above the form when it names no field of this form."""
+    name = error.details.get("field")
+    if name and hasattr(form, name):
+        getattr(form, name).errors = [error.message]
+        return refused(render)
+    return refused(render, error)

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import StringField, TextAreaField
 
-from admin.fields import DayField, IdField
+from admin.fields import DayField, IdField, IdListField, IntField
 from models.support import SITUATION_AREAS
 
 
@@ -123,3 +123,27 @@ class SubsidyForm(FlaskForm):
     amount = StringField("金额(元)")
     granted_on = DayField("发放日期", required=True)
     note = StringField("备注")
+
+
+class PlanForm(FlaskForm):
+    area_id = IdField("乡镇", message="请选择乡镇")
+    year = IntField("年度", low=2000, high=2100)
+    title = StringField("计划名称")
+
+
+class TaskForm(FlaskForm):
+    title = TextAreaField("任务内容")
+    responsible_unit = StringField("责任单位")
+    responsible_user_id = IdField("责任人", message="请选择责任人", required=False)
+    deadline = DayField("完成时限", required=True)
+
+
+class TakeUpForm(FlaskForm):
+    problem_ids = IdListField("问题", message="所选问题有误,请刷新后重试")
+    responsible_unit = StringField("责任单位")
+    responsible_user_id = IdField("责任人", message="请选择责任人", required=False)
+    deadline = DayField("完成时限", required=True)
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("情况")

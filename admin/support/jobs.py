@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
-from admin.fields import refused
+from admin.fields import refused, refused_on_field
 from admin.support import MANAGERS, READERS
 from admin.support.forms import EmploymentForm, SubsidyForm
 from extensions import db
@@ -50,15 +50,6 @@ def support_jobs_export():
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''%E5%88%9B%E4%B8%9A%E5%B0%B1%E4%B8%9A%E5%8F%B0%E8%B4%A6.xlsx"})
 
 
-def _refused_on_field(form, error: ValidationFailed, page):
-    """A service refusal shown beside the field it names (or flashed when it names none)."""
-    name = error.details.get("field")
-    if name and hasattr(form, name):
-        getattr(form, name).errors = [error.message]
-        return refused(page)
-    return refused(page, error)
-
-
 def _member(member_id) -> Member:
     member = db.get_or_404(Member, member_id)
     require_site(current_user, member.household.site_id)
@@ -95,7 +86,7 @@ def support_job_member(member_id):
                              since=form.since.data, training_taken=form.training_taken.data,
                              training_wanted=form.training_wanted.data)
     except ValidationFailed as error:
-        return _refused_on_field(form, error, page)
+        return refused_on_field(form, error, page)
     db.session.commit()
     flash(f"已保存 {member.name} 的就业情况", "ok")
     return redirect(url_for("admin.support_job_member", member_id=member.id))
@@ -113,7 +104,7 @@ def support_job_subsidy(member_id):
         jobs.add_subsidy(current_user, member, kind=subsidy_form.kind.data or "", amount=subsidy_form.amount.data,
                          granted_on=subsidy_form.granted_on.data, note=subsidy_form.note.data)
     except ValidationFailed as error:
-        return _refused_on_field(subsidy_form, error, page)
+        return refused_on_field(subsidy_form, error, page)
     db.session.commit()
     flash("已登记补贴", "ok")
     return redirect(url_for("admin.support_job_member", member_id=member.id))

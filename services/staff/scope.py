@@ -43,6 +43,12 @@ def _areas_below(roots: set[int]) -> set[int]:
     return found
 
 
+def site_ids_under(area_id: int) -> set[int]:
+    """The sites under an area node (a township's sites, a county's), at any depth."""
+    below = _areas_below({area_id})
+    return set(db.session.execute(select(Site.id).where(Site.area_id.in_(below))).scalars())
+
+
 def can_access_site(user, site_id: int) -> bool:
     allowed = allowed_site_ids(user)
     return allowed is None or site_id in allowed
