@@ -42,6 +42,8 @@ class Activity(db.Model):
     organiser: Mapped[Optional[str]] = mapped_column(String(64))
     #: households from other sites may sign in
     allow_other_sites: Mapped[bool] = mapped_column(default=False)
+    #: a 融合共建 activity (newcomers and the host community together); counted by the yearly 考核
+    integration: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -101,6 +101,7 @@ class ActivityForm(FlaskForm):
     capacity = IntField("人数上限", low=1, required=False)
     organiser = TextField("组织者", limit=64)
     allow_other_sites = BooleanField("允许其他安置点的住户签到")
+    integration = BooleanField("融合共建活动")
 
 
 # ------------------------------------------------------------------ 审批

@@ -47,7 +47,8 @@ def create(actor, data: dict) -> Activity:
         event_date=starts_local.date(), place=(data.get("place") or "").strip()[:100] or None,
         points_mode=mode, points=points, hours=hours, capacity=capacity,
         organiser=(data.get("organiser") or "").strip()[:64] or None,
-        allow_other_sites=bool(data.get("allow_other_sites")), created_by_id=actor.id,
+        allow_other_sites=bool(data.get("allow_other_sites")), integration=bool(data.get("integration")),
+        created_by_id=actor.id,
     )
     db.session.add(activity)
     db.session.flush()
