@@ -16,6 +16,7 @@ from models.plan import PlanTask, PlanTaskProblem, PlanTaskProgress, WorkPlan  #
 from models.recusal import AnomalyCheck, RecusalDeclaration  # noqa: F401
 from models.redemption import Redemption, RedemptionLine  # noqa: F401
 from models.rules import Rule, RuleCategory, RuleEvent  # noqa: F401
+from models.settlement import CauseAssignment, HouseholdCause, SiteLeader  # noqa: F401
 from models.staff import StaffScope, StaffUser  # noqa: F401
 from models.support import (  # noqa: F401
     MonitoringCase,

@@ -4,7 +4,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import StringField, TextAreaField
 
-from admin.fields import DayField, IdField, IdListField, IntField
+from admin.fields import DayField, IdField, IdListField, IntField, MultiCheckboxField
+from models.settlement import CAUSES
 from models.support import SITUATION_AREAS
 
 
@@ -147,3 +148,18 @@ class TakeUpForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = TextAreaField("情况")
+
+
+class LeaderForm(FlaskForm):
+    cadre_id = IdField("包保领导", message="请选择包保领导")
+    start_date = DayField("开始日期")
+
+
+class CauseAssignForm(FlaskForm):
+    area_id = IdField("乡镇", message="请选择乡镇")
+    cause = StringField("原因类别")
+    cadre_id = IdField("部门干部", message="请选择部门干部")
+
+
+class CausesForm(FlaskForm):
+    causes = MultiCheckboxField("致贫/风险原因", choices=list(CAUSES.items()), validate_choice=False)
