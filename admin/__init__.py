@@ -27,6 +27,7 @@ from admin.reports import dashboard, monthly_report  # noqa: E402,F401
 from admin.staff import audit_log, users  # noqa: E402,F401
 from admin.supermarket import goods  # noqa: E402,F401
 from admin.support import (  # noqa: E402,F401,F811
+    archive,
     assessment,
     dashboard,
     jobs,
