@@ -9,6 +9,7 @@ from extensions import db
 from models import Area, Household, HouseholdTag, Member, Site, StaffScope, StaffUser
 from models.clock import local_today
 from services import ledger
+from services.demo.township import build as township_demo
 from services.households.cards import issue_card
 
 #: (username, password, label) printed by `flask serve-demo`
@@ -64,6 +65,7 @@ def build_demo(households: int = 300, seed: int = 2026) -> str:
     _support_demo(rng, sites, homes, staff)
     _honors_demo(sites, staff)
     _integrity_demo(rng, sites, staff)
+    township_demo(rng, sites, homes, staff)
     return f"demo county: {len(sites)} sites, {len(homes)} households, {len(staff)} staff users"
 
 
