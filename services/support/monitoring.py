@@ -14,6 +14,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Household, HouseholdTag
 from models.clock import local_today
+from models.staff import StaffUser
 from models.support import (
     MONITORING_PHASES,
     MONITORING_STEPS,
@@ -21,12 +22,30 @@ from models.support import (
     MonitoringCase,
     MonitoringStep,
 )
-from services.errors import ValidationFailed
+from services.errors import Forbidden, ValidationFailed
 from services.staff import audit
+from services.staff.scope import has_scope_level
 
 STEP_ORDER = tuple(MONITORING_STEPS)
 OPEN_STATUSES = ("identifying", "monitored", "eliminating")
 TAG = "monitored"
+#: the scope level a staff member needs to record a step (docs/decisions.md#monitoring-levels)
+STEP_LEVELS = {"found": "village", "verified": "village", "publicity": "village",
+               "township": "township", "county": "county"}
+LEVEL_NAMES = {"village": "村(社区)", "township": "乡镇", "county": "县级"}
+
+
+def may_record(actor, step: str) -> bool:
+    """Whether `actor` (a staff user or its id) may record `step`: its scope level decides."""
+    user = actor if hasattr(actor, "has_role") else db.session.get(StaffUser, actor) if actor else None
+    return user is not None and has_scope_level(user, STEP_LEVELS.get(step, "county"))
+
+
+def require_level(actor, step: str) -> None:
+    if not may_record(actor, step):
+        level = STEP_LEVELS.get(step, "county")
+        raise Forbidden(f"“{MONITORING_STEPS.get(step, step)}”须由{LEVEL_NAMES[level]}及以上的工作人员办理"
+                        f"(按您的管理范围层级)")
 
 
 def publicity_days() -> int:
@@ -41,6 +60,7 @@ def open_case(household: Household, case_type: str, actor, found_date: Optional[
         raise ValidationFailed("这一户已迁出或合户")
     if open_case_of(household.id) is not None:
         raise ValidationFailed("这一户已有进行中的监测程序")
+    require_level(actor, "found")
     case = MonitoringCase(household_id=household.id, site_id=household.site_id, type=case_type,
                           risk_note=(risk_note or "").strip() or None, status="identifying",
                           phase="identify", created_by_id=getattr(actor, "id", actor))
@@ -76,6 +96,7 @@ def add_step(case: MonitoringCase, step: str, actor, step_date: date, passed: bo
     if step != expected:
         want = MONITORING_STEPS.get(expected, "无") if expected else "无(程序已结束)"
         raise ValidationFailed(f"下一步应为“{want}”,不能办理“{MONITORING_STEPS.get(step, step)}”")
+    require_level(actor, step)
     if step == "publicity" and step_date is None:
         step_date = publicity_start
     if not isinstance(step_date, date) or step_date > local_today():
@@ -166,8 +187,13 @@ def days_taken(case: MonitoringCase) -> Optional[int]:
     return (steps[-1].step_date - steps[0].step_date).days
 
 
+def time_limit() -> int:
+    """Days a monitoring run should take (SUPPORT_MONITORING_DAYS, a warning only)."""
+    return int(current_app.config.get("SUPPORT_MONITORING_DAYS", 15))
+
+
 def over_time_limit(case: MonitoringCase) -> bool:
-    limit = int(current_app.config.get("SUPPORT_MONITORING_DAYS", 15))
+    limit = time_limit()
     taken = days_taken(case)
     if case.status in ("identifying", "eliminating"):
         steps = phase_steps(case)
