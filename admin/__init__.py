@@ -26,4 +26,4 @@ from admin.ledger import verify, year_end  # noqa: E402,F401
 from admin.reports import dashboard, monthly_report  # noqa: E402,F401
 from admin.staff import audit_log, users  # noqa: E402,F401
 from admin.supermarket import goods  # noqa: E402,F401
-from admin.support import dashboard, monitoring, problems, responsibility, visits  # noqa: E402,F401,F811
+from admin.support import dashboard, monitoring, problems, responsibility, visits, worklist  # noqa: E402,F401,F811

@@ -31,6 +31,8 @@ TRANSITIONS = {
 NOTE_REQUIRED = {"resolved", "unresolvable", "escalated", ("resolved", "in_progress")}
 #: statuses in which the deadline can be missed
 WORKING = ("not_started", "in_progress")
+#: statuses of a problem not yet 销号
+OPEN = ("not_started", "in_progress", "resolved", "unresolvable", "escalated")
 EDITABLE = ("lead_unit", "responsible_unit", "responsible_person", "measures", "deadline",
             "category", "description")
 EXPORT_COLUMNS = ("序号", "安置点", "户主", "问题类别", "问题描述", "发现时间", "责任单位", "责任人",
