@@ -17,7 +17,7 @@ from admin.support.forms import (
 )
 from extensions import db
 from models.support import Responsibility, SupportCadre
-from services.errors import DomainError, ValidationFailed
+from services.errors import DomainError, Forbidden, ValidationFailed
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 from services.support import responsibility as support
 
@@ -123,7 +123,8 @@ def support_reassign(cadre_id):
         sites = {r.household.site_id for r in db.session.execute(select(Responsibility).where(
             Responsibility.cadre_id == old.id, Responsibility.end_date.is_(None))).scalars()}
         if not sites <= allowed:
-            raise ValidationFailed("这位干部包保的住户有不在您管理范围内的,请联系上级办理")
+            return refused(lambda: _cadres_page(CadreForm(formdata=None)),
+                           Forbidden("这位干部包保的住户有不在您管理范围内的,请联系上级办理"))
     try:
         rows = support.reassign_cadre(old, new, current_user, (form.reason.data or "").strip() or "调离")
     except DomainError as error:
