@@ -19,7 +19,7 @@ from models.support import (
 from services import fields
 from services.errors import DomainError
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
-from services.support import problems
+from services.support import exports, problems
 from services.support import responsibility as support
 
 
@@ -63,13 +63,7 @@ def support_problems_export():
 
 def _scope_title() -> str:
     """The area the signed-in user's 台账 covers: a village, a township or the county."""
-    paths = [s.path_names() for s in sites_in_scope(current_user)]
-    levels = ("county", "township", "village")
-    for depth in (3, 2, 1):
-        prefixes = {tuple(p.get(level, "") for level in levels[:depth]) for p in paths}
-        if len(prefixes) == 1:
-            return "".join(prefixes.pop())
-    return ""
+    return exports.scope_title([s.path_names() for s in sites_in_scope(current_user)])
 
 
 def xlsx_response(data: bytes, filename: str) -> Response:

@@ -24,10 +24,12 @@ from admin.support import (
     _month_arg,
 )
 from admin.support.forms import VisitForm
+from admin.support.problems import _scope_title, xlsx_response
 from extensions import db
 from models import Household
 from models.clock import local_today
 from models.support import (
+    REACHED_BY,
     SITUATION_AREAS,
     Problem,
     SupportPhoto,
@@ -37,8 +39,8 @@ from services import database, fields
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.households.cards import CardUnusable, card_by_short_code, card_statement
 from services.staff.scope import allowed_site_ids, require_site
+from services.support import exports, visits
 from services.support import responsibility as support
-from services.support import visits
 
 
 def _find_households(q: str):
@@ -146,6 +148,36 @@ def support_coverage():
     year, month = _month_arg()
     cov = visits.coverage(year, month, allowed_site_ids(current_user))
     return render_template("admin/support/coverage.html", cov=cov, month=f"{year}-{month:02d}")
+
+
+@bp.route("/support/visits/export.xlsx")
+@roles_required(*READERS)
+def support_visits_export():
+    year, month = _month_arg()
+    first, last = support.month_range(year, month)
+    allowed = allowed_site_ids(current_user)
+    query = select(Visit).where(Visit.visit_date.between(first, last)).order_by(Visit.site_id, Visit.visit_date, Visit.id)
+    if allowed is not None:
+        query = query.where(Visit.site_id.in_(allowed))
+    data = exports.visits_xlsx(db.session.execute(query).scalars().all(), year, month, local_today(), _scope_title())
+    return xlsx_response(data, f"走访记录-{year}-{month:02d}.xlsx")
+
+
+@bp.route("/support/coverage/export.xlsx")
+@roles_required(*READERS)
+def support_coverage_export():
+    year, month = _month_arg()
+    cov = visits.coverage(year, month, allowed_site_ids(current_user))
+    return xlsx_response(exports.coverage_xlsx(cov, local_today(), _scope_title()), f"走访覆盖-{year}-{month:02d}.xlsx")
+
+
+@bp.route("/support/households/<int:household_id>/visit-sheet")
+@roles_required(*READERS)
+def support_visit_sheet(household_id):
+    """The per-household monthly 走访 sheet, printed and signed by the household and the cadre."""
+    year, month = _month_arg()
+    return render_template("admin/support/visit_sheet.html", s=exports.month_sheet(_household(household_id), year, month),
+                           labels=REACHED_BY, month=f"{year}-{month:02d}")
 
 
 @bp.route("/support/photos/<int:photo_id>")
