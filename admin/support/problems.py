@@ -117,7 +117,7 @@ def support_problem_detail(problem_id):
 def _detail_page(problem, status_form=None, edit_form=None):
     """The problem page; a refused status / edit form is shown again with its errors and values."""
     manager = current_user.has_role("admin", *MANAGERS)
-    return render_template("admin/support/problem_detail.html", p=problem,
+    return render_template("admin/support/problem_detail.html", p=problem, field_changes=problems.field_changes,
                            actions=problems.allowed_actions(problem, current_user),
                            before=support.photos_of("problem_before", problem.id),
                            after=support.photos_of("problem_after", problem.id),

@@ -69,7 +69,7 @@ def support_assign(household_id):
     db.session.commit()
     flash(f"已安排 {cadre.name} 包保", "success")
     if warning:
-        flash("⚠ " + warning, "error")
+        flash(warning, "error")
     return redirect(url_for("admin.support_household", household_id=home.id))
 
 
@@ -106,7 +106,7 @@ def support_bulk_assign():
     db.session.commit()
     flash(f"已为 {cadre.name} 安排 {len(rows)} 户", "success")
     if warning:
-        flash("⚠ " + warning, "error")
+        flash(warning, "error")
     return redirect(url_for("admin.support_cadres"))
 
 

@@ -84,7 +84,8 @@ def support_visit_new():
 
     if not form.is_submitted():
         return page()
-    if not form.validate():
+    valid = form.validate()
+    if not (_problem_categories_chosen(form) and valid):
         return refused(page)
     try:
         visit = visits.record_visit(home, current_user, **_visit_fields(form))
@@ -93,6 +94,16 @@ def support_visit_new():
     db.session.commit()
     flash(f"已保存 {home.head_name} 户的走访记录", "success")
     return redirect(url_for("admin.support_visit_detail", visit_id=visit.id))
+
+
+def _problem_categories_chosen(form: VisitForm) -> bool:
+    """A problem written on the visit form needs its category chosen: none is assumed."""
+    chosen = True
+    for i in (1, 2):
+        if (getattr(form, f"p_description_{i}").data or "").strip() and not getattr(form, f"p_category_{i}").data:
+            getattr(form, f"p_category_{i}").errors = ["请选择问题类别"]
+            chosen = False
+    return chosen
 
 
 def _visit_fields(form: VisitForm) -> dict:
@@ -124,7 +135,11 @@ def _visit_fields(form: VisitForm) -> dict:
 def support_visit_detail(visit_id):
     visit = db.get_or_404(Visit, visit_id)
     require_site(current_user, visit.site_id)
+    day = visit.visit_date
+    keepers = [r.cadre for r in support.responsibilities_of(visit.household_id)
+               if r.start_date <= day and (r.end_date is None or r.end_date > day)]
     return render_template("admin/support/visit_detail.html", visit=visit, situation=visits.situation_of(visit),
+                           keepers=keepers,
                            photos=support.photos_of("visit", visit.id),
                            problem_list=db.session.execute(select(Problem).where(Problem.visit_id == visit.id)).scalars().all())
 

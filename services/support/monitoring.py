@@ -4,7 +4,8 @@ monitoring, later (风险消除) by the same steps. The county approval sets or 
 household's 监测户 tag, which drives 包保, visit coverage and the monthly report.
 
 Config: SUPPORT_PUBLICITY_DAYS (5), SUPPORT_MONITORING_DAYS (15, a warning only),
-SUPPORT_NOTICE_CONTACT (who takes objections, printed on the 公示)."""
+SUPPORT_NOTICE_CONTACT (who takes objections, printed on the 公示), SUPPORT_NOTICE_PHONE (the phone
+for objections; without it, the office phone of the staff member who recorded the 公示)."""
 from datetime import date, timedelta
 from typing import Optional
 
@@ -216,7 +217,16 @@ def notice(case: MonitoringCase) -> dict:
         "start": publicity.publicity_start if publicity else None,
         "end": publicity.publicity_end if publicity else None,
         "contact": current_app.config.get("SUPPORT_NOTICE_CONTACT", "村(社区)办公室"),
+        "phone": objection_phone(publicity),
     }
+
+
+def objection_phone(publicity: Optional[MonitoringStep]) -> str:
+    """The phone for objections: the configured one, else the recording staff member's (never the household's)."""
+    configured = current_app.config.get("SUPPORT_NOTICE_PHONE")
+    if configured:
+        return configured
+    return (publicity.actor.phone or "") if publicity is not None and publicity.actor is not None else ""
 
 
 def cases(site_ids=None, status: Optional[str] = None) -> list[MonitoringCase]:

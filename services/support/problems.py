@@ -131,6 +131,23 @@ def update_problem(problem: Problem, actor, note: str = "", **fields) -> Optiona
     return change
 
 
+#: how an edited field is named in the change history
+FIELD_LABELS = {"lead_unit": "牵头单位", "responsible_unit": "责任单位", "responsible_person": "责任人",
+                "measures": "整改措施", "deadline": "完成时限", "category": "问题类别", "description": "问题描述"}
+
+
+def field_changes(change: ProblemChange) -> list[str]:
+    """A kept edit as readable lines: 完成时限:2026-12-01 → 2026-12-15."""
+    if not change.fields:
+        return []
+    try:
+        edited = json.loads(change.fields)
+    except ValueError:
+        return []
+    return [f"{FIELD_LABELS.get(name, name)}:{before or '(空)'} → {after or '(空)'}"
+            for name, (before, after) in edited.items()]
+
+
 def _log(problem, actor, before, to, note, fields=None) -> ProblemChange:
     change = ProblemChange(problem_id=problem.id, actor_id=getattr(actor, "id", actor), from_status=before,
                            to_status=to, note=note or None, at=utcnow(),

@@ -66,8 +66,10 @@ def record_visit(household: Household, actor, *, visit_date: date, visitors: str
     for data in photo_data:
         support.save_photo(data, "visit", visit.id, household.site_id, actor)
     for item in problems:
-        problem_service.create_problem(actor, site_id=household.site_id, household_id=household.id,
-                                       source="visit", visit_id=visit.id, found_date=visit_date, **item)
+        problem = problem_service.create_problem(actor, site_id=household.site_id, household_id=household.id,
+                                                 source="visit", visit_id=visit.id, found_date=visit_date, **item)
+        for data in photo_data:  # the visit's photos are the problem's 整改前 evidence
+            support.save_photo(data, "problem_before", problem.id, household.site_id, actor)
     audit.record(actor, "support.visit.backdated" if reason else "support.visit.create", "support_visit",
                  visit.id, site_id=household.site_id,
                  after={"household_id": household.id, "visit_date": visit_date, "backdate_reason": reason})
