@@ -33,7 +33,7 @@ def support_cadres():
             return refused(lambda: _cadres_page(form))
         try:
             cadre = support.create_cadre(current_user, form.name.data, form.phone.data, form.level.data or "village",
-                                         form.unit.data, form.staff_user_id.data)
+                                         form.unit.data, form.staff_user_id.data, form.area_id.data)
         except DomainError as error:
             return refused(lambda: _cadres_page(form), error)
         db.session.commit()
@@ -46,8 +46,10 @@ def _cadres_page(form, bulk_form=None):
     cadres = db.session.execute(select(SupportCadre).order_by(SupportCadre.active.desc(), SupportCadre.name)).scalars().all()
     loads = support.cadre_loads()
     manager = current_user.has_role("admin", *MANAGERS)
+    sites = sites_in_scope(current_user)
+    areas = {a.id: a for s in sites for a in (s.area, s.area.parent) if a is not None and a.level != "county"}
     return render_template("admin/support/cadres.html", cadres=cadres, loads=loads, quota=support.quota(),
-                           sites=sites_in_scope(current_user), form=form, bulk_form=bulk_form or BulkAssignForm(),
+                           sites=sites, areas=sorted(areas.values(), key=lambda a: (a.level != "township", a.id)), form=form, bulk_form=bulk_form or BulkAssignForm(),
                            can_manage=manager,
                            can_reassign={c.id for c in cadres if manager and c.active and loads.get(c.id, 0)},
                            over_quota={c.id for c in cadres if loads.get(c.id, 0) > support.quota()})
