@@ -37,4 +37,5 @@ from admin.support import (  # noqa: E402,F401,F811
     responsibility,
     settlement,
     visits,
+    worklist,
 )

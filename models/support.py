@@ -59,9 +59,12 @@ class SupportCadre(db.Model):
     staff_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"), unique=True)
     #: False once the cadre has left (history stays)
     active: Mapped[bool] = mapped_column(default=True)
+    #: the township or village the cadre serves (only its households); None: anywhere in the county
+    area_id: Mapped[Optional[int]] = mapped_column(ForeignKey("area.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     staff_user = relationship("StaffUser")
+    area = relationship("Area")
 
     @property
     def level_label(self) -> str:

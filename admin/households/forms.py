@@ -95,7 +95,7 @@ class SplitForm(LifeEventForm):
 
 
 class MergeForm(LifeEventForm):
-    absorbed_id = IdField("被合并的户", message="请填写被合并户的户号")
+    absorbed_id = IdField("被合并的户", message="请选择被合并的户")
 
 
 class HeadChangeForm(LifeEventForm):

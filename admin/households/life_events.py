@@ -1,6 +1,6 @@
 """Household life events pages: 分户, 合户, 迁出/迁入, 换安置点, 户主变更, 成员增减.
 Each POST is one transaction: the service flushes, the view commits once."""
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from models import Household
 from models.life_event import LifeEvent
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.households import life_events as svc
+from services.households.registry import text_match
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 
 READERS = ("cadre", "committee", "auditor")
@@ -39,9 +40,12 @@ def life_events_household(household_id):
 
 def _household_page(home: Household, kind: str = "", form=None):
     """One household's life-event page: a blank form per kind, or the refused `form` of `kind` again."""
-    neighbours = db.session.execute(select(Household).where(
-        Household.site_id == home.site_id, Household.status == "active", Household.id != home.id)
-        .order_by(Household.head_initials, Household.head_name)).scalars().all()
+    merge_q = (request.args.get("merge_q") or "").strip()
+    query = select(Household).where(Household.site_id == home.site_id, Household.status == "active",
+                                    Household.id != home.id)
+    if merge_q:
+        query = query.where(text_match(merge_q))
+    neighbours = db.session.execute(query.order_by(Household.head_initials, Household.head_name)).scalars().all()
     forms = {k: form if k == kind and form is not None else cls(formdata=None) for k, cls in LIFE_EVENT_FORMS.items()}
     if kind != "split":
         forms["split"].site_id.data, forms["split"].building.data = home.site_id, home.building
@@ -50,7 +54,7 @@ def _household_page(home: Household, kind: str = "", form=None):
                            events=svc.events_of(home.id), forms=forms, can_change=home.status == "active",
                            split_policies={k: v for k, v in svc.SPLIT_POLICIES.items() if k in svc.split_policies()},
                            default_policy=svc.split_policy(), move_out_policy=svc.MOVE_OUT_POLICIES[svc.move_out_policy()],
-                           move_out_code=svc.move_out_policy())
+                           move_out_code=svc.move_out_policy(), merge_q=merge_q)
 
 
 @bp.route("/life-events/households/<int:household_id>/<kind>", methods=["POST"])

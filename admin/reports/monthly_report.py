@@ -15,7 +15,8 @@ from services.support import responsibility as support
 
 def _report():
     year, month = support.parse_month(request.args.get("month"))
-    scope = request.args.get("scope") or (f"site:{sites_in_scope(current_user)[0].id}" if sites_in_scope(current_user) else "")
+    # opens on the whole township when the user's scope covers one, else on the first site
+    scope = request.args.get("scope") or next(iter(_scope_choices()), ("", ""))[0]
     ids, title = monthly_report.scope_sites(scope, allowed_site_ids(current_user))
     return monthly_report.build(year, month, ids, title), scope
 

@@ -15,6 +15,7 @@ class CadreForm(FlaskForm):
     level = StringField("层级", default="village")
     unit = StringField("单位")
     staff_user_id = IdField("对应的工作人员", message="请选择对应的工作人员", required=False)
+    area_id = IdField("包保范围", message="请选择包保的乡镇或村(社区)", required=False)
 
 
 class AssignForm(FlaskForm):

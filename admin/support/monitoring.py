@@ -68,7 +68,10 @@ def _detail_page(case, form=None):
                            publicity_end=publicity_end, today=today,
                            default_end=monitoring.publicity_end_for(today),
                            days=monitoring.publicity_days(), over=monitoring.over_time_limit(case),
+                           time_limit=monitoring.time_limit(),
                            can_manage=current_user.has_role("admin", *MANAGERS),
+                           can_record=monitoring.may_record(current_user, next_step or "found"),
+                           step_level=monitoring.LEVEL_NAMES[monitoring.STEP_LEVELS.get(next_step or "found")],
                            has_notice=any(s.step == "publicity" for s in case.steps),
                            waiting_publicity=next_step == "township" and publicity_end is not None
                            and publicity_end >= today,

@@ -1,4 +1,6 @@
 """问题台账: problems found on visits, their status and rectification plan."""
+from urllib.parse import quote
+
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -8,6 +10,7 @@ from admin.fields import refused
 from admin.support import MANAGERS, READERS, VISITORS, _household
 from admin.support.forms import ProblemEditForm, ProblemForm, ProblemStatusForm
 from extensions import db
+from models import Site
 from models.clock import local_today
 from models.support import (
     PROBLEM_STATUSES,
@@ -16,7 +19,7 @@ from models.support import (
 from services import fields
 from services.errors import DomainError
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
-from services.support import problems
+from services.support import exports, problems
 from services.support import responsibility as support
 
 
@@ -51,9 +54,21 @@ def support_problems():
 @bp.route("/support/problems/export.xlsx")
 @roles_required(*READERS)
 def support_problems_export():
-    data = problems.export_xlsx(_problems_in_scope())
+    today = local_today()
+    site_id = request.args.get("site_id", type=int)
+    scope = db.session.get(Site, site_id).name if site_id else _scope_title()
+    data = problems.export_xlsx(_problems_in_scope(), f"{scope}后续扶持问题台账", today)
+    return xlsx_response(data, f"问题台账-{today.isoformat()}.xlsx")
+
+
+def _scope_title() -> str:
+    """The area the signed-in user's 台账 covers: a village, a township or the county."""
+    return exports.scope_title([s.path_names() for s in sites_in_scope(current_user)])
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename*=UTF-8''%E9%97%AE%E9%A2%98%E5%8F%B0%E8%B4%A6.xlsx"})
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 @bp.route("/support/problems/new", methods=["GET", "POST"])
@@ -102,7 +117,7 @@ def support_problem_detail(problem_id):
 def _detail_page(problem, status_form=None, edit_form=None):
     """The problem page; a refused status / edit form is shown again with its errors and values."""
     manager = current_user.has_role("admin", *MANAGERS)
-    return render_template("admin/support/problem_detail.html", p=problem,
+    return render_template("admin/support/problem_detail.html", p=problem, field_changes=problems.field_changes,
                            actions=problems.allowed_actions(problem, current_user),
                            before=support.photos_of("problem_before", problem.id),
                            after=support.photos_of("problem_after", problem.id),

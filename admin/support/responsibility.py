@@ -17,7 +17,7 @@ from admin.support.forms import (
 )
 from extensions import db
 from models.support import Responsibility, SupportCadre
-from services.errors import DomainError, ValidationFailed
+from services.errors import DomainError, Forbidden, ValidationFailed
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 from services.support import responsibility as support
 
@@ -33,7 +33,7 @@ def support_cadres():
             return refused(lambda: _cadres_page(form))
         try:
             cadre = support.create_cadre(current_user, form.name.data, form.phone.data, form.level.data or "village",
-                                         form.unit.data, form.staff_user_id.data)
+                                         form.unit.data, form.staff_user_id.data, form.area_id.data)
         except DomainError as error:
             return refused(lambda: _cadres_page(form), error)
         db.session.commit()
@@ -46,8 +46,10 @@ def _cadres_page(form, bulk_form=None):
     cadres = db.session.execute(select(SupportCadre).order_by(SupportCadre.active.desc(), SupportCadre.name)).scalars().all()
     loads = support.cadre_loads()
     manager = current_user.has_role("admin", *MANAGERS)
+    sites = sites_in_scope(current_user)
+    areas = {a.id: a for s in sites for a in (s.area, s.area.parent) if a is not None and a.level != "county"}
     return render_template("admin/support/cadres.html", cadres=cadres, loads=loads, quota=support.quota(),
-                           sites=sites_in_scope(current_user), form=form, bulk_form=bulk_form or BulkAssignForm(),
+                           sites=sites, areas=sorted(areas.values(), key=lambda a: (a.level != "township", a.id)), form=form, bulk_form=bulk_form or BulkAssignForm(),
                            can_manage=manager,
                            can_reassign={c.id for c in cadres if manager and c.active and loads.get(c.id, 0)},
                            over_quota={c.id for c in cadres if loads.get(c.id, 0) > support.quota()})
@@ -69,7 +71,7 @@ def support_assign(household_id):
     db.session.commit()
     flash(f"已安排 {cadre.name} 包保", "success")
     if warning:
-        flash("⚠ " + warning, "error")
+        flash(warning, "error")
     return redirect(url_for("admin.support_household", household_id=home.id))
 
 
@@ -106,7 +108,7 @@ def support_bulk_assign():
     db.session.commit()
     flash(f"已为 {cadre.name} 安排 {len(rows)} 户", "success")
     if warning:
-        flash("⚠ " + warning, "error")
+        flash(warning, "error")
     return redirect(url_for("admin.support_cadres"))
 
 
@@ -123,7 +125,8 @@ def support_reassign(cadre_id):
         sites = {r.household.site_id for r in db.session.execute(select(Responsibility).where(
             Responsibility.cadre_id == old.id, Responsibility.end_date.is_(None))).scalars()}
         if not sites <= allowed:
-            raise ValidationFailed("这位干部包保的住户有不在您管理范围内的,请联系上级办理")
+            return refused(lambda: _cadres_page(CadreForm(formdata=None)),
+                           Forbidden("这位干部包保的住户有不在您管理范围内的,请联系上级办理"))
     try:
         rows = support.reassign_cadre(old, new, current_user, (form.reason.data or "").strip() or "调离")
     except DomainError as error:

@@ -24,10 +24,12 @@ from admin.support import (
     _month_arg,
 )
 from admin.support.forms import VisitForm
+from admin.support.problems import _scope_title, xlsx_response
 from extensions import db
 from models import Household
 from models.clock import local_today
 from models.support import (
+    REACHED_BY,
     SITUATION_AREAS,
     Problem,
     SupportPhoto,
@@ -37,8 +39,8 @@ from services import database, fields
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.households.cards import CardUnusable, card_by_short_code, card_statement
 from services.staff.scope import allowed_site_ids, require_site
+from services.support import exports, visits
 from services.support import responsibility as support
-from services.support import visits
 
 
 def _find_households(q: str):
@@ -82,7 +84,8 @@ def support_visit_new():
 
     if not form.is_submitted():
         return page()
-    if not form.validate():
+    valid = form.validate()
+    if not (_problem_categories_chosen(form) and valid):
         return refused(page)
     try:
         visit = visits.record_visit(home, current_user, **_visit_fields(form))
@@ -91,6 +94,16 @@ def support_visit_new():
     db.session.commit()
     flash(f"已保存 {home.head_name} 户的走访记录", "success")
     return redirect(url_for("admin.support_visit_detail", visit_id=visit.id))
+
+
+def _problem_categories_chosen(form: VisitForm) -> bool:
+    """A problem written on the visit form needs its category chosen: none is assumed."""
+    chosen = True
+    for i in (1, 2):
+        if (getattr(form, f"p_description_{i}").data or "").strip() and not getattr(form, f"p_category_{i}").data:
+            getattr(form, f"p_category_{i}").errors = ["请选择问题类别"]
+            chosen = False
+    return chosen
 
 
 def _visit_fields(form: VisitForm) -> dict:
@@ -122,7 +135,11 @@ def _visit_fields(form: VisitForm) -> dict:
 def support_visit_detail(visit_id):
     visit = db.get_or_404(Visit, visit_id)
     require_site(current_user, visit.site_id)
+    day = visit.visit_date
+    keepers = [r.cadre for r in support.responsibilities_of(visit.household_id)
+               if r.start_date <= day and (r.end_date is None or r.end_date > day)]
     return render_template("admin/support/visit_detail.html", visit=visit, situation=visits.situation_of(visit),
+                           keepers=keepers,
                            photos=support.photos_of("visit", visit.id),
                            problem_list=db.session.execute(select(Problem).where(Problem.visit_id == visit.id)).scalars().all())
 
@@ -146,6 +163,36 @@ def support_coverage():
     year, month = _month_arg()
     cov = visits.coverage(year, month, allowed_site_ids(current_user))
     return render_template("admin/support/coverage.html", cov=cov, month=f"{year}-{month:02d}")
+
+
+@bp.route("/support/visits/export.xlsx")
+@roles_required(*READERS)
+def support_visits_export():
+    year, month = _month_arg()
+    first, last = support.month_range(year, month)
+    allowed = allowed_site_ids(current_user)
+    query = select(Visit).where(Visit.visit_date.between(first, last)).order_by(Visit.site_id, Visit.visit_date, Visit.id)
+    if allowed is not None:
+        query = query.where(Visit.site_id.in_(allowed))
+    data = exports.visits_xlsx(db.session.execute(query).scalars().all(), year, month, local_today(), _scope_title())
+    return xlsx_response(data, f"走访记录-{year}-{month:02d}.xlsx")
+
+
+@bp.route("/support/coverage/export.xlsx")
+@roles_required(*READERS)
+def support_coverage_export():
+    year, month = _month_arg()
+    cov = visits.coverage(year, month, allowed_site_ids(current_user))
+    return xlsx_response(exports.coverage_xlsx(cov, local_today(), _scope_title()), f"走访覆盖-{year}-{month:02d}.xlsx")
+
+
+@bp.route("/support/households/<int:household_id>/visit-sheet")
+@roles_required(*READERS)
+def support_visit_sheet(household_id):
+    """The per-household monthly 走访 sheet, printed and signed by the household and the cadre."""
+    year, month = _month_arg()
+    return render_template("admin/support/visit_sheet.html", s=exports.month_sheet(_household(household_id), year, month),
+                           labels=REACHED_BY, month=f"{year}-{month:02d}")
 
 
 @bp.route("/support/photos/<int:photo_id>")

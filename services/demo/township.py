@@ -72,11 +72,8 @@ def _support_kinds(rng, sites, homes, staff) -> None:
     for n, home in enumerate(h for h in homes if set(h.tags) & PRIORITY_TAGS):
         if n % 4 != 3:  # a few priority households still without a cause
             settlement.set_causes(admin, home, rng.sample(causes, 1 + n % 2))
-    leaders = {lvl: [c for c in db.session.execute(select(support.SupportCadre)).scalars() if c.level == lvl]
-               for lvl in ("township", "village")}
     for n, site in enumerate(sites[:-1]):  # the last settlement is left without a leader
-        level = settlement.required_level(settlement.household_counts([site.id]).get(site.id, 0))
-        choices = leaders["township"] if level == "township" else leaders["village"]
+        choices = settlement.leader_choices(site)
         if choices:
             settlement.set_leader(admin, site, choices[n % len(choices)].id, local_today() - timedelta(days=100))
 

@@ -118,6 +118,11 @@ def search(user, flt: HouseholdFilter):
     return query.order_by(Household.site_id, Household.id)
 
 
+def text_match(q: str):
+    """SQL: a household matching `q` by name, member, phone, 门牌/楼栋, pinyin initials or id."""
+    return _text_match(clean(q))
+
+
 def _text_match(q: str):
     like = f"%{q}%"
     clauses = [Household.head_name.like(like), Household.phone.like(like), Household.door_no.like(like),

@@ -66,3 +66,26 @@ def scope_filter(user, site_column):
     if allowed is None:
         return true()
     return site_column.in_(allowed)
+
+
+#: scope levels, lowest first: a site counts as its village
+SCOPE_LEVELS = ("village", "township", "county")
+
+
+def scope_level(user) -> Optional[str]:
+    """The highest level of the user's scope: "county" (an admin, or a county node), "township",
+    "village" (a village node or a single site), or None when the user has no scope at all."""
+    if user.has_role("admin"):
+        return "county"
+    scopes = db.session.execute(select(StaffScope).where(StaffScope.user_id == user.id)).scalars().all()
+    levels = {"village" for s in scopes if s.site_id is not None}
+    area_ids = [s.area_id for s in scopes if s.area_id is not None]
+    if area_ids:
+        levels |= set(db.session.execute(select(Area.level).where(Area.id.in_(area_ids))).scalars())
+    return max(levels, key=SCOPE_LEVELS.index) if levels else None
+
+
+def has_scope_level(user, level: str) -> bool:
+    """The user's scope reaches `level` or above (village < township < county)."""
+    mine = scope_level(user)
+    return mine is not None and SCOPE_LEVELS.index(mine) >= SCOPE_LEVELS.index(level)

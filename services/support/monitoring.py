@@ -4,7 +4,8 @@ monitoring, later (风险消除) by the same steps. The county approval sets or 
 household's 监测户 tag, which drives 包保, visit coverage and the monthly report.
 
 Config: SUPPORT_PUBLICITY_DAYS (5), SUPPORT_MONITORING_DAYS (15, a warning only),
-SUPPORT_NOTICE_CONTACT (who takes objections, printed on the 公示)."""
+SUPPORT_NOTICE_CONTACT (who takes objections, printed on the 公示), SUPPORT_NOTICE_PHONE (the phone
+for objections; without it, the office phone of the staff member who recorded the 公示)."""
 from datetime import date, timedelta
 from typing import Optional
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Household, HouseholdTag
 from models.clock import local_today
+from models.staff import StaffUser
 from models.support import (
     MONITORING_PHASES,
     MONITORING_STEPS,
@@ -21,12 +23,30 @@ from models.support import (
     MonitoringCase,
     MonitoringStep,
 )
-from services.errors import ValidationFailed
+from services.errors import Forbidden, ValidationFailed
 from services.staff import audit
+from services.staff.scope import has_scope_level
 
 STEP_ORDER = tuple(MONITORING_STEPS)
 OPEN_STATUSES = ("identifying", "monitored", "eliminating")
 TAG = "monitored"
+#: the scope level a staff member needs to record a step (docs/decisions.md#monitoring-levels)
+STEP_LEVELS = {"found": "village", "verified": "village", "publicity": "village",
+               "township": "township", "county": "county"}
+LEVEL_NAMES = {"village": "村(社区)", "township": "乡镇", "county": "县级"}
+
+
+def may_record(actor, step: str) -> bool:
+    """Whether `actor` (a staff user or its id) may record `step`: its scope level decides."""
+    user = actor if hasattr(actor, "has_role") else db.session.get(StaffUser, actor) if actor else None
+    return user is not None and has_scope_level(user, STEP_LEVELS.get(step, "county"))
+
+
+def require_level(actor, step: str) -> None:
+    if not may_record(actor, step):
+        level = STEP_LEVELS.get(step, "county")
+        raise Forbidden(f"“{MONITORING_STEPS.get(step, step)}”须由{LEVEL_NAMES[level]}及以上的工作人员办理"
+                        f"(按您的管理范围层级)")
 
 
 def publicity_days() -> int:
@@ -41,6 +61,7 @@ def open_case(household: Household, case_type: str, actor, found_date: Optional[
         raise ValidationFailed("这一户已迁出或合户")
     if open_case_of(household.id) is not None:
         raise ValidationFailed("这一户已有进行中的监测程序")
+    require_level(actor, "found")
     case = MonitoringCase(household_id=household.id, site_id=household.site_id, type=case_type,
                           risk_note=(risk_note or "").strip() or None, status="identifying",
                           phase="identify", created_by_id=getattr(actor, "id", actor))
@@ -76,6 +97,7 @@ def add_step(case: MonitoringCase, step: str, actor, step_date: date, passed: bo
     if step != expected:
         want = MONITORING_STEPS.get(expected, "无") if expected else "无(程序已结束)"
         raise ValidationFailed(f"下一步应为“{want}”,不能办理“{MONITORING_STEPS.get(step, step)}”")
+    require_level(actor, step)
     if step == "publicity" and step_date is None:
         step_date = publicity_start
     if not isinstance(step_date, date) or step_date > local_today():
@@ -166,8 +188,13 @@ def days_taken(case: MonitoringCase) -> Optional[int]:
     return (steps[-1].step_date - steps[0].step_date).days
 
 
+def time_limit() -> int:
+    """Days a monitoring run should take (SUPPORT_MONITORING_DAYS, a warning only)."""
+    return int(current_app.config.get("SUPPORT_MONITORING_DAYS", 15))
+
+
 def over_time_limit(case: MonitoringCase) -> bool:
-    limit = int(current_app.config.get("SUPPORT_MONITORING_DAYS", 15))
+    limit = time_limit()
     taken = days_taken(case)
     if case.status in ("identifying", "eliminating"):
         steps = phase_steps(case)
@@ -190,7 +217,16 @@ def notice(case: MonitoringCase) -> dict:
         "start": publicity.publicity_start if publicity else None,
         "end": publicity.publicity_end if publicity else None,
         "contact": current_app.config.get("SUPPORT_NOTICE_CONTACT", "村(社区)办公室"),
+        "phone": objection_phone(publicity),
     }
+
+
+def objection_phone(publicity: Optional[MonitoringStep]) -> str:
+    """The phone for objections: the configured one, else the recording staff member's (never the household's)."""
+    configured = current_app.config.get("SUPPORT_NOTICE_PHONE")
+    if configured:
+        return configured
+    return (publicity.actor.phone or "") if publicity is not None and publicity.actor is not None else ""
 
 
 def cases(site_ids=None, status: Optional[str] = None) -> list[MonitoringCase]:

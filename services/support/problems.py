@@ -9,13 +9,15 @@ from datetime import date, datetime, time, timezone
 from typing import Iterable, Optional
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from extensions import db
-from models import Household, Site
+from models import Household
 from models.clock import local_today, local_zone, to_local, utcnow
 from models.support import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_STATUSES, Problem, ProblemChange
+from services import workbook
 from services.errors import Forbidden, ValidationFailed
 from services.staff import audit
 
@@ -31,10 +33,10 @@ TRANSITIONS = {
 NOTE_REQUIRED = {"resolved", "unresolvable", "escalated", ("resolved", "in_progress")}
 #: statuses in which the deadline can be missed
 WORKING = ("not_started", "in_progress")
+#: statuses of a problem not yet 销号
+OPEN = ("not_started", "in_progress", "resolved", "unresolvable", "escalated")
 EDITABLE = ("lead_unit", "responsible_unit", "responsible_person", "measures", "deadline",
             "category", "description")
-EXPORT_COLUMNS = ("序号", "安置点", "户主", "问题类别", "问题描述", "发现时间", "责任单位", "责任人",
-                  "整改措施", "完成时限", "状态", "销号时间")
 ACTION_LABELS = {"in_progress": "开始整改", "resolved": "整改完成,提交复核", "closed": "复核通过,销号",
                  "unresolvable": "无法解决", "escalated": "上报镇", "back": "复核不通过,退回整改"}
 
@@ -129,6 +131,23 @@ def update_problem(problem: Problem, actor, note: str = "", **fields) -> Optiona
     return change
 
 
+#: how an edited field is named in the change history
+FIELD_LABELS = {"lead_unit": "牵头单位", "responsible_unit": "责任单位", "responsible_person": "责任人",
+                "measures": "整改措施", "deadline": "完成时限", "category": "问题类别", "description": "问题描述"}
+
+
+def field_changes(change: ProblemChange) -> list[str]:
+    """A kept edit as readable lines: 完成时限:2026-12-01 → 2026-12-15."""
+    if not change.fields:
+        return []
+    try:
+        edited = json.loads(change.fields)
+    except ValueError:
+        return []
+    return [f"{FIELD_LABELS.get(name, name)}:{before or '(空)'} → {after or '(空)'}"
+            for name, (before, after) in edited.items()]
+
+
 def _log(problem, actor, before, to, note, fields=None) -> ProblemChange:
     change = ProblemChange(problem_id=problem.id, actor_id=getattr(actor, "id", actor), from_status=before,
                            to_status=to, note=note or None, at=utcnow(),
@@ -199,28 +218,66 @@ def closed_on(problem: Problem) -> Optional[date]:
 
 
 # ------------------------------------------------------------------ export
-def export_xlsx(problems: list[Problem]) -> bytes:
+#: the township 问题台账's columns, in its order
+EXPORT_COLUMNS = ("序号", "乡镇", "村(社区)", "安置点", "户主", "门牌", "联系电话", "问题类别", "问题来源",
+                  "问题描述", "发现时间", "牵头单位", "责任单位", "责任人", "整改措施", "完成时限", "是否超期",
+                  "整改情况", "整改人", "复核意见", "复核人", "状态", "销号时间")
+EXPORT_WIDTHS = (6, 10, 12, 16, 10, 14, 14, 10, 10, 40, 12, 16, 18, 10, 36, 12, 8, 36, 10, 30, 10, 12, 18)
+
+
+def _last_note(problem: Problem, *moves) -> Optional[str]:
+    """The note of the latest change that made one of the moves (from, to)."""
+    for change in reversed(problem.changes):
+        if (change.from_status, change.to_status) in moves or (None, change.to_status) in moves:
+            return change.note
+    return None
+
+
+def ledger_row(n: int, p: Problem, on: date) -> list:
+    """One row of the exported 问题台账 (EXPORT_COLUMNS)."""
+    home, names = p.household, p.site.path_names()
+    review = _last_note(p, ("resolved", "closed"), ("resolved", "in_progress"))
+    reviewer = p.closed_by.display_name if p.closed_by else None
+    return [n, names.get("township", ""), names.get("village", ""), p.site.name,
+            home.head_name if home else "(公共)",
+            f"{home.building or ''}{home.door_no or ''}" if home else "", (home.phone or "") if home else "",
+            p.category, PROBLEM_SOURCES.get(p.source, p.source), p.description, p.found_date,
+            p.lead_unit or "", p.responsible_unit or "", p.responsible_person or "", p.measures or "",
+            p.deadline, "超期" if is_overdue(p, on) else "", _last_note(p, ("in_progress", "resolved")) or "",
+            p.resolved_by.display_name if p.resolved_by else "", review or "", reviewer or "",
+            PROBLEM_STATUSES[p.status], to_local(p.closed_at).replace(tzinfo=None) if p.closed_at else None]
+
+
+def export_xlsx(problems: list[Problem], title: str = "问题台账", on: Optional[date] = None) -> bytes:
+    """The township 问题台账: a title, the as-of date, a frozen header; user text never a formula
+    (services/workbook.py)."""
+    on = on or local_today()
     wb = Workbook()
     ws = wb.active
     ws.title = "问题台账"
-    ws.append(EXPORT_COLUMNS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    sites = dict(db.session.execute(select(Site.id, Site.name)).all())
+    ws.append([workbook.cell(ws, title, font=Font(bold=True, size=14))])
+    ws.append([workbook.cell(ws, f"截至 {on.year}年{on.month}月{on.day}日 · 共 {len(problems)} 条"
+                                 f" · 超期 {sum(1 for p in problems if is_overdue(p, on))} 条")])
+    heading = PatternFill("solid", fgColor="F0EEEA")
+    ws.append([workbook.cell(ws, h, font=Font(bold=True), fill=heading,
+                             alignment=Alignment(wrap_text=True, vertical="center")) for h in EXPORT_COLUMNS])
+    wrap = Alignment(wrap_text=True, vertical="top")
     for n, p in enumerate(problems, start=1):
-        ws.append([n, sites.get(p.site_id, ""), p.household.head_name if p.household else "(公共)",
-                   p.category, p.description, p.found_date, p.responsible_unit or "", p.responsible_person or "",
-                   p.measures or "", p.deadline, PROBLEM_STATUSES[p.status],
-                   to_local(p.closed_at).replace(tzinfo=None) if p.closed_at else None])
-    for letter, width in zip("ABCDEFGHIJKL", (6, 16, 10, 10, 40, 12, 18, 10, 36, 12, 14, 18)):
-        ws.column_dimensions[letter].width = width
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
+        values = ledger_row(n, p, on)
+        ws.append([workbook.cell(ws, v, alignment=wrap, **_format(v)) for v in values])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(EXPORT_COLUMNS))
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
+    for index, width in enumerate(EXPORT_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _format(value) -> dict:
+    if isinstance(value, datetime):
+        return {"number_format": "yyyy-mm-dd hh:mm"}
+    if isinstance(value, date):
+        return {"number_format": "yyyy-mm-dd"}
+    return {}

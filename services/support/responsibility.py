@@ -17,12 +17,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import and_, exists, func, select
 
 from extensions import db
-from models import Household, HouseholdTag
+from models import Area, Household, HouseholdTag
 from models.clock import local_today
 from models.household import PRIORITY_TAGS
 from models.support import CADRE_LEVELS, Responsibility, SupportCadre, SupportPhoto
 from services.errors import NotFound, ValidationFailed
 from services.staff import audit
+from services.staff.scope import _areas_below
 
 _PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 MAX_PIXELS = 40_000_000
@@ -77,7 +78,9 @@ def quota() -> int:
 
 
 def create_cadre(actor, name: str, phone: Optional[str] = None, level: str = "village",
-                 unit: Optional[str] = None, staff_user_id: Optional[int] = None) -> SupportCadre:
+                 unit: Optional[str] = None, staff_user_id: Optional[int] = None,
+                 area_id: Optional[int] = None) -> SupportCadre:
+    """A 包保 cadre; a township or village cadre names the area they serve (`area_id`)."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("请填写包保责任人姓名")
@@ -89,12 +92,14 @@ def create_cadre(actor, name: str, phone: Optional[str] = None, level: str = "vi
     if staff_user_id and db.session.execute(
             select(SupportCadre.id).where(SupportCadre.staff_user_id == staff_user_id)).first():
         raise ValidationFailed("这个工作人员已经登记为包保责任人")
+    if area_id is not None and db.session.get(Area, area_id) is None:
+        raise ValidationFailed("请选择包保的乡镇或村(社区)")
     cadre = SupportCadre(name=name, phone=phone, level=level, unit=(unit or "").strip() or None,
-                         staff_user_id=staff_user_id)
+                         staff_user_id=staff_user_id, area_id=area_id)
     db.session.add(cadre)
     db.session.flush()
     audit.record(actor, "support.cadre.create", "support_cadre", cadre.id,
-                 after={"name": name, "phone": phone, "level": level, "unit": cadre.unit})
+                 after={"name": name, "phone": phone, "level": level, "unit": cadre.unit, "area_id": area_id})
     return cadre
 
 
@@ -132,6 +137,8 @@ def assign(household: Household, cadre: SupportCadre, actor, start_date: Optiona
         raise ValidationFailed("这一户已迁出或合户,不能再安排包保")
     if not cadre.active:
         raise ValidationFailed(f"{cadre.name} 已调离,不能再安排包保")
+    if not serves(cadre, household):
+        raise ValidationFailed(f"{cadre.name} 是{cadre.area.name}的干部,不能包保{household.site.name}的住户")
     start = start_date or local_today()
     duplicate = db.session.execute(select(Responsibility.id).where(
         Responsibility.household_id == household.id, Responsibility.cadre_id == cadre.id,
@@ -145,6 +152,15 @@ def assign(household: Household, cadre: SupportCadre, actor, start_date: Optiona
     audit.record(actor, "support.assign", "support_responsibility", row.id, site_id=household.site_id,
                  after={"household_id": household.id, "cadre": cadre.name, "start": start})
     return row
+
+
+def serves(cadre: SupportCadre, household: Household) -> bool:
+    """A cadre with an area serves only the households of sites under it (docs/decisions.md#support-daily)."""
+    return serves_site(cadre, household.site)
+
+
+def serves_site(cadre: SupportCadre, site) -> bool:
+    return cadre.area_id is None or site.area_id in _areas_below({cadre.area_id})
 
 
 def end_responsibility(row: Responsibility, actor, reason: str, end_date: Optional[date] = None) -> None:

@@ -61,6 +61,8 @@ def set_leader(actor, site: Site, cadre_id: Optional[int], start_date: Optional[
     """Make a cadre the settlement's leader, ending the previous one; the level must fit its size."""
     require_site(actor, site.id)
     cadre = _cadre(cadre_id)
+    if not support.serves_site(cadre, site):
+        raise ValidationFailed(f"{cadre.name} 是{cadre.area.name}的干部,不能包保{site.name}", field="cadre_id")
     households = household_counts([site.id]).get(site.id, 0)
     level = required_level(households)
     if cadre.level not in LEADER_LEVELS[level]:
@@ -218,8 +220,9 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
 def leader_choices(site: Site) -> list[SupportCadre]:
     """Active cadres of the level this settlement needs."""
     level = required_level(household_counts([site.id]).get(site.id, 0))
-    return list(db.session.execute(select(SupportCadre).where(SupportCadre.active, SupportCadre.level.in_(LEADER_LEVELS[level]))
-                                   .order_by(SupportCadre.name)).scalars())
+    cadres = db.session.execute(select(SupportCadre).where(SupportCadre.active, SupportCadre.level.in_(LEADER_LEVELS[level]))
+                                .order_by(SupportCadre.name)).scalars()
+    return [c for c in cadres if support.serves_site(c, site)]
 
 
 def department_cadres() -> list[SupportCadre]:

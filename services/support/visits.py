@@ -66,8 +66,10 @@ def record_visit(household: Household, actor, *, visit_date: date, visitors: str
     for data in photo_data:
         support.save_photo(data, "visit", visit.id, household.site_id, actor)
     for item in problems:
-        problem_service.create_problem(actor, site_id=household.site_id, household_id=household.id,
-                                       source="visit", visit_id=visit.id, found_date=visit_date, **item)
+        problem = problem_service.create_problem(actor, site_id=household.site_id, household_id=household.id,
+                                                 source="visit", visit_id=visit.id, found_date=visit_date, **item)
+        for data in photo_data:  # the visit's photos are the problem's 整改前 evidence
+            support.save_photo(data, "problem_before", problem.id, household.site_id, actor)
     audit.record(actor, "support.visit.backdated" if reason else "support.visit.create", "support_visit",
                  visit.id, site_id=household.site_id,
                  after={"household_id": household.id, "visit_date": visit_date, "backdate_reason": reason})
@@ -301,3 +303,66 @@ def _overdue(dues, cadres_of) -> list[dict]:
 
 def priority_tags() -> frozenset:
     return PRIORITY_TAGS
+
+
+# ------------------------------------------------------------------ a cadre's worklist (我的包保户)
+def overdue_days() -> int:
+    """SUPPORT_VISIT_OVERDUE_DAYS (31): a household not visited for longer is 逾期."""
+    return int(current_app.config.get("SUPPORT_VISIT_OVERDUE_DAYS", 31))
+
+
+@dataclass
+class WorkItem:
+    household: Household
+    done: int
+    required: int
+    last_visit: Optional[date]
+    open_problems: int
+    late_problems: int
+
+    @property
+    def visited(self) -> bool:
+        return self.done >= self.required
+
+    @property
+    def overdue(self) -> bool:
+        """Not visited for longer than the overdue limit (or never), and not yet this month."""
+        if self.visited:
+            return False
+        return self.last_visit is None or (local_today() - self.last_visit).days > overdue_days()
+
+
+def worklist(cadre_id: int, site_ids: Optional[Iterable[int]] = None) -> list[WorkItem]:
+    """The cadre's active 包保 households: overdue first, then not yet visited this month, then
+    visited; each with this month's visits, the last visit and the open problems."""
+    from models.support import Problem
+    from services.support.problems import OPEN, is_overdue
+
+    today = local_today()
+    first, last = support.month_range(today.year, today.month)
+    query = (select(Household).join(Responsibility, Responsibility.household_id == Household.id)
+             .where(Responsibility.cadre_id == cadre_id, Responsibility.end_date.is_(None),
+                    Household.status == "active").order_by(Household.building, Household.door_no, Household.id))
+    if site_ids is not None:
+        query = query.where(Household.site_id.in_(list(site_ids)))
+    homes = list(dict.fromkeys(db.session.execute(query).scalars()))
+    ids = [h.id for h in homes] or [0]
+    blocks = month_blocks(first, last, today)
+    weekly = weekly_tags()
+    seen = defaultdict(set)
+    for hid, day in db.session.execute(select(Visit.household_id, Visit.visit_date).where(
+            Visit.household_id.in_(ids), Visit.visit_date.between(first, last))):
+        seen[hid].add(next((i for i, (a, b) in enumerate(blocks) if a <= day <= b), 0))
+    lasts = dict(db.session.execute(select(Visit.household_id, func.max(Visit.visit_date))
+                                    .where(Visit.household_id.in_(ids)).group_by(Visit.household_id)).all())
+    problems = defaultdict(list)
+    for p in db.session.execute(select(Problem).where(Problem.household_id.in_(ids),
+                                                      Problem.status.in_(OPEN))).scalars():
+        problems[p.household_id].append(p)
+    items = []
+    for home in homes:
+        required = len(blocks) if set(home.tags) & weekly else 1
+        items.append(WorkItem(home, min(len(seen[home.id]), required), required, lasts.get(home.id),
+                              len(problems[home.id]), sum(1 for p in problems[home.id] if is_overdue(p))))
+    items.sort(key=lambda i: (not i.overdue, i.visited, i.last_visit or date.min))
+    return items

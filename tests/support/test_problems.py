@@ -104,14 +104,29 @@ def test_overdue(app, problem):
 
 def test_excel_export_columns(app, problem, make_user, make_site):
     p = problem()
-    site_problem = problems.create_problem(None, site_id=make_site().id, category="环境", description="污水外溢")
-    problems.change_status(p, "in_progress", make_user("cadre"))
-    problems.change_status(p, "resolved", make_user("cadre"), "完成")
-    problems.change_status(p, "closed", make_user("cadre"), "复核通过")
-    book = load_workbook(io.BytesIO(problems.export_xlsx([p, site_problem])))
-    rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0] == ("序号", "安置点", "户主", "问题类别", "问题描述", "发现时间", "责任单位", "责任人",
-                       "整改措施", "完成时限", "状态", "销号时间")
-    assert rows[1][:5] == (1, p.site.name, "张喆", "就业", "家中两人待业")
-    assert rows[1][10] == "已销号" and rows[1][11] is not None
-    assert rows[2][2] == "(公共)" and rows[2][10] == "未启动" and rows[2][11] is None
+    p.household.phone, p.household.building, p.household.door_no = "13800001234", "3栋", "2单元301"
+    p.lead_unit, p.responsible_unit, p.responsible_person = "镇人社中心", "社区", "刘海"
+    site_problem = problems.create_problem(None, site_id=make_site().id, category="环境", description="=HYPERLINK(\"x\")",
+                                           deadline=local_today() - timedelta(days=1),
+                                           found_date=local_today() - timedelta(days=9))
+    fixer, reviewer = make_user("cadre"), make_user("cadre")
+    fixer.display_name, reviewer.display_name = "整改甲", "复核乙"
+    problems.change_status(p, "in_progress", fixer)
+    problems.change_status(p, "resolved", fixer, "已推荐到园区就业")
+    problems.change_status(p, "closed", reviewer, "电话回访属实")
+    book = load_workbook(io.BytesIO(problems.export_xlsx([p, site_problem], "城关镇后续扶持问题台账", local_today())))
+    sheet = book.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "城关镇后续扶持问题台账" and rows[1][0].startswith("截至 ") and "共 2 条" in rows[1][0]
+    assert rows[2] == problems.EXPORT_COLUMNS
+    for column in ("牵头单位", "问题来源", "整改情况", "复核意见", "整改人", "复核人", "门牌", "联系电话", "是否超期"):
+        assert column in rows[2]
+    assert sheet.freeze_panes == "A4"
+    first = dict(zip(rows[2], rows[3]))
+    assert (first["户主"], first["门牌"], first["联系电话"], first["牵头单位"]) == ("张喆", "3栋2单元301", "13800001234", "镇人社中心")
+    assert (first["整改情况"], first["整改人"], first["复核意见"], first["复核人"]) == ("已推荐到园区就业", "整改甲", "电话回访属实", "复核乙")
+    assert first["状态"] == "已销号" and first["销号时间"] is not None and first["是否超期"] is None
+    second = dict(zip(rows[2], rows[4]))
+    assert second["户主"] == "(公共)" and second["是否超期"] == "超期" and second["销号时间"] is None
+    cell = sheet.cell(row=5, column=rows[2].index("问题描述") + 1)
+    assert cell.value == '=HYPERLINK("x")' and cell.data_type == "s"  # text, never a live formula

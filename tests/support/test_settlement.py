@@ -114,3 +114,11 @@ def test_an_auditor_reads_only(client, login, county, make_user):
     assert client.post(f"/admin/support/settlements/{county['big'].id}/leader",
                        data={"cadre_id": county["leader"].id}).status_code == 403
     assert settlement.causes_of(home.id) == []
+
+
+def test_a_leader_serves_the_settlements_own_area(app, county, make_site):
+    elsewhere = make_site(name="外镇安置点")
+    outsider = support.create_cadre(county["admin"], "外镇领导", level="township", area_id=elsewhere.area.parent.id)
+    with pytest.raises(ValidationFailed, match="不能包保大安置点"):
+        settlement.set_leader(county["admin"], county["big"], outsider.id)
+    assert outsider not in settlement.leader_choices(county["big"])

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import AuditLog, HouseholdTag
+from models import Area, AuditLog, HouseholdTag
 from services.errors import ValidationFailed
 from services.support import responsibility as support
 
@@ -77,3 +77,21 @@ def test_reassign_when_cadre_leaves(app, make_site, priority, make_user):
     assert history[1].end_reason == "调离,转给新干部"
     with pytest.raises(ValidationFailed, match="已调离"):
         support.assign(homes[0], old, admin)
+
+
+def test_an_area_cadre_serves_only_their_own_area(app, make_site, make_household, make_user):
+    here = make_site()
+    neighbour_village = make_site(village=Area(level="village", name="新村社区", parent=here.area.parent))
+    elsewhere = make_site()
+    admin = make_user("admin")
+    town = support.create_cadre(admin, "陈明", level="township", area_id=here.area.parent_id)
+    village = support.create_cadre(admin, "黄春梅", level="village", area_id=here.area_id)
+    county = support.create_cadre(admin, "刘海", level="county")
+    home, next_door, far = (make_household(site=s) for s in (here, neighbour_village, elsewhere))
+    support.assign(home, village, admin)
+    support.assign(next_door, town, admin)
+    support.assign(far, county, admin)
+    with pytest.raises(ValidationFailed, match="黄春梅 是幸福社区的干部"):
+        support.assign(next_door, village, admin)
+    with pytest.raises(ValidationFailed, match="陈明 是城关镇的干部"):
+        support.assign(far, town, admin)

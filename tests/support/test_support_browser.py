@@ -148,13 +148,14 @@ def test_notice_and_report_pages(browser, live_server, screenshot_dir, tmp_path)
     app, base = live_server
     household_id = _seed(app, tmp_path)
     with app.app_context():
-        from models import Household
+        from models import Household, StaffUser
         from services.support import monitoring
         home = db.session.get(Household, household_id)
         home.head_id_number, home.phone = "522601199001011234", "13812345678"
-        case = monitoring.open_case(home, "sudden", None, local_today() - timedelta(days=6), risk_note="突发重病住院")
-        monitoring.add_step(case, "verified", None, local_today() - timedelta(days=5))
-        monitoring.add_step(case, "publicity", None, None, publicity_start=local_today() - timedelta(days=4),
+        actor = db.session.execute(db.select(StaffUser).filter_by(username="libj")).scalar_one()
+        case = monitoring.open_case(home, "sudden", actor, local_today() - timedelta(days=6), risk_note="突发重病住院")
+        monitoring.add_step(case, "verified", actor, local_today() - timedelta(days=5))
+        monitoring.add_step(case, "publicity", actor, None, publicity_start=local_today() - timedelta(days=4),
                             publicity_end=local_today())
         db.session.commit()
         case_id = case.id
