@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from extensions import db
 from models import Household, HouseholdTag, Member, Site
 from models.household import HOUSEHOLD_TAGS
+from services import workbook
 from services.errors import ValidationFailed
 from services.households.registry import (
     RELATIONS,
@@ -99,9 +100,9 @@ def template(user) -> bytes:
         ("可填写的安置点(名称或编号均可)", "编号"),
     ]
     for line in lines:
-        help_ws.append(line)
+        help_ws.append(workbook.row(help_ws, line))
     for site in sites:
-        help_ws.append((site.name, site.code))
+        help_ws.append(workbook.row(help_ws, (site.name, site.code)))
     help_ws.column_dimensions["A"].width = 110
     return _save(wb)
 
@@ -112,18 +113,18 @@ def export(rows) -> bytes:
     ws = wb.create_sheet("一户一档")
     for n, width in enumerate((8, 18, 10, 22, 15, 8, 12, 24, 40, 24, 10, 8), 1):
         ws.column_dimensions[get_column_letter(n)].width = width
-    ws.append(list(EXPORT_COLUMNS))
+    ws.append(workbook.row(ws, EXPORT_COLUMNS))
     for home in rows:
         members = "、".join(f"{m.name}({m.relation})" for m in home.members if m.relation != "户主" and m.is_current)
         tags = "、".join(HOUSEHOLD_TAGS[t] for t in home.tags if t in HOUSEHOLD_TAGS)
-        ws.append([home.id, home.site.name, home.head_name, home.head_id_number or "", home.phone or "",
+        ws.append(workbook.row(ws, [home.id, home.site.name, home.head_name, home.head_id_number or "", home.phone or "",
                    home.building or "", home.door_no or "", tags, members, home.note or "", home.balance,
-                   STATUS_LABELS.get(home.status, home.status)])
+                   STATUS_LABELS.get(home.status, home.status)]))
     return _save(wb)
 
 
 def _header(ws, columns) -> None:
-    ws.append(list(columns))
+    ws.append(workbook.row(ws, columns))
     for n, name in enumerate(columns, 1):
         cell = ws.cell(row=1, column=n)
         cell.font = Font(bold=True, color="FFFFFF" if name in REQUIRED else "000000")

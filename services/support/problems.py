@@ -16,6 +16,7 @@ from extensions import db
 from models import Household, Site
 from models.clock import local_today, local_zone, to_local, utcnow
 from models.support import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_STATUSES, Problem, ProblemChange
+from services import workbook
 from services.errors import Forbidden, ValidationFailed
 from services.staff import audit
 
@@ -203,15 +204,15 @@ def export_xlsx(problems: list[Problem]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "问题台账"
-    ws.append(EXPORT_COLUMNS)
+    ws.append(workbook.row(ws, EXPORT_COLUMNS))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     sites = dict(db.session.execute(select(Site.id, Site.name)).all())
     for n, p in enumerate(problems, start=1):
-        ws.append([n, sites.get(p.site_id, ""), p.household.head_name if p.household else "(公共)",
+        ws.append(workbook.row(ws, [n, sites.get(p.site_id, ""), p.household.head_name if p.household else "(公共)",
                    p.category, p.description, p.found_date, p.responsible_unit or "", p.responsible_person or "",
                    p.measures or "", p.deadline, PROBLEM_STATUSES[p.status],
-                   to_local(p.closed_at).replace(tzinfo=None) if p.closed_at else None])
+                   to_local(p.closed_at).replace(tzinfo=None) if p.closed_at else None]))
     for letter, width in zip("ABCDEFGHIJKL", (6, 16, 10, 10, 40, 12, 18, 10, 36, 12, 14, 18)):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=2):
