@@ -41,8 +41,11 @@ class Config:
     RANKINGS_INCLUDE_BASE = False
     #: optional monthly cap per household over rule awards and activities (0 = none)
     MONTHLY_CAP = int(os.environ.get("JIFEN_MONTHLY_CAP", "100"))
-    #: single entries above this need a second person (maker-checker)
-    APPROVAL_THRESHOLD = 50
+    #: single entries above this need a second person (maker-checker; docs/decisions.md#approver)
+    APPROVAL_THRESHOLD = int(os.environ.get("JIFEN_APPROVAL_THRESHOLD", "50"))
+    #: per-county overrides of APPROVAL_THRESHOLD and BASE_POINTS:
+    #: {county id or name: {"approval_threshold": 20, "base_points": 10}} (services/staff/county_settings.py)
+    COUNTY_SETTINGS: dict = {}
     #: kiosk idle timeout and warning, seconds
     KIOSK_IDLE_SECONDS = 60
     KIOSK_WARN_SECONDS = 20
