@@ -28,6 +28,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     #: village offices often serve plain HTTP on the LAN; set JIFEN_HTTPS=1 behind TLS
     HTTPS = os.environ.get("JIFEN_HTTPS") == "1"
+    #: a staff login lasts at most this long, and ends after this long without a request
+    #: (docs/decisions.md#staff-sessions)
+    STAFF_SESSION_HOURS = float(os.environ.get("JIFEN_STAFF_SESSION_HOURS", "12"))
+    STAFF_IDLE_MINUTES = float(os.environ.get("JIFEN_STAFF_IDLE_MINUTES", "30"))
+    PERMANENT_SESSION_LIFETIME = int(STAFF_SESSION_HOURS * 3600)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
