@@ -54,6 +54,9 @@ class Config:
     #: kiosk idle timeout and warning, seconds
     KIOSK_IDLE_SECONDS = 60
     KIOSK_WARN_SECONDS = 20
+    #: the cache of spoken phrases with amounts or goods: at most this many files / bytes, oldest evicted
+    KIOSK_AUDIO_CACHE_FILES = 2000
+    KIOSK_AUDIO_CACHE_BYTES = 64 * 1024 * 1024
     #: base URL printed in the card QR codes (<base>/c/<token>)
     PUBLIC_BASE_URL = os.environ.get("JIFEN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     #: year-end policy: carry_over | expire (points older than N months) | reset (to base)
