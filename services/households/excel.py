@@ -20,6 +20,7 @@ from models import Household, HouseholdTag, Member, Site
 from models.household import HOUSEHOLD_TAGS
 from services import workbook
 from services.errors import ValidationFailed
+from services.households import sheet_limits
 from services.households.registry import (
     RELATIONS,
     STATUS_LABELS,
@@ -153,24 +154,35 @@ def preview(user, source) -> Preview:
     """Read `source` (path or binary file object) and check every row; nothing is written."""
     try:
         rows = read_rows(source)
+    except sheet_limits.SheetRefused as refused:
+        return Preview(file_error=refused.message)
     except Exception:  # noqa: BLE001 - any unreadable upload gets the same answer
         return Preview(file_error="无法读取这个文件:请上传用 Excel 或 WPS 保存的 .xlsx 文件")
     return _check_rows(user, iter(rows))
 
 
 def read_rows(source) -> list[tuple]:
-    """The first sheet's rows as value tuples. python-calamine (Rust) reads a 10k-row sheet ~10x
-    faster than openpyxl; openpyxl's read-only mode is the fallback when it is not installed."""
+    """The first sheet's rows as value tuples, at most sheet_limits.MAX_COLUMNS wide, once
+    sheet_limits.check found the archive and the sheet small enough. python-calamine (Rust) reads a
+    10k-row sheet ~10x faster than openpyxl; openpyxl's read-only mode (streamed, capped) is the
+    fallback when it is not installed."""
+    if isinstance(source, str):
+        with open(source, "rb") as handle:
+            data = handle.read()
+    else:
+        data = source.read()
+    sheet_limits.check(data, MAX_ROWS)
+    width = sheet_limits.MAX_COLUMNS
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:
-        wb = load_workbook(source, read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            return list(wb.worksheets[0].iter_rows(values_only=True))
+            return list(wb.worksheets[0].iter_rows(max_row=MAX_ROWS + 10, max_col=width, values_only=True))
         finally:
             wb.close()
-    book = CalamineWorkbook.from_path(source) if isinstance(source, str) else CalamineWorkbook.from_filelike(source)
-    return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return [row[:width] for row in book.get_sheet_by_index(0).to_python(skip_empty_area=False)]
 
 
 def _check_rows(user, rows) -> Preview:
