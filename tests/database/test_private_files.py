@@ -27,7 +27,7 @@ def test_racing_workers_all_read_the_same_complete_key(tmp_path):
         path = str(tmp_path / f"ledger_key_{attempt}")
         barrier, keys = threading.Barrier(8), []
 
-        def start():
+        def start(barrier=barrier, keys=keys, path=path):
             barrier.wait()
             keys.append(private_files.key_file(path))
 
