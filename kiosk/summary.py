@@ -61,7 +61,7 @@ def goods_json(goods, household=None, used=None) -> dict:
         data["limit_left"] = left
         if data["available"] and left == 0:
             data["available"], data["reason"] = False, phrase("block.limit")
-        elif data["available"] and goods.price > household.balance:
+        elif data["available"] and goods.price > household.balance - household.base_points:  # 底分 stays
             data["available"], data["reason"] = False, phrase("block.points")
     return data
 

@@ -20,7 +20,7 @@ from models import Household, HouseholdTag, Member, Site
 from models.household import HOUSEHOLD_TAGS
 from services import workbook
 from services.errors import ValidationFailed
-from services.households import sheet_limits
+from services.households import base_points, sheet_limits
 from services.households.registry import (
     RELATIONS,
     STATUS_LABELS,
@@ -32,6 +32,7 @@ from services.households.registry import (
     phone_error,
 )
 from services.staff import audit
+from services.staff.county_settings import site_setting
 from services.staff.scope import allowed_site_ids
 
 #: sheet columns, in template order; 安置点 and 户主姓名 are required
@@ -345,6 +346,8 @@ def import_rows(actor, result: Preview, filename: str = "") -> list[int]:
     db.session.execute(insert(Member.__table__), members)  # Core executemany: no ORM bookkeeping
     if tags:
         db.session.execute(insert(HouseholdTag.__table__), tags)
+    if any(site_setting(site_id, "base_points") for site_id in {v["site_id"] for v in (r.values for r in result.rows)}):
+        base_points.apply_all(actor, db.session.execute(select(Household).where(Household.id.in_(ids))).scalars())
     site_ids = sorted({v["site_id"] for v in (r.values for r in result.rows)})
     audit.record(actor, "household.import", "household", None,
                  after={"file": filename, "count": len(ids), "first_id": ids[0], "last_id": ids[-1],
