@@ -22,6 +22,7 @@ from services import ledger
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.households import base_points
 from services.staff import audit
+from services.staff.county_settings import overrides_for
 
 
 class YearNotOver(DomainError):
@@ -79,8 +80,7 @@ def policy_for(county: Area) -> Policy:
     """Config: YEAR_END_POLICY / YEAR_END_EXPIRE_MONTHS, overridden per county in
     YEAR_END_COUNTY_POLICIES = {county id or name: {"policy": ..., "months": ...}}."""
     config = current_app.config
-    per_county = config.get("YEAR_END_COUNTY_POLICIES") or {}
-    own = per_county.get(county.id) or per_county.get(str(county.id)) or per_county.get(county.name) or {}
+    own = overrides_for(county, "YEAR_END_COUNTY_POLICIES")
     code = own.get("policy", config.get("YEAR_END_POLICY", "carry_over"))
     if code not in YEAR_END_POLICIES:
         raise ValidationFailed(f"年末政策配置有误:{code}(应为 carry_over / expire / reset)")

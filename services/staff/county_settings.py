@@ -29,15 +29,19 @@ def county_of_site(site_id: int) -> Area:
     return node
 
 
+def overrides_for(county: Optional[Area], config_name: str) -> dict:
+    """The county's entry of a per-county config dict (`COUNTY_SETTINGS`, `YEAR_END_COUNTY_POLICIES`),
+    keyed by the county's id (int or text) or name; {} when it has none."""
+    table = current_app.config.get(config_name) or {}
+    if county is None:
+        return {}
+    return table.get(county.id) or table.get(str(county.id)) or table.get(county.name) or {}
+
+
 def county_setting(county: Optional[Area], key: str) -> int:
     """The county's value of `key` (its override, else the config default); a bad value is refused."""
     default_name, label, highest = SETTINGS[key]
-    config = current_app.config
-    overrides = config.get("COUNTY_SETTINGS") or {}
-    own = {}
-    if county is not None:
-        own = overrides.get(county.id) or overrides.get(str(county.id)) or overrides.get(county.name) or {}
-    value = own.get(key, config.get(default_name, 0))
+    value = overrides_for(county, "COUNTY_SETTINGS").get(key, current_app.config.get(default_name, 0))
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= highest:
         raise ValidationFailed(f"{label}配置有误:{value!r}(应为 0 到 {highest} 的整数)")
     return value
