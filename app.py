@@ -1,6 +1,5 @@
 """Application factory."""
 import os
-import secrets
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_limiter import Limiter
@@ -17,6 +16,7 @@ from extensions import (
     talisman,
 )
 from services import database
+from services.database import private_files
 
 
 def create_app(config=None, instance_path=None) -> Flask:
@@ -28,7 +28,7 @@ def create_app(config=None, instance_path=None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_files.private_dir(app.instance_path)
     _fill_instance_defaults(app)
     register_extensions(app)
     register_blueprints(app)
@@ -41,20 +41,19 @@ def _fill_instance_defaults(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "jifen.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     for name, filename in (("SECRET_KEY", "secret_key"), ("LEDGER_KEY", "ledger_key")):
-        if not app.config.get(name):
-            app.config[name] = _instance_secret(app, filename)
+        if not app.config.get(name):  # a key from the environment or config, else instance/<file>
+            app.config[name] = private_files.key_file(os.path.join(app.instance_path, filename))
 
 
-def _instance_secret(app: Flask, filename: str) -> str:
-    """A secret generated once and kept in instance/ (never in the repository)."""
-    path = os.path.join(app.instance_path, filename)
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    with open(path) as fh:
-        return fh.read().strip()
+def _private_sqlite_file(url: str) -> None:
+    """An SQLite database file is created 0600 before SQLite creates it (its -wal and -shm follow)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url and "mode=memory" not in url:
+        path = url[len(prefix):].split("?", 1)[0]
+        if path and os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            private_files.touch_private(path)
 
 
 def register_extensions(app: Flask) -> None:

@@ -28,6 +28,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     #: village offices often serve plain HTTP on the LAN; set JIFEN_HTTPS=1 behind TLS
     HTTPS = os.environ.get("JIFEN_HTTPS") == "1"
+    #: a staff login lasts at most this long, and ends after this long without a request
+    #: (docs/decisions.md#staff-sessions)
+    STAFF_SESSION_HOURS = float(os.environ.get("JIFEN_STAFF_SESSION_HOURS", "12"))
+    STAFF_IDLE_MINUTES = float(os.environ.get("JIFEN_STAFF_IDLE_MINUTES", "30"))
+    PERMANENT_SESSION_LIFETIME = int(STAFF_SESSION_HOURS * 3600)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -41,11 +46,17 @@ class Config:
     RANKINGS_INCLUDE_BASE = False
     #: optional monthly cap per household over rule awards and activities (0 = none)
     MONTHLY_CAP = int(os.environ.get("JIFEN_MONTHLY_CAP", "100"))
-    #: single entries above this need a second person (maker-checker)
-    APPROVAL_THRESHOLD = 50
+    #: single entries above this need a second person (maker-checker; docs/decisions.md#approver)
+    APPROVAL_THRESHOLD = int(os.environ.get("JIFEN_APPROVAL_THRESHOLD", "50"))
+    #: per-county overrides of APPROVAL_THRESHOLD and BASE_POINTS:
+    #: {county id or name: {"approval_threshold": 20, "base_points": 10}} (services/staff/county_settings.py)
+    COUNTY_SETTINGS: dict = {}
     #: kiosk idle timeout and warning, seconds
     KIOSK_IDLE_SECONDS = 60
     KIOSK_WARN_SECONDS = 20
+    #: the cache of spoken phrases with amounts or goods: at most this many files / bytes, oldest evicted
+    KIOSK_AUDIO_CACHE_FILES = 2000
+    KIOSK_AUDIO_CACHE_BYTES = 64 * 1024 * 1024
     #: base URL printed in the card QR codes (<base>/c/<token>)
     PUBLIC_BASE_URL = os.environ.get("JIFEN_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     #: year-end policy: carry_over | expire (points older than N months) | reset (to base)

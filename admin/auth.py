@@ -1,8 +1,9 @@
 """Login, logout, password change, and the role decorator every staff route uses."""
+import time
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,8 +18,37 @@ from services.staff import audit
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db.session.get(StaffUser, int(user_id))
+def load_user(stored: str):
+    """The session's user, unless its password changed since, or the session outlived
+    STAFF_SESSION_HOURS or sat idle STAFF_IDLE_MINUTES (docs/decisions.md#staff-sessions)."""
+    user_id, _, version = stored.partition(":")
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if user is None or version != str(user.session_version or 1):
+        return _ended("您的密码已修改或账号已变更,请重新登录" if user is not None else None)
+    now = time.time()
+    started, seen = session.get("_staff_login_at", 0), session.get("_staff_seen_at", 0)
+    if now - started > current_app.config["STAFF_SESSION_HOURS"] * 3600:
+        return _ended("登录已超过时限,请重新登录")
+    if now - seen > current_app.config["STAFF_IDLE_MINUTES"] * 60:
+        return _ended("长时间没有操作,请重新登录")
+    if now - seen > 30:  # not on every request: each change sends a new cookie
+        session["_staff_seen_at"] = int(now)
+    return user
+
+
+def _ended(message):
+    for key in ("_user_id", "_fresh", "_id", "_staff_login_at", "_staff_seen_at"):
+        session.pop(key, None)
+    if message:
+        flash(message, "error")
+    return None
+
+
+def start_session(user) -> None:
+    """Log `user` in with a fresh lifetime and idle clock (also after their own password change)."""
+    login_user(user)
+    session.permanent = True
+    session["_staff_login_at"] = session["_staff_seen_at"] = int(time.time())
 
 
 def roles_required(*roles: str):
@@ -72,7 +102,7 @@ def login():
         elif not user.active:
             flash("这个账号已停用,请联系系统管理员", "error")
         else:
-            login_user(user)
+            start_session(user)
             audit.record(user, "staff.login", "staff_user", user.id)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
@@ -94,9 +124,10 @@ def change_password():
         if not current_user.check_password(form.current.data):
             flash("当前密码不对", "error")
         else:
-            current_user.set_password(form.new.data)
+            current_user.set_password(form.new.data)  # other sessions end; this one goes on
             audit.record(current_user, "staff.password", "staff_user", current_user.id)
             db.session.commit()
+            start_session(current_user)
             flash("密码已修改", "success")
             return redirect(url_for("admin.dashboard"))
     return render_template("admin/password.html", form=form)

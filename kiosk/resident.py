@@ -6,6 +6,7 @@ from kiosk.summary import recent_statement
 from models import Household
 from models.household import mask_name
 from services import database
+from services.households import base_points
 from services.households.cards import CardUnusable, card_statement
 from services.supermarket.kiosk_phrases import phrase
 
@@ -18,7 +19,8 @@ def card_page(token: str):
         return render_template("kiosk/resident.html", error=error.message, say=phrase), 404
     household = db.session.get(Household, card.household_id)
     response = render_template("kiosk/resident.html", error=None, say=phrase, name=mask_name(household.head_name),
-                               site=household.site.name, balance=household.balance,
+                               site=household.site.name,
+                               balance=base_points.spendable(household.balance, household.base_points),
                                base_points=household.base_points, entries=database.run(recent_statement(household.id, 30)))
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                            "X-Robots-Tag": "noindex"}

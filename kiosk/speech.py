@@ -1,8 +1,10 @@
 """GET /kiosk/speech/<key>?params: the spoken phrase as audio, made offline by espeak-ng.
 
-Public (no device credential) on purpose: an <audio> element cannot send the Authorization
-header, and the text is built on the server from a fixed list of keys, bounded integers and
-goods ids (services/supermarket/kiosk_speech.py) - there is no free text and no personal data to leak.
+No device credential (an <audio> element cannot send the Authorization header), so what is rendered
+is limited instead (docs/decisions.md#speech): the fixed phrases for anyone (a small finite set, cached
+for good); phrases with amounts or goods only with `session=` a live kiosk session, and only what that
+session shows (its site's goods, its household's balance, its own receipts). Those go to a separate
+cache bounded by KIOSK_AUDIO_CACHE_FILES / KIOSK_AUDIO_CACHE_BYTES, oldest evicted first.
 Files are cached on disk by the hash of their text; answers carry an ETag and Cache-Control."""
 import hashlib
 import os
@@ -34,10 +36,20 @@ def generate_fixed() -> tuple[int, bool]:
 @bp.route("/speech/<key>")
 @limiter.limit("240 per minute")
 def speech_audio(key: str):
-    text = kiosk_speech.phrase_text(key, request.args.to_dict())
+    params = request.args.to_dict()
+    session_id = params.pop("session", None)
+    text = kiosk_speech.phrase_text(key, params)
+    public = kiosk_speech.is_public(key, params)
+    if not public:
+        kiosk_speech.check_session_phrase(key, params, session_id)
     headers = {"X-Phrase": quote(text), "Access-Control-Expose-Headers": "X-Phrase"}
+    folder = audio_dir() if public else os.path.join(audio_dir(), "session")
     try:
-        path = speech.synthesize(text, audio_dir())
+        path = speech.synthesize(text, folder)
+        if path is not None and not public:
+            os.utime(path)  # least recently used goes first, never the file about to be sent
+            speech.trim_cache(folder, current_app.config["KIOSK_AUDIO_CACHE_FILES"],
+                              current_app.config["KIOSK_AUDIO_CACHE_BYTES"])
     except (OSError, ValueError, subprocess.SubprocessError):  # never a 500 for a sentence: stay silent
         current_app.logger.exception("kiosk speech failed for %r", key)
         path = None
@@ -48,5 +60,6 @@ def speech_audio(key: str):
     mimetype = "audio/ogg" if path.endswith(".ogg") else "audio/wav"
     response = send_file(path, mimetype=mimetype, etag=etag, conditional=True, max_age=max_age)
     response.headers.update(headers)
-    response.cache_control.public = True
+    response.cache_control.public = public
+    response.cache_control.private = not public
     return response

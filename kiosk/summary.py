@@ -13,22 +13,26 @@ from services.supermarket.redemption import limit_left
 
 def recent_statement(household_id: int, limit: int = 5) -> Statement:
     """The household's last `limit` entries as the kiosk shows them, as a statement: run it alone
-    (services.database.run) or with others (the scan's). Its value: [{date, label, note, points}],
-    newest first."""
+    (services.database.run) or with others (the scan's). Its value: [{date, label, points}], newest
+    first. The label is the entry's kind and, for a rule's points, the rule's name; never the staff's
+    free-text note: the card page and the kiosk are public places (docs/decisions.md#privacy)."""
     return Statement(_recent_query(limit), {"household_id": household_id}, read=_recent_json)
 
 
 def _recent_json(rows) -> list[dict]:
-    return [{"date": as_date(day).isoformat(), "label": kind_label(kind), "note": note or "",
-             "points": points} for day, kind, note, points in rows]
+    return [{"date": as_date(day).isoformat(),
+             "label": f"{kind_label(kind)}:{rule}" if rule else kind_label(kind), "points": points}
+            for day, kind, rule, points in rows]
 
 
 @lru_cache(maxsize=8)
 def _recent_query(limit: int):
     """The LIMIT is written into the SQL: with it as a parameter PostgreSQL planned the prepared
     statement again on every scan (its generic plan, costed for an unknown LIMIT, never won)."""
-    return text("SELECT effective_date, kind, note, points FROM ledger_entry WHERE household_id = :household_id "
-                f"ORDER BY seq DESC LIMIT {int(limit)}")
+    return text("SELECT e.effective_date, e.kind, r.name, e.points FROM ledger_entry e "
+                "LEFT JOIN rule_event v ON e.source_type = 'rule_event' AND v.id = e.source_id "
+                "LEFT JOIN rule r ON r.id = v.rule_id WHERE e.household_id = :household_id "
+                f"ORDER BY e.seq DESC LIMIT {int(limit)}")
 
 
 def household_json(household, recent: list[dict]) -> dict:
@@ -57,7 +61,7 @@ def goods_json(goods, household=None, used=None) -> dict:
         data["limit_left"] = left
         if data["available"] and left == 0:
             data["available"], data["reason"] = False, phrase("block.limit")
-        elif data["available"] and goods.price > household.balance:
+        elif data["available"] and goods.price > household.balance - household.base_points:  # 底分 stays
             data["available"], data["reason"] = False, phrase("block.points")
     return data
 

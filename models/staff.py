@@ -35,6 +35,9 @@ class StaffUser(UserMixin, db.Model):
     #: the user's own household, for recusal (回避)
     household_id: Mapped[Optional[int]] = mapped_column(ForeignKey("household.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: bumped by every password change: a session made with an older version ends on its next request
+    #: (docs/decisions.md#staff-sessions)
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     scopes: Mapped[list["StaffScope"]] = relationship(cascade="all, delete-orphan")
 
@@ -56,8 +59,14 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """What the session stores: the id and the session version (admin/auth.py load_user checks both)."""
+        return f"{self.id}:{self.session_version or 1}"
+
     def set_password(self, password: str) -> None:
+        """A new password ends every session made with the old one."""
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.session_version = (self.session_version or 1) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

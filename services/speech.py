@@ -87,6 +87,28 @@ def synthesize(text: str, cache_dir: str, speed: int = 150) -> Optional[str]:
     return target
 
 
+def trim_cache(cache_dir: str, max_files: int, max_bytes: int) -> int:
+    """Delete the oldest files of `cache_dir` (by modification time) until at most `max_files` files
+    and `max_bytes` bytes remain, the newest always kept (it is about to be sent); returns how many went.
+    A cache of per-session phrases stays bounded."""
+    try:
+        entries = [entry for entry in os.scandir(cache_dir) if entry.is_file()]
+    except FileNotFoundError:
+        return 0
+    files = sorted(((e.stat().st_mtime, e.stat().st_size, e.path) for e in entries), reverse=True)
+    kept_files = kept_bytes = removed = 0
+    for _mtime, size, path in files:  # newest first: keep while under both limits
+        if not kept_files or (kept_files < max_files and kept_bytes + size <= max_bytes):
+            kept_files, kept_bytes = kept_files + 1, kept_bytes + size
+            continue
+        try:
+            os.remove(path)
+            removed += 1
+        except FileNotFoundError:  # another worker trimmed it first
+            pass
+    return removed
+
+
 def duration_seconds(path: str) -> float:
     """Length of an audio file (sox's soxi), for tests and the broadcast page."""
     result = subprocess.run(["soxi", "-D", path], capture_output=True, text=True, check=True, timeout=30)

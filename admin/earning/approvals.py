@@ -35,6 +35,7 @@ def _queue_page(form=None, kind=None, item_id=None):
     """The queue; a refused decision (`form` for `kind`/`item_id`) is shown again beside its row."""
     return render_template(
         "admin/approvals/queue.html", counts=approvals.pending_counts(current_user),
+        thresholds=approvals.thresholds(current_user),
         rule_events=approvals.pending_rule_events(current_user), signins=approvals.pending_signins(current_user),
         refused_form=form, refused_item=(kind, item_id),
     )

@@ -17,6 +17,7 @@ from models import Household, Rule, RuleEvent, Site
 from models.clock import local_today
 from models.rules import CAP_PERIODS, RULE_UNITS
 from services import database
+from services.database import private_files
 from services.earning import rules
 from services.errors import DomainError, ValidationFailed
 from services.households import cards
@@ -134,9 +135,7 @@ def rules_record():
 
 
 def evidence_dir() -> str:
-    path = os.path.join(current_app.instance_path, "evidence")
-    os.makedirs(path, exist_ok=True)
-    return path
+    return private_files.private_dir(os.path.join(current_app.instance_path, "evidence"))
 
 
 def _save_evidence(upload):
@@ -149,8 +148,7 @@ def _save_evidence(upload):
     if ext is None:
         raise ValidationFailed("证明材料请上传 JPG 或 PNG 照片")
     name = secrets.token_hex(16) + ext
-    with open(os.path.join(evidence_dir(), name), "wb") as fh:
-        fh.write(data)
+    private_files.write_private(os.path.join(evidence_dir(), name), data)
     return name
 
 

@@ -8,6 +8,7 @@ import subprocess
 
 from extensions import db
 from models.clock import to_local, utcnow
+from services.database import private_files
 from services.errors import DomainError
 
 
@@ -20,13 +21,14 @@ class BackupFailed(DomainError):
 def default_backup_path(folder: str) -> str:
     stamp = to_local(utcnow()).strftime("%Y%m%d-%H%M%S")
     suffix = "db" if db.engine.dialect.name == "sqlite" else "dump"
-    os.makedirs(folder, exist_ok=True)
+    private_files.private_dir(folder)
     return os.path.join(folder, f"jifen-{stamp}.{suffix}")
 
 
 def backup(target: str) -> str:
     """Write a consistent copy of the live database to `target` (the app may keep running)."""
     db.session.remove()
+    private_files.touch_private(target)  # a copy of every household's data: owner only
     if db.engine.dialect.name == "sqlite":
         raw = db.engine.raw_connection()
         try:

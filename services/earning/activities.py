@@ -135,7 +135,7 @@ def _settle(activity: Activity, signin: ActivitySignIn, actor) -> None:
         signin.note = f"本月已达上限 {cap} 分,本次计 {capped} 分"
     if capped == 0:
         signin.status = "none"
-    elif needs_approval(capped):
+    elif needs_approval(capped, activity.site_id):
         signin.status = "pending"
     else:
         post_signin(signin, None)

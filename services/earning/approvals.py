@@ -1,4 +1,4 @@
-"""Maker-checker: deductions and entries above APPROVAL_THRESHOLD wait for a second person
+"""Maker-checker: deductions and entries above the county's approval threshold wait for a second person
 with the cadre role (docs/decisions.md#approver); the recorder can never approve their own entry."""
 from typing import Optional
 
@@ -10,7 +10,7 @@ from models.clock import utcnow
 from services.earning import rules
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
-from services.staff import audit
+from services.staff import audit, county_settings
 from services.staff.scope import allowed_site_ids, require_site
 
 KINDS = ("rule", "activity")
@@ -33,6 +33,11 @@ def pending_counts(user) -> dict:
     counts = {"rule": db.session.execute(rule_q).scalar_one(), "activity": db.session.execute(act_q).scalar_one()}
     counts["total"] = counts["rule"] + counts["activity"]
     return counts
+
+
+def thresholds(user) -> list[tuple[str, int]]:
+    """(county, approval threshold) for the counties of the user's sites, as the queue page shows them."""
+    return county_settings.settings_by_county("approval_threshold", allowed_site_ids(user))
 
 
 def pending_rule_events(user) -> list[RuleEvent]:

@@ -15,6 +15,7 @@ from services import fields, ledger
 from services.errors import NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
 from services.staff import audit
+from services.staff.county_settings import site_setting
 from services.staff.scope import require_site
 
 #: units where one household can only get the item once per recording
@@ -224,9 +225,10 @@ def cap_problem(home: Household, rule: Rule, points: int, day: date) -> Optional
 
 
 # ------------------------------------------------------------------ recording
-def needs_approval(points: int) -> bool:
-    """Maker-checker: every deduction and any entry above the threshold (default 50)."""
-    return points < 0 or abs(points) > int(current_app.config["APPROVAL_THRESHOLD"])
+def needs_approval(points: int, site_id: int) -> bool:
+    """Maker-checker: every deduction and any entry above the site's county threshold
+    (docs/decisions.md#approver)."""
+    return points < 0 or abs(points) > site_setting(site_id, "approval_threshold")
 
 
 def record(actor, rule_id: int, household_ids: list[int], *, event_date: Optional[date] = None,
@@ -254,11 +256,11 @@ def record(actor, rule_id: int, household_ids: list[int], *, event_date: Optiona
     events = [_new_event(actor, rule, h, day, quantity, nominal, note, evidence_file, batch) for h in homes]
     db.session.flush()
     for event in events:
-        if not needs_approval(event.nominal_points):
+        if not needs_approval(event.nominal_points, event.site_id):
             post_event(event, actor)
     audit.record(actor, "rule.record", "rule_event", batch, site_id=homes[0].site_id,
                  after={"rule_id": rule.id, "households": [h.id for h in homes], "points": nominal,
-                        "pending": needs_approval(nominal)})
+                        "pending": needs_approval(nominal, homes[0].site_id)})
     return events
 
 

@@ -18,7 +18,9 @@ from sqlalchemy import insert, select
 from extensions import db
 from models import Household, HouseholdTag, Member, Site
 from models.household import HOUSEHOLD_TAGS
+from services import workbook
 from services.errors import ValidationFailed
+from services.households import base_points, sheet_limits
 from services.households.registry import (
     RELATIONS,
     STATUS_LABELS,
@@ -30,6 +32,7 @@ from services.households.registry import (
     phone_error,
 )
 from services.staff import audit
+from services.staff.county_settings import site_setting
 from services.staff.scope import allowed_site_ids
 
 #: sheet columns, in template order; 安置点 and 户主姓名 are required
@@ -99,9 +102,9 @@ def template(user) -> bytes:
         ("可填写的安置点(名称或编号均可)", "编号"),
     ]
     for line in lines:
-        help_ws.append(line)
+        help_ws.append(workbook.row(help_ws, line))
     for site in sites:
-        help_ws.append((site.name, site.code))
+        help_ws.append(workbook.row(help_ws, (site.name, site.code)))
     help_ws.column_dimensions["A"].width = 110
     return _save(wb)
 
@@ -112,18 +115,18 @@ def export(rows) -> bytes:
     ws = wb.create_sheet("一户一档")
     for n, width in enumerate((8, 18, 10, 22, 15, 8, 12, 24, 40, 24, 10, 8), 1):
         ws.column_dimensions[get_column_letter(n)].width = width
-    ws.append(list(EXPORT_COLUMNS))
+    ws.append(workbook.row(ws, EXPORT_COLUMNS))
     for home in rows:
         members = "、".join(f"{m.name}({m.relation})" for m in home.members if m.relation != "户主" and m.is_current)
         tags = "、".join(HOUSEHOLD_TAGS[t] for t in home.tags if t in HOUSEHOLD_TAGS)
-        ws.append([home.id, home.site.name, home.head_name, home.head_id_number or "", home.phone or "",
+        ws.append(workbook.row(ws, [home.id, home.site.name, home.head_name, home.head_id_number or "", home.phone or "",
                    home.building or "", home.door_no or "", tags, members, home.note or "", home.balance,
-                   STATUS_LABELS.get(home.status, home.status)])
+                   STATUS_LABELS.get(home.status, home.status)]))
     return _save(wb)
 
 
 def _header(ws, columns) -> None:
-    ws.append(list(columns))
+    ws.append(workbook.row(ws, columns))
     for n, name in enumerate(columns, 1):
         cell = ws.cell(row=1, column=n)
         cell.font = Font(bold=True, color="FFFFFF" if name in REQUIRED else "000000")
@@ -152,24 +155,35 @@ def preview(user, source) -> Preview:
     """Read `source` (path or binary file object) and check every row; nothing is written."""
     try:
         rows = read_rows(source)
+    except sheet_limits.SheetRefused as refused:
+        return Preview(file_error=refused.message)
     except Exception:  # noqa: BLE001 - any unreadable upload gets the same answer
         return Preview(file_error="无法读取这个文件:请上传用 Excel 或 WPS 保存的 .xlsx 文件")
     return _check_rows(user, iter(rows))
 
 
 def read_rows(source) -> list[tuple]:
-    """The first sheet's rows as value tuples. python-calamine (Rust) reads a 10k-row sheet ~10x
-    faster than openpyxl; openpyxl's read-only mode is the fallback when it is not installed."""
+    """The first sheet's rows as value tuples, at most sheet_limits.MAX_COLUMNS wide, once
+    sheet_limits.check found the archive and the sheet small enough. python-calamine (Rust) reads a
+    10k-row sheet ~10x faster than openpyxl; openpyxl's read-only mode (streamed, capped) is the
+    fallback when it is not installed."""
+    if isinstance(source, str):
+        with open(source, "rb") as handle:
+            data = handle.read()
+    else:
+        data = source.read()
+    sheet_limits.check(data, MAX_ROWS)
+    width = sheet_limits.MAX_COLUMNS
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:
-        wb = load_workbook(source, read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            return list(wb.worksheets[0].iter_rows(values_only=True))
+            return list(wb.worksheets[0].iter_rows(max_row=MAX_ROWS + 10, max_col=width, values_only=True))
         finally:
             wb.close()
-    book = CalamineWorkbook.from_path(source) if isinstance(source, str) else CalamineWorkbook.from_filelike(source)
-    return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return [row[:width] for row in book.get_sheet_by_index(0).to_python(skip_empty_area=False)]
 
 
 def _check_rows(user, rows) -> Preview:
@@ -332,6 +346,8 @@ def import_rows(actor, result: Preview, filename: str = "") -> list[int]:
     db.session.execute(insert(Member.__table__), members)  # Core executemany: no ORM bookkeeping
     if tags:
         db.session.execute(insert(HouseholdTag.__table__), tags)
+    if any(site_setting(site_id, "base_points") for site_id in {v["site_id"] for v in (r.values for r in result.rows)}):
+        base_points.apply_all(actor, db.session.execute(select(Household).where(Household.id.in_(ids))).scalars())
     site_ids = sorted({v["site_id"] for v in (r.values for r in result.rows)})
     audit.record(actor, "household.import", "household", None,
                  after={"file": filename, "count": len(ids), "first_id": ids[0], "last_id": ids[-1],

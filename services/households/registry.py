@@ -10,6 +10,7 @@ from extensions import db
 from models import Card, Household, HouseholdTag, LedgerEntry, Member, Site
 from models.household import HOUSEHOLD_TAGS, mask_id_number, mask_name
 from services.errors import ValidationFailed
+from services.households import base_points
 from services.staff import audit
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 
@@ -221,6 +222,7 @@ def create(actor, data: HouseholdData) -> Household:
     _apply(home, data)
     db.session.add(home)
     db.session.flush()
+    base_points.apply(actor, home)
     audit.record(actor, "household.create", "household", home.id, after=snapshot(home), site_id=home.site_id)
     return home
 

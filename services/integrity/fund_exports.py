@@ -13,6 +13,7 @@ from extensions import db
 from models import Goods, StaffUser, StockMovement
 from models.fund import FUND_KINDS, FUND_SOURCES
 from models.goods import STOCK_SOURCES
+from services import workbook
 from services.integrity import fund
 from services.pdf_fonts import FAMILY, new_pdf, render_pdf
 
@@ -91,14 +92,14 @@ def to_excel(book: Book) -> io.BytesIO:
     wb = Workbook()
     ws = wb.active
     ws.title = book.title[-4:]
-    ws.append([book.title])
-    ws.append(book.header)
-    for row in book.rows:
-        ws.append(row)
-    ws.append(book.totals)
+    ws.append(workbook.row(ws, [book.title]))
+    ws.append(workbook.row(ws, book.header))
+    for values in book.rows:
+        ws.append(workbook.row(ws, values))
+    ws.append(workbook.row(ws, book.totals))
     ws.append([])
     for line in SIGNATURES:
-        ws.append([line, "", "", "日期:"])
+        ws.append(workbook.row(ws, [line, "", "", "日期:"]))
     ws["A1"].font = Font(bold=True, size=13)
     for cell in ws[2]:
         cell.font = Font(bold=True)

@@ -29,6 +29,8 @@ from services.errors import (
 
 #: debits of these kinds stop at the balance instead of failing (docs/decisions.md#deductions-clamp)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
+#: debits that may not take the balance below the household's base points (docs/decisions.md#base-points)
+KEEPS_BASE = frozenset({"redemption"})
 #: never reversed with reverse(): a redemption is voided, a reversal is final
 NOT_REVERSIBLE = frozenset({"redemption", "redemption_void", "reversal"})
 MAX_POINTS = 1_000_000
@@ -37,7 +39,7 @@ MAX_POINTS = 1_000_000
 #: post() finds out which, off the common path)
 _APPLY_SQL = text(
     "UPDATE household SET balance = balance + :delta, ledger_seq = ledger_seq + 1 "
-    "WHERE id = :hid AND balance + :delta >= 0 "
+    "WHERE id = :hid AND balance + :delta >= 0 AND balance + :delta >= base_points * :keeps_base "
     "AND NOT EXISTS (SELECT 1 FROM ledger_entry WHERE idempotency_key = :key) "
     "RETURNING balance, ledger_seq, ledger_hash, site_id"
 )
@@ -179,7 +181,8 @@ def post(
         actor_id=actor_id, note=note,
     )
     *_, applied = run_together([*locked_with, Statement(
-        _APPLY_SQL, {"delta": delta, "hid": household_id, "key": idempotency_key})])
+        _APPLY_SQL, {"delta": delta, "hid": household_id, "key": idempotency_key,
+                     "keeps_base": int(kind in KEEPS_BASE and delta < 0)})])
     if not applied:
         existing = _existing(idempotency_key)
         if existing is not None:

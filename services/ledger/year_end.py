@@ -2,15 +2,16 @@
 
 Expiry is first-in-first-out: spending (and earlier expiry) uses up the oldest points first, so
 what expires is max(0, points credited on or before the cut-off − everything debited so far),
-never more than the balance. "Reset" expires the whole balance; 底分 (base points) are separate
-and stay. Running posts `expiry` entries through services.ledger with the key expiry:{year}:{hh}
+never more than the balance above the base points. "Reset" expires the whole balance above the base
+points, then brings every household's base points to the county's current setting; 底分 never
+expire (docs/decisions.md#base-points). Running posts `expiry` entries through services.ledger with the key expiry:{year}:{hh}
 (docs/decisions.md#idempotency-keys): once per county and year (YearEndRun is unique), idempotent, audited."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -19,7 +20,9 @@ from models.clock import local_today
 from models.honor import YEAR_END_POLICIES
 from services import ledger
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.households import base_points
 from services.staff import audit
+from services.staff.county_settings import overrides_for
 
 
 class YearNotOver(DomainError):
@@ -77,8 +80,7 @@ def policy_for(county: Area) -> Policy:
     """Config: YEAR_END_POLICY / YEAR_END_EXPIRE_MONTHS, overridden per county in
     YEAR_END_COUNTY_POLICIES = {county id or name: {"policy": ..., "months": ...}}."""
     config = current_app.config
-    per_county = config.get("YEAR_END_COUNTY_POLICIES") or {}
-    own = per_county.get(county.id) or per_county.get(str(county.id)) or per_county.get(county.name) or {}
+    own = overrides_for(county, "YEAR_END_COUNTY_POLICIES")
     code = own.get("policy", config.get("YEAR_END_POLICY", "carry_over"))
     if code not in YEAR_END_POLICIES:
         raise ValidationFailed(f"年末政策配置有误:{code}(应为 carry_over / expire / reset)")
@@ -121,24 +123,29 @@ def dry_run(county: Area, year: int) -> Plan:
     plan = Plan(county, year, policy, cutoff)
     if policy.code == "carry_over":
         return plan
-    is_old = LedgerEntry.points > 0
+    # base points (底分) never expire: their grants are not credits that age, and only the balance
+    # above the base can go (docs/decisions.md#base-points)
+    is_old = and_(LedgerEntry.points > 0, or_(LedgerEntry.source_type.is_(None),
+                                               LedgerEntry.source_type != base_points.SOURCE))
     if cutoff is not None:
         is_old = and_(is_old, LedgerEntry.effective_date <= cutoff)
     old_credits = func.coalesce(func.sum(case((is_old, LedgerEntry.points), else_=0)), 0)
     debits = func.coalesce(func.sum(case((LedgerEntry.points < 0, -LedgerEntry.points), else_=0)), 0)
     rows = db.session.execute(
-        select(Household.id, Household.head_name, Site.name, Household.balance, old_credits, debits)
+        select(Household.id, Household.head_name, Site.name, Household.balance, Household.base_points, old_credits,
+               debits)
         .join(Site, Site.id == Household.site_id).join(LedgerEntry, LedgerEntry.household_id == Household.id)
-        .where(Household.site_id.in_(county_site_ids(county)), Household.balance > 0)
-        .group_by(Household.id, Household.head_name, Site.name, Household.balance)
+        .where(Household.site_id.in_(county_site_ids(county)), Household.balance > Household.base_points)
+        .group_by(Household.id, Household.head_name, Site.name, Household.balance, Household.base_points)
         .order_by(Site.name, Household.id)
     ).all()
     done = _already_expired(year)
-    for hid, name, site, balance, old, spent in rows:
+    for hid, name, site, balance, base, old, spent in rows:
         if hid in done:
             plan.already += 1
             continue
-        expiring = balance if policy.code == "reset" else max(0, min(balance, int(old) - int(spent)))
+        room = balance - base
+        expiring = room if policy.code == "reset" else max(0, min(room, int(old) - int(spent)))
         if expiring:
             plan.rows.append(PlanRow(hid, name, site, int(balance), expiring))
     return plan
@@ -183,6 +190,10 @@ def run(actor, county: Area, year: int, today: Optional[date] = None) -> YearEnd
     for row in plan.rows:
         ledger.post(row.household_id, -row.expiring, "expiry", ledger.Source("year_end_run", record.id), actor,
                     note, f"expiry:{year}:{row.household_id}", effective_date=date(year, 12, 31))
+    if plan.policy.code == "reset":  # the new year starts from the county's current base points
+        base_points.apply_all(actor, db.session.execute(select(Household).where(
+            Household.site_id.in_(county_site_ids(county)), Household.status == "active")
+            .order_by(Household.id)).scalars().all(), f"{year + 1}年底分")
     audit.record(actor, "year_end.run", "year_end_run", record.id,
                  after={"county": county.name, "year": year, "policy": plan.policy.code,
                         "months": plan.policy.months, "households": record.households, "points": record.points})

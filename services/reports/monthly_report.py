@@ -20,7 +20,7 @@ from models.clock import local_today, utcnow
 from models.household import HOUSEHOLD_TAGS
 from models.ledger import EARNING_KINDS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
-from services import pdf_fonts
+from services import pdf_fonts, workbook
 from services.support import problems as problem_service
 from services.support import responsibility as support
 from services.support import visits
@@ -239,12 +239,12 @@ def to_xlsx(report: Report) -> bytes:
     wb.remove(wb.active)
     for section in report.sections:
         ws = wb.create_sheet(section.title.split("、", 1)[-1][:28])
-        ws.append([heading(report)])
-        ws.append([section.title + (f"({section.note})" if section.note else "")])
-        ws.append(section.columns)
-        for row in section.rows:
-            ws.append(row)
-        ws.append(section.total)
+        ws.append(workbook.row(ws, [heading(report)]))
+        ws.append(workbook.row(ws, [section.title + (f"({section.note})" if section.note else "")]))
+        ws.append(workbook.row(ws, section.columns))
+        for values in section.rows:
+            ws.append(workbook.row(ws, values))
+        ws.append(workbook.row(ws, section.total))
         for cell in ws[1] + ws[3] + ws[ws.max_row]:
             cell.font = Font(bold=True)
         ws.column_dimensions["A"].width = 18

@@ -183,7 +183,7 @@ PHRASES: dict[str, str] = {
     "resident.title": "我的家庭积分",
     "resident.head": "{site} · 户主 {name}",
     "resident.balance": "当前可用积分",
-    "resident.base_points": "底分 {points}(不可兑换)",
+    "resident.base_points": "另有底分 {points}(不可兑换)",
     "resident.recent": "最近的积分记录",
     "resident.no_entries": "还没有积分记录。",
     "resident.read_only": "此页面只读。积分有疑问请到村或社区办公室咨询。",

@@ -7,12 +7,16 @@ ids (goods names are public shelf labels). Nothing the client sends is spoken ve
 household name, card or id is ever part of a phrase (docs/decisions.md#privacy, docs/decisions.md#elder-friendly-kiosk, 适老化 + EN 301 549 5.1.3).
 """
 import re
+from datetime import timedelta
 from typing import Optional
 
+from sqlalchemy import select
+
 from extensions import db
-from models import Goods, Site
+from models import Goods, Household, KioskDevice, KioskSession, Redemption, Site
+from models.clock import utcnow
 from models.goods import LIMIT_PERIODS
-from services.errors import NotFound, ValidationFailed
+from services.errors import Forbidden, NotFound, ValidationFailed
 from services.speech import amount_words
 from services.supermarket.kiosk_phrases import params_of, spoken
 from services.supermarket.redemption import MAX_QTY
@@ -202,3 +206,80 @@ _BUILDERS = {
 def depends_on_goods(key: str) -> bool:
     """Phrases that read goods names/prices may change when goods are edited: cache them briefly."""
     return "goods" in PARAM_KEYS.get(key, ()) or "items" in PARAM_KEYS.get(key, ())
+
+
+# ---------------------------------------------------------------- who may have a phrase rendered
+#: idle_count seconds anyone may ask for (the kiosk counts down from KIOSK_WARN_SECONDS)
+MAX_PUBLIC_SECONDS = 120
+#: a session's phrases stay available this long after it ended (the success phrase follows the redemption)
+SESSION_GRACE = timedelta(minutes=5)
+
+
+def is_public(key: str, params: dict) -> bool:
+    """Phrases from a small finite set (no amounts, no goods): anyone may fetch them, the <audio> of
+    the attract screen included (docs/decisions.md#speech)."""
+    if key in FIXED_KEYS:
+        return not params
+    if key == "card_error":
+        return set(params) <= {"reason", "site"}
+    if key == "redeem_failed":
+        return set(params) <= {"error"}
+    if key == "idle_count":
+        seconds = str(params.get("seconds", ""))
+        return set(params) == {"seconds"} and seconds.isdigit() and int(seconds) <= MAX_PUBLIC_SECONDS
+    return False
+
+
+def check_session_phrase(key: str, params: dict, session_id: str) -> None:
+    """Amounts and goods are spoken only for a live kiosk session of a paired device, and only what
+    that session shows: goods of its site, its household's balance, its own receipts. Raises
+    Forbidden otherwise, so nobody can make the server render a file per invented number."""
+    holder = _holder(session_id)
+    if holder is None:
+        raise Forbidden("这句提示语只在刷卡后的兑换过程中播放")
+    session, household = holder
+    for goods_id in _goods_ids(params):
+        goods = db.session.get(Goods, goods_id)
+        if goods is None or goods.site_id != household.site_id:
+            raise Forbidden("不是本超市的商品")
+    numbers = {name: int(params[name]) for name in ("balance", "total", "remaining")
+               if str(params.get(name, "")).isdigit()}
+    if key == "welcome" and numbers.get("balance") != household.balance:
+        raise Forbidden("余额与本次刷卡不符")
+    if key == "confirm" and (numbers.get("total", -1) > household.balance
+                             or numbers.get("remaining") != household.balance - numbers.get("total", 0)):
+        raise Forbidden("金额与本次刷卡不符")
+    if key == "success" and not _own_receipt(session, params, numbers):
+        raise Forbidden("没有这张小票")
+
+
+def _holder(session_id: str):
+    if not isinstance(session_id, str) or not session_id.isascii() or not 0 < len(session_id) <= 48:
+        return None
+    session = db.session.get(KioskSession, session_id)
+    if session is None or session.expires_at < utcnow() - SESSION_GRACE:
+        return None
+    device = db.session.get(KioskDevice, session.device_id)
+    if device is None or device.status != "active":
+        return None
+    return session, db.session.get(Household, session.household_id)
+
+
+def _goods_ids(params: dict) -> list[int]:
+    ids = [int(params["goods"])] if str(params.get("goods", "")).isdigit() else []
+    for pair in str(params.get("items") or "").split(","):
+        if re.fullmatch(r"\d{1,9}:\d{1,2}", pair):
+            ids.append(int(pair.split(":")[0]))
+    return ids
+
+
+def _own_receipt(session, params: dict, numbers: dict) -> bool:
+    """A redemption of this session's device and household, since the session began, with these
+    items, total and balance after."""
+    items = sorted(tuple(int(n) for n in pair.split(":")) for pair in str(params.get("items") or "").split(",")
+                   if re.fullmatch(r"\d{1,9}:\d{1,2}", pair))
+    found = db.session.execute(select(Redemption).where(
+        Redemption.device_id == session.device_id, Redemption.household_id == session.household_id,
+        Redemption.created_at >= session.created_at, Redemption.total_points == numbers.get("total"),
+        Redemption.balance_after == numbers.get("balance"))).scalars()
+    return any(sorted((line.goods_id, line.quantity) for line in r.lines) == items for r in found)

@@ -21,6 +21,7 @@ from models import Area, Household, HouseholdTag
 from models.clock import local_today
 from models.household import PRIORITY_TAGS
 from models.support import CADRE_LEVELS, Responsibility, SupportCadre, SupportPhoto
+from services.database import private_files
 from services.errors import NotFound, ValidationFailed
 from services.staff import audit
 from services.staff.scope import _areas_below
@@ -234,8 +235,7 @@ def get_or_404(model, object_id):
 # ------------------------------------------------------------------ photos
 def upload_dir() -> str:
     path = current_app.config.get("SUPPORT_UPLOAD_DIR") or os.path.join(current_app.instance_path, "uploads", "support")
-    os.makedirs(path, exist_ok=True)
-    return path
+    return private_files.private_dir(path)
 
 
 def clean_image(data: bytes, fmt: str = "JPEG") -> tuple[bytes, int, int]:
@@ -269,8 +269,7 @@ def clean_image(data: bytes, fmt: str = "JPEG") -> tuple[bytes, int, int]:
 
 def store_file(data: bytes, suffix: str) -> str:
     name = f"{secrets.token_hex(16)}{suffix}"
-    with open(os.path.join(upload_dir(), name), "wb") as fh:
-        fh.write(data)
+    private_files.write_private(os.path.join(upload_dir(), name), data)
     return name
 
 

@@ -8,7 +8,7 @@ import pytest
 from extensions import db
 from services import speech
 from services.supermarket import kiosk_phrases, kiosk_speech
-from tests.supermarket.kiosk_helpers import add_goods
+from tests.supermarket.kiosk_helpers import add_goods, auth, card_for, paired_device
 
 
 @pytest.fixture
@@ -73,25 +73,28 @@ def test_bad_params_are_refused(app, key, params):
 
 
 def test_endpoint_serves_cached_audio_with_etag(client, goods, tmp_path):
-    response = client.get("/kiosk/speech/welcome?balance=120")
+    response = client.get("/kiosk/speech/card_error?reason=lost")
     assert response.status_code == 200 and response.mimetype == "audio/ogg"
-    assert unquote(response.headers["X-Phrase"]).startswith("您好,您家现在有一百二十分")
+    assert "补办新卡" in unquote(response.headers["X-Phrase"])
     assert "public" in response.headers["Cache-Control"] and "max-age=86400" in response.headers["Cache-Control"]
     etag = response.headers["ETag"]
     assert len(os.listdir(tmp_path / "kiosk-audio")) == 1
-    again = client.get("/kiosk/speech/welcome?balance=120", headers={"If-None-Match": etag})
+    again = client.get("/kiosk/speech/card_error?reason=lost", headers={"If-None-Match": etag})
     assert again.status_code == 304
-    client.get("/kiosk/speech/welcome?balance=120")
+    client.get("/kiosk/speech/card_error?reason=lost")
     assert len(os.listdir(tmp_path / "kiosk-audio")) == 1  # cached by text hash
-    rice = client.get(f"/kiosk/speech/added?goods={goods['rice'].id}&qty=1")
-    assert rice.status_code == 200 and "max-age=60" in rice.headers["Cache-Control"]  # goods may be edited
-    assert 0.5 < speech.duration_seconds(speech.synthesize(unquote(rice.headers["X-Phrase"]), str(tmp_path / "kiosk-audio"))) < 10
+    client.get("/kiosk/speech/card_error?reason=nonsense1")  # unknown reasons all say card.other: one file
+    client.get("/kiosk/speech/card_error?reason=nonsense2")
+    assert len(os.listdir(tmp_path / "kiosk-audio")) == 2
+    spoken = speech.synthesize(unquote(response.headers["X-Phrase"]), str(tmp_path / "kiosk-audio"))
+    assert 0.5 < speech.duration_seconds(spoken) < 10
 
 
 def test_endpoint_refuses_unknown_keys_and_params(client, goods):
     assert client.get("/kiosk/speech/say?text=hello").status_code == 404
     assert client.get("/kiosk/speech/welcome?balance=1&text=x").status_code == 400
     assert client.get("/kiosk/speech/added?goods=999999&qty=1").status_code == 404
+    assert client.get(f"/kiosk/speech/added?goods={goods['rice'].id}&qty=1").status_code == 403  # no session
 
 
 def test_without_espeak_the_kiosk_is_silent(client, goods, monkeypatch):
@@ -123,10 +126,13 @@ def test_health_page_is_admin_only(client, login, make_user):
     assert client.get("/admin/health").status_code in (302, 403)
 
 
-def test_odd_goods_names_never_break_the_endpoint(client, goods, monkeypatch):
+def test_odd_goods_names_never_break_the_endpoint(client, goods, monkeypatch, make_household):
     goods["soap"].name = "-肥皂<b>"
+    home = make_household(site=goods["soap"].site, balance=10)
+    card, (_device, token) = card_for(home), paired_device(goods["soap"].site)
     db.session.commit()
-    response = client.get(f"/kiosk/speech/added?goods={goods['soap'].id}&qty=1")
+    session = client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token)).get_json()["session_id"]
+    response = client.get(f"/kiosk/speech/added?goods={goods['soap'].id}&qty=1&session={session}")
     assert response.status_code == 200 and unquote(response.headers["X-Phrase"]).startswith("肥皂b,")
 
     def broken(*_args, **_kwargs):

@@ -27,6 +27,8 @@ export function cartTotal() {
 }
 
 export function remaining() { return state.household.balance - cartTotal(); }
+/* What can still be spent: base points (底分) stay in the balance but are never redeemable. */
+function spendableLeft() { return remaining() - (state.household.base_points || 0); }
 
 /* Why one more unit of g cannot be added: [code, words] (null = it can); the code is what
    cannot_add says aloud, the words its catalog entry. */
@@ -37,7 +39,7 @@ function blocked(g) {
   if (qty >= g.stock) { return ["stock", phrase("block.stock", { stock: g.stock, unit: g.unit })]; }
   if (g.limit_left !== null && qty >= g.limit_left) { return ["limit", phrase("block.limit")]; }
   if (qty >= MAX_QTY) { return ["max", phrase("block.max", { max: MAX_QTY, unit: g.unit })]; }
-  if (g.price > remaining()) { return ["points", phrase("block.points")]; }
+  if (g.price > spendableLeft()) { return ["points", phrase("block.points")]; }
   return null;
 }
 

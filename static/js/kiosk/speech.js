@@ -4,10 +4,11 @@
  * the same phrase catalog the screen uses, renders it once with espeak-ng and caches it (ETag +
  * Cache-Control). The bottom bar has 再听一遍 (repeat), 音量 − / + and 静音; everything still works
  * with the sound off, and when the server has no espeak-ng (data-speech="0") the kiosk stays silent
- * and hides the sound buttons. Params are numbers, goods ids and codes only.
+ * and hides the sound buttons. Params are numbers, goods ids and codes only (and the session id).
  */
 import { $, root, text } from "./dom.js";
 import { phrase } from "./phrases.js";
+import { state } from "./state.js";
 
 const enabled = root.dataset.speech === "1";
 const LEVELS = [0.2, 0.4, 0.6, 0.8, 1.0];
@@ -22,9 +23,11 @@ export function speak(phraseKey, params) {
   try { if (typeof hooks.speak === "function") { hooks.speak(phraseKey, params || {}); } } catch (e) { /* never break the kiosk */ }
 }
 
-/* Canonical URL: parameters in name order, empty ones left out (so the browser cache hits). */
+/* Canonical URL: parameters in name order, empty ones left out (so the browser cache hits). A phrase
+ * with parameters carries the kiosk session: the server speaks amounts and goods only for it. */
 function phraseUrl(key, params) {
-  params = params || {};
+  params = Object.assign({}, params || {});
+  if (state.session && Object.keys(params).length) { params.session = state.session; }
   const query = Object.keys(params).sort()
     .filter((k) => params[k] !== undefined && params[k] !== null && params[k] !== "")
     .map((k) => encodeURIComponent(k) + "=" + encodeURIComponent(params[k])).join("&");
