@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Iterable, Optional
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from sqlalchemy import case, func, select
 
 from extensions import db
@@ -19,8 +19,9 @@ from models import Household, HouseholdTag, LedgerEntry, Site
 from models.clock import local_today, utcnow
 from models.household import HOUSEHOLD_TAGS
 from models.ledger import EARNING_KINDS
+from models.monthly_report import NARRATIVE_SECTIONS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
-from services import pdf_fonts
+from services import pdf_fonts, workbook
 from services.support import problems as problem_service
 from services.support import responsibility as support
 from services.support import visits
@@ -282,11 +283,6 @@ def sign_off(report: Report) -> str:
 
 
 def _narrative_sheet(ws, report: Report) -> None:
-    from openpyxl.styles import Alignment
-
-    from models.monthly_report import NARRATIVE_SECTIONS
-    from services import workbook
-
     ws.append([workbook.cell(ws, heading(report), font=Font(bold=True, size=14))])
     ws.append([f"统计截至 {report.as_of:%Y年%m月%d日}"])
     for number, (key, label) in zip("一二三", NARRATIVE_SECTIONS.items()):
@@ -313,8 +309,6 @@ def _draw(report: Report, common: bool):
     pdf.cell(0, 6, f"统计截至 {report.as_of:%Y年%m月%d日}  ·  安置点 {len(report.sites)} 个",
              new_x="LMARGIN", new_y="NEXT", align="C")
     if report.note is not None:
-        from models.monthly_report import NARRATIVE_SECTIONS
-
         for number, (key, label) in zip("一二三", NARRATIVE_SECTIONS.items()):
             pdf.ln(2)
             pdf.set_font(family, "B", 11)
