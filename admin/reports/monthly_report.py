@@ -1,24 +1,30 @@
 """The monthly support report (月报) for a site or a township, on screen and as Excel / PDF."""
-from flask import Response, render_template, request
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support import READERS
+from admin.fields import refused
+from admin.reports.forms import ReportNarrativeForm, ReportSignForm
+from admin.support import MANAGERS, READERS
 from extensions import db
 from models import Area
-from services.reports import monthly_report
+from services.errors import DomainError
+from services.reports import monthly_report, report_notes
 from services.staff.scope import allowed_site_ids, sites_in_scope
 from services.support import responsibility as support
 
 
-def _report():
-    year, month = support.parse_month(request.args.get("month"))
-    # opens on the whole township when the user's scope covers one, else on the first site
-    scope = request.args.get("scope") or next(iter(_scope_choices()), ("", ""))[0]
+def _report(scope_arg=None, month_arg=None):
+    """The report of the requested scope and month (opens on the whole township when the user's
+    scope covers one, else on the first site), with its narrative when written."""
+    year, month = support.parse_month(month_arg if month_arg is not None else request.args.get("month"))
+    scope = scope_arg or request.args.get("scope") or next(iter(_scope_choices()), ("", ""))[0]
     ids, title = monthly_report.scope_sites(scope, allowed_site_ids(current_user))
-    return monthly_report.build(year, month, ids, title), scope
+    report = monthly_report.build(year, month, ids, title)
+    report.note = report_notes.note_for(scope, year, month)
+    return report, scope
 
 
 def _scope_choices():
@@ -35,18 +41,63 @@ def _scope_choices():
     return choices + [(f"site:{s.id}", s.name) for s in sites]
 
 
+def _page(report, scope, form=None):
+    note = report.note
+    manager = current_user.has_role("admin", *MANAGERS)
+    if form is None:
+        form = ReportNarrativeForm(formdata=None, obj=note)
+    return render_template("admin/support/report.html", report=report, scope=scope, choices=_scope_choices(),
+                           month=f"{report.year}-{report.month:02d}", heading=monthly_report.heading(report),
+                           note=note, form=form, can_write=manager, sign_off=monthly_report.sign_off(report),
+                           can_sign=manager and note is not None and not note.signed
+                           and note.filled_by_id != current_user.id)
+
+
 @bp.route("/support/report")
 @roles_required(*READERS)
 def support_report():
     report, scope = _report()
-    return render_template("admin/support/report.html", report=report, scope=scope, choices=_scope_choices(),
-                           month=f"{report.year}-{report.month:02d}", heading=monthly_report.heading(report))
+    return _page(report, scope)
+
+
+@bp.route("/support/report/narrative", methods=["POST"])
+@roles_required(*MANAGERS)
+def support_report_narrative():
+    form = ReportNarrativeForm()
+    report, scope = _report(form.scope.data or "", form.month.data or "")
+    try:
+        form.validate()
+        report_notes.save(scope, report.year, report.month, current_user, work_done=form.work_done.data,
+                          issues=form.issues.data, next_steps=form.next_steps.data)
+    except DomainError as error:
+        return refused(lambda: _page(report, scope, form), error)
+    db.session.commit()
+    flash("汇报正文已保存,请另一位工作人员审核", "success")
+    return redirect(url_for("admin.support_report", scope=scope, month=f"{report.year}-{report.month:02d}"))
+
+
+@bp.route("/support/report/sign", methods=["POST"])
+@roles_required(*MANAGERS)
+def support_report_sign():
+    form = ReportSignForm()
+    report, scope = _report(form.scope.data or "", form.month.data or "")
+    try:
+        report_notes.sign(report.note, current_user)
+    except DomainError as error:
+        return refused(lambda: _page(report, scope), error)
+    db.session.commit()
+    flash("已审核签字,可以导出", "success")
+    return redirect(url_for("admin.support_report", scope=scope, month=f"{report.year}-{report.month:02d}"))
 
 
 @bp.route("/support/report.<fmt>")
 @roles_required(*READERS)
 def support_report_file(fmt):
-    report, _ = _report()
+    report, scope = _report()
+    try:
+        report_notes.require_signed(report.note)
+    except DomainError as error:
+        return refused(lambda: _page(report, scope), error)
     name = f"report-{report.year}-{report.month:02d}"
     if fmt == "xlsx":
         return Response(monthly_report.to_xlsx(report),
@@ -56,4 +107,3 @@ def support_report_file(fmt):
         return Response(monthly_report.to_pdf(report), mimetype="application/pdf",
                         headers={"Content-Disposition": f"inline; filename={name}.pdf"})
     return Response("unknown format", status=404)
-

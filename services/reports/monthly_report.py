@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Iterable, Optional
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from sqlalchemy import case, func, select
 
 from extensions import db
@@ -19,6 +19,7 @@ from models import Household, HouseholdTag, LedgerEntry, Site
 from models.clock import local_today, utcnow
 from models.household import HOUSEHOLD_TAGS
 from models.ledger import EARNING_KINDS
+from models.monthly_report import NARRATIVE_SECTIONS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
 from services import pdf_fonts, workbook
 from services.support import problems as problem_service
@@ -58,6 +59,8 @@ class Report:
     as_of: date
     sites: list
     sections: list[Section] = field(default_factory=list)
+    #: the narrative and its sign-off (models/monthly_report.py), when written
+    note: Optional[object] = None
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -71,7 +74,7 @@ def build(year: int, month: int, site_ids: Iterable[int], title: str) -> Report:
     report.sections = [
         _households(sites), _responsibility(sites, report.as_of), _visits(year, month, sites),
         _problems(site_ids, first, last), _monitoring(site_ids, first, last), _points(sites, first, last),
-        _activities(sites, first, last),
+        _activities(sites, first, last), _cadre_visits(year, month, sites),
     ]
     return report
 
@@ -132,6 +135,22 @@ def _visits(year, month, sites) -> Section:
     for row in result.by_site:
         section.rows.append([row.label, row.households, row.visited, row.visits_required, row.visits_done,
                              records.get(row.key, 0)])
+    return section
+
+
+def _cadre_visits(year, month, sites) -> Section:
+    """Each 包保 cadre's households to visit this month, those visited, and the visits they filed."""
+    section = Section("cadre_visits", "八、包保责任人走访", ["包保责任人", "应走访户数", "已走访户数", "覆盖率", "本人走访记录数"],
+                      note="一户有两位包保责任人时,两人各计一次,合计可能大于户数")
+    site_ids = [s.id for s in sites]
+    result = visits.coverage(year, month, site_ids)
+    filed = dict(db.session.execute(
+        select(visits.Visit.cadre_id, func.count(visits.Visit.id))
+        .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_(site_ids),
+               visits.Visit.cadre_id.is_not(None))
+        .group_by(visits.Visit.cadre_id)).all())
+    for row in result.by_cadre:
+        section.rows.append([row.label, row.households, row.visited, row.rate, filed.get(row.key, 0)])
     return section
 
 
@@ -237,6 +256,8 @@ def heading(report: Report) -> str:
 def to_xlsx(report: Report) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
+    if report.note is not None:
+        _narrative_sheet(wb.create_sheet("汇报正文"), report)
     for section in report.sections:
         ws = wb.create_sheet(section.title.split("、", 1)[-1][:28])
         ws.append(workbook.row(ws, [heading(report)]))
@@ -251,6 +272,25 @@ def to_xlsx(report: Report) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def sign_off(report: Report) -> str:
+    note = report.note
+    if note is None:
+        return ""
+    reviewer = note.reviewed_by.display_name if note.reviewed_by else "(未审核)"
+    return f"填报人:{note.filled_by.display_name}    审核人:{reviewer}"
+
+
+def _narrative_sheet(ws, report: Report) -> None:
+    ws.append([workbook.cell(ws, heading(report), font=Font(bold=True, size=14))])
+    ws.append([f"统计截至 {report.as_of:%Y年%m月%d日}"])
+    for number, (key, label) in zip("一二三", NARRATIVE_SECTIONS.items()):
+        ws.append([workbook.cell(ws, f"{number}、{label}", font=Font(bold=True))])
+        ws.append([workbook.cell(ws, getattr(report.note, key) or "无", alignment=Alignment(wrap_text=True, vertical="top"))])
+    ws.append([])
+    ws.append([sign_off(report)])
+    ws.column_dimensions["A"].width = 100
 
 
 def to_pdf(report: Report) -> bytes:
@@ -268,6 +308,16 @@ def _draw(report: Report, common: bool):
     pdf.set_font(family, "", 9)
     pdf.cell(0, 6, f"统计截至 {report.as_of:%Y年%m月%d日}  ·  安置点 {len(report.sites)} 个",
              new_x="LMARGIN", new_y="NEXT", align="C")
+    if report.note is not None:
+        for number, (key, label) in zip("一二三", NARRATIVE_SECTIONS.items()):
+            pdf.ln(2)
+            pdf.set_font(family, "B", 11)
+            pdf.cell(0, 7, f"{number}、{label}", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(family, "", 10)
+            pdf.multi_cell(0, 6, getattr(report.note, key) or "无", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        pdf.set_font(family, "B", 11)
+        pdf.cell(0, 7, "附表", new_x="LMARGIN", new_y="NEXT")
     for section in report.sections:
         needed = 16 + 5.5 * (len(section.rows) + 2)  # title + header + rows + 合计
         if pdf.get_y() + min(needed, 60) > pdf.h - pdf.b_margin:
@@ -285,6 +335,10 @@ def _draw(report: Report, common: bool):
         if section.note:
             pdf.set_font(family, "", 8)
             pdf.multi_cell(0, 5, "注:" + section.note, new_x="LMARGIN", new_y="NEXT")
+    if report.note is not None:
+        pdf.ln(8)
+        pdf.set_font(family, "", 11)
+        pdf.cell(0, 8, sign_off(report), new_x="LMARGIN", new_y="NEXT", align="R")
     return pdf
 
 

@@ -124,10 +124,16 @@ def test_problem_status_posts_and_export(client, login, world, make_user):
     assert dict(zip(rows[2], rows[3]))["状态"] == "已销号" and "外点问题" not in str(rows)
 
 
-def test_report_downloads(client, login, world):
+def test_report_downloads(client, login, world, make_user):
+    from services.reports import report_notes
+
+    other = make_user("cadre", sites=[world["mine"]])
+    today = local_today()
+    note = report_notes.save(f"site:{world['mine'].id}", today.year, today.month, other, work_done="入户走访 1 户")
+    report_notes.sign(note, world["cadre"])
     login(world["cadre"])
     xlsx = client.get(f"/admin/support/report.xlsx?scope=site:{world['mine'].id}")
-    assert xlsx.status_code == 200 and load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "户数与类别"
+    assert xlsx.status_code == 200 and load_workbook(io.BytesIO(xlsx.data)).sheetnames[:2] == ["汇报正文", "户数与类别"]
     pdf = client.get(f"/admin/support/report.pdf?scope=site:{world['mine'].id}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
