@@ -79,7 +79,7 @@ def ledger():
               help="also check that the ledger extends this seal file (docs/decisions.md#ledger-seals)")
 def ledger_verify(seal_path):
     """Recompute every hash chain and balance; exit 1 on any mismatch. Reads a snapshot: no write lock."""
-    from services.database import READ, expect
+    from services.database import READ, WRITE, expect
     from services.integrity.fund_verify import (
         fund_verify,  # per-site points/stock/fund identities (docs/decisions.md#fund)
     )
@@ -89,15 +89,18 @@ def ledger_verify(seal_path):
     expect(READ)  # SQLite: a deferred BEGIN reads a WAL snapshot; kiosks keep writing meanwhile
     try:
         seal = load_seal(seal_path) if seal_path else None
+        report = verify(seal=seal)
+        click.echo(format_report(report))
+        fund = fund_verify()
+        click.echo(fund.text())
+        ok = report.ok and fund.ok
     except SealRefused as refused:
         click.echo(f"REFUSED: {refused.message}")
-        sys.exit(1)
-    report = verify(seal=seal)
-    click.echo(format_report(report))
-    fund = fund_verify()
-    click.echo(fund.text())
-    db.session.rollback()
-    sys.exit(0 if report.ok and fund.ok else 1)
+        ok = False
+    finally:
+        db.session.rollback()
+        expect(WRITE)  # what comes next in this process writes again
+    sys.exit(0 if ok else 1)
 
 
 @ledger.command("seal")
@@ -119,7 +122,7 @@ def ledger_seal():
 @click.option("--seal", "seal_path", default=None, metavar="FILE", help="seal file (default: the newest)")
 def ledger_prove(household_id, seal_path):
     """Print a household's Merkle proof in the newest seal (what its passbook can carry)."""
-    from services.database import READ, expect
+    from services.database import READ, WRITE, expect
     from services.ledger.seals import SealRefused, check_proof, format_proof, latest_seal_file, load_seal, prove
 
     expect(READ)
@@ -131,6 +134,9 @@ def ledger_prove(household_id, seal_path):
     except SealRefused as refused:
         click.echo(f"REFUSED: {refused.message}")
         sys.exit(1)
+    finally:
+        db.session.rollback()
+        expect(WRITE)
     click.echo("\n".join(format_proof(proof)))
     click.echo("proof OK" if check_proof(proof) else "proof FAILED")
 

@@ -37,7 +37,8 @@ def test_settings(url: str, **overrides) -> dict:
     values = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     values.update(SQLALCHEMY_DATABASE_URI=url, **overrides)
     # every app its own seal folder: seal files live outside the database, and tests must not share them
-    values.setdefault("SEAL_FOLDER", tempfile.mkdtemp(prefix="jifen-seals-"))
+    if not values.get("SEAL_FOLDER"):
+        values["SEAL_FOLDER"] = tempfile.mkdtemp(prefix="jifen-seals-")
     return values
 
 
