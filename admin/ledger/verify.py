@@ -42,8 +42,9 @@ def ledger_verify_start():
     except verify_runs.VerifyRunning as refused:
         flash(refused.message, "error")
         return redirect(url_for("admin.ledger_verify"))
+    run_id = run.id
     db.session.commit()
-    start_in_background(current_app._get_current_object(), run.id)
+    start_in_background(current_app._get_current_object(), run_id)
     flash("账本校验已开始,通常几秒到几分钟;本页会自动刷新显示结果", "success")
     return redirect(url_for("admin.ledger_verify"))
 
@@ -55,13 +56,13 @@ def ledger_seal_now():
         flash("页面已过期,请刷新后再试", "error")
         return redirect(url_for("admin.ledger_verify"))
     try:
-        seal = seals.make_seal()
+        code = seals.make_seal().code
     except seals.SealRefused as refused:
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(url_for("admin.ledger_verify"))
     db.session.commit()
-    flash(f"已封存账本,封存码 {seal.code}", "success")
+    flash(f"已封存账本,封存码 {code}", "success")
     return redirect(url_for("admin.ledger_verify"))
 
 

@@ -235,7 +235,8 @@ def check_proof(proof: dict) -> bool:
 def format_proof(proof: dict) -> list[str]:
     """The proof as lines of text (the CLI and the passbook print these)."""
     head = proof["head"]
-    lines = [f"封存码 {proof['code']}  封存时间 {proof['sealed_at']}",
+    sealed_at = to_local(datetime.fromisoformat(proof["sealed_at"].rstrip("Z")))
+    lines = [f"封存码 {proof['code']}  封存时间 {sealed_at:%Y-%m-%d %H:%M:%S}",
              f"户 {head['household_id']} 安置点 {head['site_id']} 第 {head['seq']} 条 余额 {head['balance']}",
              f"末条哈希 {head['hash']}", f"账本头签名 {head['sig']}"]
     lines += [f"安置点路径 {side} {sibling}" for side, sibling in proof["site_path"]]
