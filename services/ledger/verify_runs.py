@@ -1,6 +1,7 @@
 """Verify runs started from the 账本校验 page: a full verify never runs inside a request; a job runs it
 (admin/ledger/verify.py starts it in the background) and its report is stored for the page to show."""
 import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -29,6 +30,38 @@ PROBLEM_LABELS = {
 }
 
 
+#: verify's English details (services/ledger/verify.py) as the page says them: pattern -> Chinese template
+_DETAILS = [(re.compile(pattern), template) for pattern, template in (
+    (r"^entry of an unknown household$", "这条记录所属的户不存在"),
+    (r"^sealed at seq (\d+), the household row is gone$", r"封存时有第 \1 条记录,现在这一户整户不见了"),
+    (r"^seq (\d+), expected (\d+)$", r"序号 \1,应为 \2"),
+    (r"^prev_hash points at an earlier entry, not the last one$", "上一条哈希指向更早的记录,而不是最后一条"),
+    (r"^prev_hash matches no entry of this household$", "上一条哈希对不上这一户的任何记录"),
+    (r"^the entry's content does not match its hash$", "记录内容与其哈希不符"),
+    (r"^says (-?\d+), running sum (-?\d+)$", r"记录写 \1,逐条累计为 \2"),
+    (r"^running balance (-?\d+)$", r"累计余额 \1"),
+    (r"^seq (\d+) differs from the sealed entry$", r"第 \1 条与封存时不同"),
+    (r"^the head \(seq (\d+)\) is not signed with the ledger key$", r"账本头(第 \1 条)不是用账本密钥签名的"),
+    (r"^sealed at seq (\d+), the ledger now ends at seq (\d+)$", r"封存时到第 \1 条,现在只到第 \2 条"),
+    (r"^cached (-?\d+), Σ entries (-?\d+)$", r"户余额 \1,明细合计 \2"),
+    (r"^household says (\d+), last entry (\d+)$", r"户上记第 \1 条,最后一条是第 \2 条"),
+    (r"^household's last hash differs from its last entry$", "户上记的末条哈希与最后一条记录不同"),
+    (r"^(\w+) (\d+) names entry (\d+), which is gone$",
+     lambda m: f"{SOURCE_LABELS.get(m[1], m[1])} {m[2]} 记着账目 {m[3]},这条账目已不存在"),
+)]
+#: the tables whose rows name a ledger entry (services/ledger/verify.py source_columns)
+SOURCE_LABELS = {"rule_event": "细则记录", "redemption": "兑换单", "round_line": "评议得分", "round_nomination": "评比提名",
+                 "activity_signin": "活动签到", "points_adjustment": "积分调整"}
+
+
+def chinese_detail(detail: str) -> str:
+    """A verify detail in Chinese for the page (the CLI prints the English one)."""
+    for pattern, template in _DETAILS:
+        if pattern.match(detail):
+            return pattern.sub(template, detail)
+    return detail
+
+
 class VerifyRunning(DomainError):
     code = "verify_running"
     status = 409
@@ -54,7 +87,7 @@ def start_run(user) -> LedgerVerifyRun:
 def report_document(report, fund, seal_error: str | None = None) -> dict:
     """What the page shows, as stored: counts, problems (at most 500), per-site sums, fund checks, seal."""
     problems = [{"kind": p.kind, "household_id": p.household_id, "site_id": None, "entry_id": p.entry_id,
-                 "detail": p.detail} for p in report.problems]
+                 "detail": chinese_detail(p.detail)} for p in report.problems]
     problems += [{"kind": p.kind, "household_id": None, "site_id": p.site_id, "entry_id": p.entry_id,
                   "detail": p.detail} for p in fund.problems]
     if seal_error:

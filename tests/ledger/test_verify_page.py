@@ -59,7 +59,7 @@ def test_verify_page_reports_a_rollback_against_the_seal(client, make_user, logi
     assert _wait_for_run().ok is False
     page = client.get("/admin/ledger/verify").get_data(as_text=True)
     assert "账本被回退(比封存时少)" in page and "王𠮷祥" in page and "幸福安置点" in page
-    assert "sealed at seq 2, the ledger now ends at seq 1" in page
+    assert "封存时到第 2 条,现在只到第 1 条" in page
 
 
 def test_cli_verify_reads_a_snapshot_while_kiosks_write(app, runner, make_household, monkeypatch):
@@ -88,3 +88,11 @@ def test_cli_verify_reads_a_snapshot_while_kiosks_write(app, runner, make_househ
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "OK: every chain intact" in result.output and written
+
+
+def test_every_verify_detail_has_chinese_words():
+    from services.ledger.verify_runs import chinese_detail
+
+    assert chinese_detail("seq 4, expected 3") == "序号 4,应为 3"
+    assert chinese_detail("cached 500, Σ entries 10") == "户余额 500,明细合计 10"
+    assert chinese_detail("rule_event 7 names entry 12, which is gone") == "细则记录 7 记着账目 12,这条账目已不存在"
