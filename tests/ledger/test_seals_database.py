@@ -218,3 +218,22 @@ def test_verify_names_a_source_row_whose_entry_is_gone(any_app, make_user):
     db.session.commit()
     _as_insider("DELETE FROM ledger_entry WHERE id = :e", params={"e": entry_id})
     assert any(p.kind == "missing entry" and p.entry_id == entry_id for p in verify().problems)
+
+
+def test_head_signature_formula_is_pinned():
+    """Like the entry hash, the head formula must never change: seals and heads already signed use it."""
+    assert ledger.head_signature(7, 3, "ab" * 32, 120, b"k") == (
+        "1241b77175d9cc83b9a682dd561e3f64a1250d2119f5fd30d9e6c3e3869debac")
+    assert ledger.head_signature(7, 0, "", 0, b"k") == ""
+
+
+def test_the_migration_signs_existing_heads(any_app):
+    from flask_migrate import downgrade, upgrade
+
+    _county(2)
+    directory = any_app.extensions["migrate"].directory
+    db.session.remove()
+    downgrade(directory=directory, revision="0009_open_sessions")
+    upgrade(directory=directory, revision="heads")
+    assert verify().ok
+    assert all(len(sig) == 64 for sig in db.session.execute(select(Household.head_sig)).scalars())
