@@ -74,6 +74,13 @@ def register_extensions(app: Flask) -> None:
     def _expect_transaction():
         database.start_request(request.method)
 
+    if app.config.get("SEAL_DAILY"):
+        from services.ledger import daily_seal
+
+        @app.before_request
+        def _daily_seal():
+            daily_seal.on_request(app)
+
     @app.teardown_request
     def _end_transaction_kind(_error=None):
         database.end_request()

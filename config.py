@@ -21,6 +21,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     #: HMAC key of the ledger hash chain; kept outside the database on purpose
     LEDGER_KEY = os.environ.get("LEDGER_KEY")
+    #: where ledger seal files are written, outside the database (None -> instance/seals/);
+    #: docs/decisions.md#ledger-seals
+    SEAL_FOLDER = os.environ.get("JIFEN_SEAL_FOLDER")
+    #: seal the ledger once a day, on the first request after local midnight
+    SEAL_DAILY = os.environ.get("JIFEN_SEAL_DAILY", "1") == "1"
     TIMEZONE = os.environ.get("JIFEN_TIMEZONE", "Asia/Shanghai")
     #: WTForms messages come from FlaskForm.Meta.locales (extensions.py), not from Flask-Babel
     WTF_I18N_ENABLED = False
@@ -72,3 +77,4 @@ class TestConfig(Config):
     LEDGER_KEY = "test-ledger-key"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    SEAL_DAILY = False

@@ -1,4 +1,4 @@
-"""Flask CLI: init-db, demo-data, create-user, ledger verify, serve-demo, kiosk-audio, pdf-fonts, backup, restore."""
+"""Flask CLI: init-db, demo-data, create-user, ledger verify/seal/prove, serve-demo, kiosk-audio, pdf-fonts, backup, restore."""
 import os
 import sys
 
@@ -75,18 +75,70 @@ def ledger():
 
 
 @ledger.command("verify")
-def ledger_verify():
-    """Recompute every hash chain and balance; exit 1 on any mismatch."""
-    from services.ledger.verify import format_report, verify
-
-    report = verify()
-    click.echo(format_report(report))
+@click.option("--seal", "seal_path", default=None, metavar="FILE",
+              help="also check that the ledger extends this seal file (docs/decisions.md#ledger-seals)")
+def ledger_verify(seal_path):
+    """Recompute every hash chain and balance; exit 1 on any mismatch. Reads a snapshot: no write lock."""
+    from services.database import READ, WRITE, expect
     from services.integrity.fund_verify import (
         fund_verify,  # per-site points/stock/fund identities (docs/decisions.md#fund)
     )
-    fund = fund_verify()
-    click.echo(fund.text())
-    sys.exit(0 if report.ok and fund.ok else 1)
+    from services.ledger.seals import SealRefused, load_seal
+    from services.ledger.verify import format_report, verify
+
+    expect(READ)  # SQLite: a deferred BEGIN reads a WAL snapshot; kiosks keep writing meanwhile
+    try:
+        seal = load_seal(seal_path) if seal_path else None
+        report = verify(seal=seal)
+        click.echo(format_report(report))
+        fund = fund_verify()
+        click.echo(fund.text())
+        ok = report.ok and fund.ok
+    except SealRefused as refused:
+        click.echo(f"REFUSED: {refused.message}")
+        ok = False
+    finally:
+        db.session.rollback()
+        expect(WRITE)  # what comes next in this process writes again
+    sys.exit(0 if ok else 1)
+
+
+@ledger.command("seal")
+def ledger_seal():
+    """Seal every household's signed chain head: a row in ledger_seal and a JSON file outside the database."""
+    from services.ledger.seals import SealRefused, make_seal, seal_folder
+
+    try:
+        seal = make_seal()
+    except SealRefused as refused:
+        click.echo(f"REFUSED: {refused.message}")
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"sealed: {seal.code} ({seal.households} households, {seal.entries} entries) -> {seal_folder()}")
+
+
+@ledger.command("prove")
+@click.argument("household_id", type=int)
+@click.option("--seal", "seal_path", default=None, metavar="FILE", help="seal file (default: the newest)")
+def ledger_prove(household_id, seal_path):
+    """Print a household's Merkle proof in the newest seal (what its passbook can carry)."""
+    from services.database import READ, WRITE, expect
+    from services.ledger.seals import SealRefused, check_proof, format_proof, latest_seal_file, load_seal, prove
+
+    expect(READ)
+    try:
+        path = seal_path or latest_seal_file()
+        if path is None:
+            raise SealRefused("还没有封存文件,请先运行 flask ledger seal")
+        proof = prove(household_id, load_seal(path))
+    except SealRefused as refused:
+        click.echo(f"REFUSED: {refused.message}")
+        sys.exit(1)
+    finally:
+        db.session.rollback()
+        expect(WRITE)
+    click.echo("\n".join(format_proof(proof)))
+    click.echo("proof OK" if check_proof(proof) else "proof FAILED")
 
 
 @click.command("serve-demo")
@@ -174,7 +226,11 @@ def _pdf_fonts_setup() -> bool:
 def backup_command(target):
     """Copy the live database to TARGET (default: instance/backups/jifen-<time>)."""
     from services.database.backup import backup, default_backup_path
+    from services.ledger.seals import make_seal
 
+    seal = make_seal()  # every backup is newer than a seal: restoring an older one is caught
+    db.session.commit()
+    click.echo(f"sealed: {seal.code}")
     path = backup(target or default_backup_path(os.path.join(current_app.instance_path, "backups")))
     click.echo(f"backup written: {path}")
 
@@ -185,11 +241,18 @@ def backup_command(target):
 def restore_command(source, yes):
     """Replace the database with the backup SOURCE, then verify the ledger."""
     from services.database.backup import restore
+    from services.ledger.seals import SealRefused, latest_seal_file, load_seal
     from services.ledger.verify import format_report, verify
 
     if not yes:
         raise click.ClickException("恢复会覆盖当前全部数据;确认请加 --yes")
     restore(source)
-    report = verify()
+    path = latest_seal_file()  # the seal files live outside the database: a stale backup is caught
+    try:
+        seal = load_seal(path) if path else None
+    except SealRefused as refused:
+        click.echo(f"REFUSED: {refused.message}")
+        sys.exit(1)
+    report = verify(seal=seal)
     click.echo(format_report(report))
     sys.exit(0 if report.ok else 1)

@@ -15,7 +15,7 @@ import uuid
 from types import SimpleNamespace
 
 from models.clock import local_today, utcnow
-from services.ledger import canonical_fields, entry_hash
+from services.ledger import canonical_fields, entry_hash, head_signature
 
 KEY = b"bench-ledger-key"
 STATEMENTS = dict(
@@ -37,7 +37,7 @@ STATEMENTS = dict(
           "idempotency_key, source_type, source_id, effective_date, created_at, prev_hash, hash) VALUES "
           "(:hid, :site, :seq, 'redemption', :delta, :delta, :bal, :key, 'redemption', :red, :today, :now, "
           ":prev, :hash) RETURNING id",
-    head="UPDATE household SET ledger_hash = :hash WHERE id = :hid",
+    head="UPDATE household SET ledger_hash = :hash, head_sig = :sig WHERE id = :hid",
     finish="UPDATE redemption SET ledger_entry_id = :eid, balance_after = :bal WHERE id = :red",
 )
 
@@ -84,7 +84,7 @@ def redeem_once(cur, sql, begin, token_hash, session_id, goods_id):
         eid, = _one(cur.execute(sql["entry"], dict(hid=hid, site=entry_site, seq=seq, delta=-price, bal=bal,
                                                    key=f"bare:{red}", red=red, today=today, now=now, prev=prev,
                                                    hash=digest)))
-        cur.execute(sql["head"], dict(hash=digest, hid=hid))
+        cur.execute(sql["head"], dict(hash=digest, sig=head_signature(hid, seq, digest, bal, KEY), hid=hid))
         cur.execute(sql["finish"], dict(eid=eid, bal=bal, red=red))
         cur.execute("COMMIT")
     except BaseException:

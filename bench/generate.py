@@ -125,7 +125,7 @@ def goods_ids_of(site_id: int) -> list[int]:
 
 def _write_households(cursor, dialect, homes, size, rng, key):
     """Write households and their chained entries in batches."""
-    from services.ledger import canonical_fields, entry_hash
+    from services.ledger import canonical_fields, entry_hash, head_signature
 
     per_home = max(1, size["entries"] // size["households"])
     batch, next_id, rows = [], 1, []
@@ -148,7 +148,8 @@ def _write_households(cursor, dialect, homes, size, rng, key):
             entry.hash = entry_hash(canonical_fields(entry), key)
             batch.append(tuple(getattr(entry, c) for c in ENTRY_COLUMNS))
             prev, next_id = entry.hash, next_id + 1
-        rows.append((household_id, site_id, f"户主{household_id}", "", "active", balance, 0, seq, prev, EPOCH))
+        rows.append((household_id, site_id, f"户主{household_id}", "", "active", balance, 0, seq, prev,
+                     head_signature(household_id, seq, prev, balance, key), EPOCH))
         if len(batch) >= 50_000:
             _flush(cursor, dialect, rows, batch)
             rows, batch = [], []
@@ -159,7 +160,7 @@ def _flush(cursor, dialect, households, entries):
     # households first: entries reference them
     _insert(cursor, dialect, "household",
             ("id", "site_id", "head_name", "head_initials", "status", "balance", "base_points",
-             "ledger_seq", "ledger_hash", "created_at"), households)
+             "ledger_seq", "ledger_hash", "head_sig", "created_at"), households)
     _insert(cursor, dialect, "ledger_entry", ENTRY_COLUMNS, entries)
 
 
@@ -189,8 +190,9 @@ def settle(app) -> None:
 def make_app(database_url: str):
     from app import create_app
 
+    # no daily seal: a seal in the background would run inside the measured window
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "LEDGER_KEY": "bench-ledger-key",
-                       "SECRET_KEY": "bench-secret"})
+                       "SECRET_KEY": "bench-secret", "SEAL_DAILY": False})
 
 
 def main():

@@ -58,6 +58,9 @@ class Household(db.Model):
     ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
     #: hash of the household's last ledger entry ("" = none yet)
     ledger_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: HMAC of the head (id, ledger_seq, ledger_hash, balance) with the ledger key; "" = no entry yet
+    #: (docs/decisions.md#ledger-seals)
+    head_sig: Mapped[str] = mapped_column(String(64), default="", server_default="")
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

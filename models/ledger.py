@@ -59,3 +59,38 @@ class LedgerEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerSeal(db.Model):
+    """A seal of every household's signed chain head: append-only (docs/decisions.md#ledger-seals).
+    The same signed document is written as a JSON file outside the database."""
+
+    __tablename__ = "ledger_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: first 16 hex of the county root, grouped: 3F9A-1C07-88B2-0D4E
+    code: Mapped[str] = mapped_column(String(19))
+    #: the county Merkle root (hex)
+    root: Mapped[str] = mapped_column(String(64))
+    households: Mapped[int] = mapped_column(Integer)
+    #: Σ of the sealed heads' seq
+    entries: Mapped[int] = mapped_column(Integer)
+    #: the signed seal document (JSON), as written to the seal file
+    document: Mapped[str] = mapped_column(Text)
+
+
+class LedgerVerifyRun(db.Model):
+    """One run of verify started from the 账本校验 page, run in the background; its report is stored."""
+
+    __tablename__ = "ledger_verify_run"
+    __table_args__ = (CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    ok: Mapped[Optional[bool]] = mapped_column()
+    #: the report as JSON: counts, problems, per-site sums, the fund checks, the seal checked against
+    report: Mapped[Optional[str]] = mapped_column(Text)

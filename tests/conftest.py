@@ -6,6 +6,7 @@ import functools
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
 
 import pytest
@@ -35,6 +36,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 def test_settings(url: str, **overrides) -> dict:
     values = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     values.update(SQLALCHEMY_DATABASE_URI=url, **overrides)
+    # every app its own seal folder: seal files live outside the database, and tests must not share them
+    if not values.get("SEAL_FOLDER"):
+        values["SEAL_FOLDER"] = tempfile.mkdtemp(prefix="jifen-seals-")
     return values
 
 

@@ -149,6 +149,6 @@ def household_move_out(household_id: int):
 @roles_required(*READERS)
 def household_passbook(household_id: int):
     home = db.get_or_404(Household, household_id)
-    pdf = render_passbook(home)
+    pdf = render_passbook(home, with_proof=request.args.get("proof") == "1")
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=passbook-{home.id}.pdf"})

@@ -23,3 +23,7 @@ class YearEndRunForm(FlaskForm):
     county_id = IdField("县", message="没有这个县")
     year = IntField("年份", low=FIRST_YEAR, high=LAST_YEAR)
     confirm = BooleanField("我已核对试算结果", validators=[InputRequired("请勾选“我已核对试算结果”后再执行")])
+
+
+class ButtonForm(FlaskForm):
+    """A POST with nothing but its CSRF token: start a verify run, make a seal."""

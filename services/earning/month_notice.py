@@ -16,6 +16,7 @@ from models.ledger import EARNING_KINDS
 from services import pdf_fonts
 from services.earning import notices
 from services.households.registry import LEDGER_KIND_LABELS
+from services.ledger.seals import seal_line
 
 
 @dataclass
@@ -57,11 +58,12 @@ def lines(site_id: int, month: str) -> list[NoticeLine]:
 
 
 def render_pdf(site: Site, month: str, days: int = 7, contact: str = "", today: Optional[date] = None) -> bytes:
-    items = lines(site.id, month)
-    return pdf_fonts.render_pdf(lambda common: _draw(site, month, days, contact, today, items, common))
+    items, seal = lines(site.id, month), seal_line()
+    return pdf_fonts.render_pdf(lambda common: _draw(site, month, days, contact, today, items, seal, common))
 
 
-def _draw(site: Site, month: str, days: int, contact: str, today: Optional[date], items: list, common: bool):
+def _draw(site: Site, month: str, days: int, contact: str, today: Optional[date], items: list, seal: str,
+          common: bool):
     start, last = notices.notice_window(today or local_today(), days)
     year, mon = month.split("-")
     pdf = pdf_fonts.new_pdf(size=10, common=common)
@@ -87,4 +89,6 @@ def _draw(site: Site, month: str, days: int, contact: str, today: Optional[date]
     pdf.ln(6)
     pdf.cell(0, 7, f"{site.name}    {start.year}年{start.month}月{start.day}日", align="R", new_x="LMARGIN",
              new_y="NEXT")
+    pdf.set_font(pdf_fonts.FAMILY, "", 8)
+    pdf.cell(0, 6, seal, align="R", new_x="LMARGIN", new_y="NEXT")  # docs/decisions.md#ledger-seals
     return pdf

@@ -43,7 +43,7 @@ _APPLY_SQL = text(
     "AND NOT EXISTS (SELECT 1 FROM ledger_entry WHERE idempotency_key = :key) "
     "RETURNING balance, ledger_seq, ledger_hash, site_id"
 )
-_SET_HASH_SQL = text("UPDATE household SET ledger_hash = :hash WHERE id = :hid")
+_SET_HASH_SQL = text("UPDATE household SET ledger_hash = :hash, head_sig = :sig WHERE id = :hid")
 _ENTRY_COLUMNS = ("household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
                   "idempotency_key", "source_type", "source_id", "reverses_id", "effective_date", "actor_id",
                   "note", "created_at", "prev_hash", "hash")
@@ -130,6 +130,15 @@ def entry_hash(fields: dict, key: bytes) -> str:
     return hmac.digest(key, _CANONICAL_JSON.encode(fields).encode(), "sha256").hex()
 
 
+def head_signature(household_id: int, seq: int, last_hash: str, balance: int, key: bytes) -> str:
+    """HMAC of a household's chain head, so the head row cannot be set back or edited without the key
+    (docs/decisions.md#ledger-seals). A household without entries has no signature ("")."""
+    if seq == 0:
+        return ""
+    fields = {"balance": balance, "hash": last_hash, "household_id": household_id, "seq": seq}
+    return hmac.digest(key, ("head:" + _CANONICAL_JSON.encode(fields)).encode(), "sha256").hex()
+
+
 def post(
     household,
     points: int,
@@ -195,13 +204,15 @@ def post(
     fields["balance_after"], fields["seq"], fields["prev_hash"], fields["site_id"] = applied[0]
     fields["created_at"] = utcnow()
     unsigned = Written(**fields)  # what the hash covers and `then` reads; the stored row adds hash and id
-    fields["hash"] = entry_hash(canonical_fields(unsigned), ledger_key())
+    key = ledger_key()
+    fields["hash"] = entry_hash(canonical_fields(unsigned), key)
+    sig = head_signature(household_id, fields["seq"], fields["hash"], fields["balance_after"], key)
     inserted, *_ = (run_last if last else run_together)([
         Statement(_INSERT_SQL, fields),
-        Statement(_SET_HASH_SQL, {"hash": fields["hash"], "hid": household_id}),
+        Statement(_SET_HASH_SQL, {"hash": fields["hash"], "sig": sig, "hid": household_id}),
         *(then(unsigned) if then else ()),
     ])
-    expire_written(Household, household_id, ["balance", "ledger_seq", "ledger_hash"])
+    expire_written(Household, household_id, ["balance", "ledger_seq", "ledger_hash", "head_sig"])
     return Written(id=inserted[0][0], **fields)
 
 

@@ -1,4 +1,6 @@
 """积分存折: a household's full ledger history as a printable A4 PDF."""
+import json
+
 from fpdf import FPDF
 from sqlalchemy import select
 
@@ -8,6 +10,7 @@ from models.clock import local_today, to_local
 from models.household import HOUSEHOLD_TAGS, mask_id_number
 from services import pdf_fonts
 from services.households.registry import LEDGER_KIND_LABELS, STATUS_LABELS
+from services.ledger.seals import SealRefused, check_document, format_proof, latest_seal, prove, seal_line
 
 #: column title, width (mm), alignment
 COLUMNS = (("序号", 12, "R"), ("记账日期", 24, "L"), ("积分日期", 24, "L"), ("类别", 26, "L"),
@@ -17,6 +20,7 @@ ROW_H = 7.0
 
 class _Passbook(FPDF):
     title_text = ""
+    seal_text = ""
 
     def header(self):
         self.set_font(pdf_fonts.FAMILY, "B", 15)
@@ -28,7 +32,8 @@ class _Passbook(FPDF):
         self.set_y(-12)
         self.set_font(pdf_fonts.FAMILY, "", 8)
         self.set_text_color(110, 110, 110)
-        self.cell(0, 6, f"第 {self.page_no()} 页 / 共 {{nb}} 页 · 打印日期 {local_today():%Y-%m-%d}", align="C")
+        self.cell(0, 6, f"第 {self.page_no()} 页 / 共 {{nb}} 页 · 打印日期 {local_today():%Y-%m-%d} · {self.seal_text}",
+                  align="C")
         self.set_text_color(0, 0, 0)
 
     def _table_head(self):
@@ -40,10 +45,13 @@ class _Passbook(FPDF):
         self.set_font(pdf_fonts.FAMILY, "", 9)
 
 
-def render_passbook(home: Household) -> bytes:
+def render_passbook(home: Household, with_proof: bool = False) -> bytes:
+    """The passbook; every page carries the newest seal's code, and `with_proof` adds the household's
+    Merkle proof in that seal (docs/decisions.md#ledger-seals)."""
     entries = db.session.execute(
         select(LedgerEntry).where(LedgerEntry.household_id == home.id).order_by(LedgerEntry.seq)
     ).scalars().all()
+    seal_text, proof = seal_line(), _proof_lines(home.id) if with_proof else None
 
     def draw(common: bool) -> FPDF:
         pdf = _Passbook(unit="mm", format="A4")
@@ -51,6 +59,7 @@ def render_passbook(home: Household) -> bytes:
         pdf.set_auto_page_break(True, margin=16)
         pdf_fonts.add_cjk_font(pdf, common=common)
         pdf.title_text = "家庭积分存折"
+        pdf.seal_text = seal_text
         pdf.set_title(f"积分存折 {home.head_name}")
         pdf.add_page()
         _info(pdf, home)
@@ -62,9 +71,31 @@ def render_passbook(home: Household) -> bytes:
         pdf.ln(ROW_H + 4)
         pdf.set_font(pdf_fonts.FAMILY, "", 10)
         pdf.cell(0, 7, f"当前余额:{home.balance} 分          户主签字:____________          经办人签字:____________")
+        if proof is not None:
+            _proof(pdf, proof)
         return pdf
 
     return pdf_fonts.render_pdf(draw)
+
+
+def _proof_lines(household_id: int) -> list[str]:
+    seal = latest_seal()
+    if seal is None:
+        return ["账本还没有封存过,暂无封存证明。"]
+    try:
+        return format_proof(prove(household_id, check_document(json.loads(seal.document))))
+    except SealRefused as refused:
+        return [refused.message]
+
+
+def _proof(pdf: FPDF, lines: list[str]) -> None:
+    """The proof at the end: whoever keeps this page can have it checked against the printed seal code."""
+    pdf.ln(10)
+    pdf.set_font(pdf_fonts.FAMILY, "B", 10)
+    pdf.cell(0, 7, "账本封存证明(本户账目在封存时的状态,可由审计人员核对)", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf_fonts.FAMILY, "", 7)
+    for line in lines:
+        pdf.multi_cell(0, 4, line, new_x="LMARGIN", new_y="NEXT")
 
 
 def _info(pdf: FPDF, home: Household) -> None:

@@ -6,12 +6,12 @@ row objects cost more than the HMAC itself at millions of rows."""
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from extensions import db
 from models import Household
 from services.database import stream_rows
-from services.ledger import canonical_fields, entry_hash, ledger_key
+from services.ledger import canonical_fields, entry_hash, head_signature, ledger_key
 
 _ENTRY_FIELDS = (
     "id", "household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
@@ -44,6 +44,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     #: site_id -> kind -> Σ points (the per-site identity)
     by_site: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    #: the seal the ledger was checked against (its code and time), if any
+    seal: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,36 +58,46 @@ class Report:
 class _Chain:
     """State of one household's chain while its entries stream past."""
 
-    def __init__(self, household_id):
+    def __init__(self, household_id, sealed=None):
         self.household_id = household_id
         self.expected_seq = 1
         self.last_hash = ""
         self.total = 0
         self.hashes = set()
+        #: (seq, hash) of this household's head in the seal checked against, or None
+        self.sealed = sealed
 
 
-def verify(batch_size: int = 5000) -> Report:
+def verify(batch_size: int = 5000, seal: dict | None = None) -> Report:
+    """Every chain, head and balance; with `seal` (a checked seal document, services/ledger/seals.py
+    load_seal) also that the ledger extends it (docs/decisions.md#ledger-seals)."""
     report, key = Report(), ledger_key()
+    sealed = {} if seal is None else {h[0]: (h[2], h[3]) for h in seal["heads"]}
+    if seal is not None:
+        report.seal = {"code": seal["code"], "created_at": seal["created_at"], "households": seal["households"]}
     households = db.session.execute(
-        select(Household.id, Household.balance, Household.ledger_seq, Household.ledger_hash)
+        select(Household.id, Household.balance, Household.ledger_seq, Household.ledger_hash, Household.head_sig)
         .order_by(Household.id).execution_options(yield_per=batch_size)
     )
     entries = _stream_entries(batch_size)
     pending = next(entries, None)
     for hh in households:
         report.households += 1
-        chain = _Chain(hh.id)
+        chain = _Chain(hh.id, sealed.pop(hh.id, None))
         while pending is not None and pending.household_id < hh.id:
             report.add(pending.household_id, pending.id, "orphan", "entry of an unknown household")
             pending = next(entries, None)
         while pending is not None and pending.household_id == hh.id:
             _check_entry(pending, chain, key, report)
             pending = next(entries, None)
-        _check_household(hh, chain, report)
+        _check_household(hh, chain, key, report)
     while pending is not None:
         report.add(pending.household_id, pending.id, "orphan", "entry of an unknown household")
         pending = next(entries, None)
+    for hid, (seq, _hash) in sorted(sealed.items()):  # sealed, and no longer in the ledger
+        report.add(hid, None, "sealed household missing", f"sealed at seq {seq}, the household row is gone")
     _check_transfers(report)
+    _check_sources(report)
     return report
 
 
@@ -114,12 +126,19 @@ def _check_entry(row, chain: _Chain, key: bytes, report: Report) -> None:
         report.add(hid, row.id, "balance_after", f"says {row.balance_after}, running sum {chain.total}")
     if chain.total < 0:
         report.add(hid, row.id, "negative", f"running balance {chain.total}")
+    if chain.sealed is not None and row.seq == chain.sealed[0] and row.hash != chain.sealed[1]:
+        report.add(hid, row.id, "sealed entry changed", f"seq {row.seq} differs from the sealed entry")
     chain.hashes.add(chain.last_hash)
     chain.last_hash = row.hash
     chain.expected_seq = row.seq + 1
 
 
-def _check_household(hh, chain: _Chain, report: Report) -> None:
+def _check_household(hh, chain: _Chain, key: bytes, report: Report) -> None:
+    if hh.head_sig != head_signature(hh.id, hh.ledger_seq, hh.ledger_hash, hh.balance, key):
+        report.add(hh.id, None, "head signature", f"the head (seq {hh.ledger_seq}) is not signed with the ledger key")
+    if chain.sealed is not None and chain.expected_seq - 1 < chain.sealed[0]:
+        report.add(hh.id, None, "rolled back",
+                   f"sealed at seq {chain.sealed[0]}, the ledger now ends at seq {chain.expected_seq - 1}")
     if hh.balance != chain.total:
         report.add(hh.id, None, "balance drift", f"cached {hh.balance}, Σ entries {chain.total}")
     if hh.ledger_seq != chain.expected_seq - 1:
@@ -135,8 +154,33 @@ def _check_transfers(report: Report) -> None:
         report.add(None, None, "transfers", f"Σ transfer_in {moved_in} ≠ Σ transfer_out {-moved_out}")
 
 
+def source_columns() -> list[tuple[str, str]]:
+    """(table, column) of every column that names a ledger entry, from the models' foreign keys."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        if table.name == "ledger_entry":
+            continue
+        for column in table.columns:
+            if any(fk.column.table.name == "ledger_entry" for fk in column.foreign_keys):
+                found.append((table.name, column.name))
+    return found
+
+
+def _check_sources(report: Report) -> None:
+    """Every row that names a ledger entry (a rule event, a round line, a redemption …) still has it."""
+    for table, column in source_columns():
+        rows = db.session.execute(text(
+            f"SELECT s.id, s.{column} FROM {table} s LEFT JOIN ledger_entry e ON e.id = s.{column} "
+            f"WHERE s.{column} IS NOT NULL AND e.id IS NULL ORDER BY s.id LIMIT 100")).all()
+        for source_id, entry_id in rows:
+            report.add(None, entry_id, "missing entry", f"{table} {source_id} names entry {entry_id}, which is gone")
+
+
 def format_report(report: Report) -> str:
     lines = [f"households: {report.households}", f"entries: {report.entries}"]
+    if report.seal:
+        lines.append(f"seal: {report.seal['code']} of {report.seal['created_at']} "
+                     f"({report.seal['households']} households): the ledger must extend it")
     for site_id in sorted(report.by_site):
         kinds = report.by_site[site_id]
         detail = ", ".join(f"{k} {v:+d}" for k, v in sorted(kinds.items()))

@@ -22,6 +22,7 @@ from models.ledger import EARNING_KINDS
 from models.monthly_report import NARRATIVE_SECTIONS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
 from services import pdf_fonts, workbook
+from services.ledger.seals import seal_line
 from services.support import problems as problem_service
 from services.support import responsibility as support
 from services.support import visits
@@ -61,6 +62,8 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     #: the narrative and its sign-off (models/monthly_report.py), when written
     note: Optional[object] = None
+    #: the newest ledger seal, printed as an anchor (docs/decisions.md#ledger-seals)
+    seal: str = ""
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -70,7 +73,7 @@ def build(year: int, month: int, site_ids: Iterable[int], title: str) -> Report:
     first, last = support.month_range(year, month)
     site_ids = sorted(set(site_ids))
     sites = db.session.execute(select(Site).where(Site.id.in_(site_ids)).order_by(Site.code)).scalars().all()
-    report = Report(title, year, month, first, last, min(local_today(), last), sites)
+    report = Report(title, year, month, first, last, min(local_today(), last), sites, seal=seal_line())
     report.sections = [
         _households(sites), _responsibility(sites, report.as_of), _visits(year, month, sites),
         _problems(site_ids, first, last), _monitoring(site_ids, first, last), _points(sites, first, last),
@@ -261,12 +264,13 @@ def to_xlsx(report: Report) -> bytes:
     for section in report.sections:
         ws = wb.create_sheet(section.title.split("、", 1)[-1][:28])
         ws.append(workbook.row(ws, [heading(report)]))
+        ws.append(workbook.row(ws, [report.seal]))
         ws.append(workbook.row(ws, [section.title + (f"({section.note})" if section.note else "")]))
         ws.append(workbook.row(ws, section.columns))
         for values in section.rows:
             ws.append(workbook.row(ws, values))
         ws.append(workbook.row(ws, section.total))
-        for cell in ws[1] + ws[3] + ws[ws.max_row]:
+        for cell in ws[1] + ws[4] + ws[ws.max_row]:
             cell.font = Font(bold=True)
         ws.column_dimensions["A"].width = 18
     out = io.BytesIO()
@@ -306,7 +310,7 @@ def _draw(report: Report, common: bool):
     pdf.set_font(family, "B", 15)
     pdf.cell(0, 10, heading(report), new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font(family, "", 9)
-    pdf.cell(0, 6, f"统计截至 {report.as_of:%Y年%m月%d日}  ·  安置点 {len(report.sites)} 个",
+    pdf.cell(0, 6, f"统计截至 {report.as_of:%Y年%m月%d日}  ·  安置点 {len(report.sites)} 个  ·  {report.seal}",
              new_x="LMARGIN", new_y="NEXT", align="C")
     if report.note is not None:
         for number, (key, label) in zip("一二三", NARRATIVE_SECTIONS.items()):

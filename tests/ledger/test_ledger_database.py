@@ -164,4 +164,5 @@ def test_verify_reports_balance_drift(any_app):
     hid = _household(any_app, 10)
     db.session.execute(text("UPDATE household SET balance = 500 WHERE id = :h"), {"h": hid})
     db.session.commit()
-    assert [p.kind for p in verify().problems] == ["balance drift"]
+    # the head's signature covers the balance too (docs/decisions.md#ledger-seals)
+    assert [p.kind for p in verify().problems] == ["head signature", "balance drift"]

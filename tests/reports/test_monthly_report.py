@@ -114,7 +114,8 @@ def test_totals_are_row_sums_and_exports_agree(app, county):
     book = load_workbook(io.BytesIO(monthly_report.to_xlsx(report)))
     for section, sheet in zip(report.sections, book.worksheets):
         rows = list(sheet.iter_rows(values_only=True))
-        assert list(rows[2]) == section.columns
+        assert rows[1][0] == report.seal == "账本封存码:尚未封存"  # docs/decisions.md#ledger-seals
+        assert list(rows[3]) == section.columns
         assert list(rows[-1]) == [v if v != "" else None for v in section.total]
     pdf = monthly_report.to_pdf(report)
     assert pdf.startswith(b"%PDF") and b"FontFile" in pdf  # the CJK font is embedded
