@@ -43,11 +43,12 @@ Statements sent together (services/database/statements.py):
 
 Dialect-shaped SQL (services/database/dialect.py): month_text(column) ('YYYY-MM' of a date
 column), stream_rows(sql, batch_size, dates, datetimes) (every row of a large query in batches, dates
-as date/datetime objects).
+as date/datetime objects), stored_functions() (True on PostgreSQL, where the migrations create the
+app's functions: the redemption is one call there).
 
 Backup and restore: services/database/backup.py. Why the hot paths are built this way:
 docs/performance.md."""
-from services.database.dialect import month_text, stream_rows
+from services.database.dialect import month_text, stored_functions, stream_rows
 from services.database.statements import (
     Statement,
     as_date,
@@ -73,5 +74,5 @@ from services.database.transactions import (
 __all__ = [
     "LOSABLE_WRITE", "READ", "WRITE", "Transaction", "begin_writes", "end_request", "expect", "install",
     "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "run",
-    "run_last", "run_together", "month_text", "stream_rows",
+    "run_last", "run_together", "month_text", "stored_functions", "stream_rows",
 ]
