@@ -36,6 +36,9 @@ Statements sent together (services/database/statements.py):
   commit_follows() they carry the COMMIT (ValueError for a statement with a refusal there).
 - commit_follows(): a view's context manager around a service whose run_last ends its writes,
   when the view commits right after (the kiosk scan and redemption).
+- own_connection(): inside commit_follows() on PostgreSQL, a service's statements in the block run on
+  a pooled psycopg connection of their own, outside the ORM session (the kiosk redemption); its
+  transaction commits with run_last or rolls back on an error. Elsewhere a no-op.
 - as_date(value) / as_datetime(value): a DATE/DATETIME column read with run_together (SQLite hands
   back text).
 - expire_written(model, key, attributes): the session's object for a row SQL text just changed
@@ -55,6 +58,7 @@ from services.database.statements import (
     as_datetime,
     commit_follows,
     expire_written,
+    own_connection,
     run,
     run_last,
     run_together,
@@ -73,6 +77,6 @@ from services.database.transactions import (
 
 __all__ = [
     "LOSABLE_WRITE", "READ", "WRITE", "Transaction", "begin_writes", "end_request", "expect", "install",
-    "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "run",
+    "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "own_connection", "run",
     "run_last", "run_together", "month_text", "stored_functions", "stream_rows",
 ]

@@ -18,7 +18,7 @@ from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from models.redemption import receipt_number
 from services import ledger
-from services.database import Statement, begin_writes, run, run_together, stored_functions
+from services.database import Statement, begin_writes, own_connection, run, run_together, stored_functions
 from services.errors import (
     DomainError,
     Forbidden,
@@ -240,7 +240,9 @@ def redeem_for(header: Optional[str], request: RedeemRequest) -> Receipt:
     if not stored_functions():
         device, reads = kiosk_devices.device_from_header(header, request.reads())
         return redeem(device, request, reads)
-    return _redeem_in_database(kiosk_devices.credential_hash(header), request)
+    token_hash = kiosk_devices.credential_hash(header)
+    with own_connection():  # inside the view's commit_follows(): a pooled psycopg connection, no ORM session
+        return _redeem_in_database(token_hash, request)
 
 
 _Device = namedtuple("_Device", "id")
