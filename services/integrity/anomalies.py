@@ -302,7 +302,16 @@ def _staff_in_top(d: _Data, t: Thresholds) -> list[Finding]:
 
 
 def _void_redo(d: _Data, t: Thresholds) -> list[Finding]:
-    query = select(Redemption).where(Redemption.created_at >= d.lo, Redemption.created_at < d.hi + timedelta(days=2))
+    """Voids of the period, then only those households' redemptions (not every redemption of the period)."""
+    voids_query = select(Redemption).where(Redemption.status == "void", Redemption.voided_at.is_not(None),
+                                           Redemption.created_at >= d.lo, Redemption.created_at < d.hi)
+    if d.site_ids is not None:
+        voids_query = voids_query.where(Redemption.site_id.in_(d.site_ids or {-1}))
+    voids = list(db.session.execute(voids_query.order_by(Redemption.created_at)).scalars())
+    if not voids:
+        return []
+    query = select(Redemption).where(Redemption.household_id.in_({r.household_id for r in voids}),
+                                     Redemption.created_at >= d.lo, Redemption.created_at < d.hi + timedelta(days=2))
     if d.site_ids is not None:
         query = query.where(Redemption.site_id.in_(d.site_ids or {-1}))
     rows = list(db.session.execute(query.order_by(Redemption.created_at)).scalars())
@@ -310,9 +319,7 @@ def _void_redo(d: _Data, t: Thresholds) -> list[Finding]:
     for r in rows:
         by_home[r.household_id].append(r)
     out, window = [], timedelta(hours=t.redo_within_hours)
-    for r in rows:
-        if r.status != "void" or r.voided_at is None or not d.lo <= r.created_at < d.hi:
-            continue
+    for r in voids:
         redo = [n for n in by_home[r.household_id] if n.id != r.id and r.voided_at <= n.created_at <= r.voided_at + window]
         if redo:
             out.append(Finding("void_redo", f"void_redo:{r.id}", r.site_id, r.household_id,
