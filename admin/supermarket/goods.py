@@ -222,7 +222,8 @@ def kiosks_list():
 
 
 def _kiosks_page(form: KioskForm):
-    devices = db.session.execute(select(KioskDevice).order_by(KioskDevice.site_id, KioskDevice.id)).scalars().all()
+    devices = db.session.execute(select(KioskDevice).options(joinedload(KioskDevice.site))
+                                 .order_by(KioskDevice.site_id, KioskDevice.id)).scalars().all()
     return render_template("admin/goods/kiosks.html", devices=devices, sites=sites_in_scope(current_user), form=form,
                            can_disable={d.id for d in devices if d.status != "disabled"})
 
