@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
+import flask
 import orjson
 from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
@@ -37,7 +38,24 @@ limiter = Limiter(key_func=get_remote_address)
 #: endpoints exempt from every rate limit: their requests skip Flask-Limiter's per-request work
 #: (app.check_limits_where_limited); the app sets no default limits
 UNLIMITED_ENDPOINTS: set[str] = set()
-talisman = Talisman()
+
+
+class OncePerWorkerTalisman(Talisman):
+    """Flask-Talisman, its policy header texts made once per worker: it joined the same CSP and
+    permissions policies anew for every response (per-worker work a kiosk request need not pay,
+    docs/performance.md). A response with a CSP nonce still gets its own text."""
+
+    def _parse_policy(self, policy):
+        if getattr(flask.request, "csp_nonce", None):
+            return super()._parse_policy(policy)
+        cache = self.__dict__.setdefault("_parsed_policies", {})
+        cached = cache.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            cached = cache[id(policy)] = (policy, super()._parse_policy(policy))
+        return cached[1]
+
+
+talisman = OncePerWorkerTalisman()
 
 
 class FastJSONProvider(DefaultJSONProvider):

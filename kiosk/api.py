@@ -159,19 +159,23 @@ def api_goods():
     return jsonify({"goods": shelf_json(goods, household)})
 
 
-def redemption_reads() -> list:
-    data = body()
-    g.redeem_request = redemption.parse_request(data.get("session_id"), data.get("request_id"), data.get("cart"),
-                                                data.get("expected_total"))
-    return g.redeem_request.reads()
-
-
-# The session's holder and the cart's goods go with the device's query: the redemption's first round trip.
-# The redemption records the device's visit with its first write; its reads take no lock (READ).
-@api_route("/redeem", methods=["POST"], device=redemption_reads, transaction=database.READ)
+# One function the API calls; the dialect decides how (services/supermarket/redemption.py redeem_for):
+# on PostgreSQL the device, the session, the goods and every write under the locks are one call, then
+# the ledger entry and the COMMIT go in one send. The credential is checked there (device=False here),
+# but a bad request from a device without a valid credential still hears 401 first.
+# Its reads take no lock (READ); the redemption records the device's visit with its first write.
+@api_route("/redeem", methods=["POST"], device=False, transaction=database.READ)
 def api_redeem():
+    header = request.headers.get("Authorization")
+    try:
+        data = body()
+        parsed = redemption.parse_request(data.get("session_id"), data.get("request_id"), data.get("cart"),
+                                          data.get("expected_total"))
+    except DomainError:
+        kiosk_devices.device_from_header(header)
+        raise
     with database.commit_follows():
-        result = redemption.redeem(g.device, g.redeem_request, g.device_reads)
+        result = redemption.redeem_for(header, parsed)
     payload = receipt_json(result)
     db.session.commit()
     return jsonify({"receipt": payload})

@@ -29,6 +29,8 @@ class LedgerEntry(db.Model):
         UniqueConstraint("source_type", "source_id", "household_id"),
         Index("ix_ledger_entry_site_effective", "site_id", "effective_date"),
         Index("ix_ledger_entry_household_effective", "household_id", "effective_date"),
+        #: the anomaly checks read a period's entries by time (without it, a scan of the whole ledger)
+        Index("ix_ledger_entry_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,6 +36,9 @@ Statements sent together (services/database/statements.py):
   commit_follows() they carry the COMMIT (ValueError for a statement with a refusal there).
 - commit_follows(): a view's context manager around a service whose run_last ends its writes,
   when the view commits right after (the kiosk scan and redemption).
+- own_connection(): inside commit_follows() on PostgreSQL, a service's statements in the block run on
+  a pooled psycopg connection of their own, outside the ORM session (the kiosk redemption); its
+  transaction commits with run_last or rolls back on an error. Elsewhere a no-op.
 - as_date(value) / as_datetime(value): a DATE/DATETIME column read with run_together (SQLite hands
   back text).
 - expire_written(model, key, attributes): the session's object for a row SQL text just changed
@@ -43,17 +46,19 @@ Statements sent together (services/database/statements.py):
 
 Dialect-shaped SQL (services/database/dialect.py): month_text(column) ('YYYY-MM' of a date
 column), stream_rows(sql, batch_size, dates, datetimes) (every row of a large query in batches, dates
-as date/datetime objects).
+as date/datetime objects), stored_functions() (True on PostgreSQL, where the migrations create the
+app's functions: the redemption is one call there).
 
 Backup and restore: services/database/backup.py. Why the hot paths are built this way:
 docs/performance.md."""
-from services.database.dialect import month_text, stream_rows
+from services.database.dialect import month_text, stored_functions, stream_rows
 from services.database.statements import (
     Statement,
     as_date,
     as_datetime,
     commit_follows,
     expire_written,
+    own_connection,
     run,
     run_last,
     run_together,
@@ -72,6 +77,6 @@ from services.database.transactions import (
 
 __all__ = [
     "LOSABLE_WRITE", "READ", "WRITE", "Transaction", "begin_writes", "end_request", "expect", "install",
-    "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "run",
-    "run_last", "run_together", "month_text", "stream_rows",
+    "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "own_connection", "run",
+    "run_last", "run_together", "month_text", "stored_functions", "stream_rows",
 ]

@@ -7,6 +7,12 @@ from sqlalchemy import func
 from extensions import db
 
 
+def stored_functions() -> bool:
+    """True when the database runs the app's own functions (PostgreSQL; the migrations create them):
+    a service then sends one call where SQLite runs its statements one by one."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def month_text(column):
     """'YYYY-MM' of a DATE column, as a SQL expression."""
     if db.session.get_bind().dialect.name == "postgresql":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Optional, Sequence
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import exc, text
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import TextClause
@@ -21,6 +22,8 @@ from extensions import db
 from services.database import pg_pipeline
 from services.database.transactions import NO_FSYNC_PENDING
 from services.errors import DomainError
+
+_IDLE = TransactionStatus.IDLE
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,15 @@ def run(statement: Statement):
 def _run(statements: Sequence[Statement], commit: bool) -> list:
     """run_together(); commit=True (run_last): the COMMIT follows the statements (on PostgreSQL in the
     same round trip)."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        results = _pipelined(connection, statements, commit)
+    own = _own.get()
+    if own is not None:
+        results = _on_own(own, statements, commit)
     else:
-        results = _sqlite(connection, statements, commit)
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            results = _pipelined(connection, statements, commit)
+        else:
+            results = _sqlite(connection, statements, commit)
     for n, statement in enumerate(statements):
         if statement.refusal is not None and not results[n]:
             raise statement.refusal
@@ -78,6 +85,44 @@ def commit_follows():
         _commit_follows.reset(token)
 
 
+#: the psycopg connection of own_connection(), while one is in use
+_own: ContextVar = ContextVar("own_connection", default=None)
+
+
+@contextmanager
+def own_connection():
+    """Inside commit_follows() on PostgreSQL: the statements run by run_together / run_last in this
+    block go on a pooled psycopg connection of their own, outside the ORM session, whose Session and
+    SQLAlchemy Connection cost about a tenth of a kiosk redemption's CPU (docs/performance.md). Its
+    transaction ends with the block: committed by run_last (or at the block's end when still open),
+    rolled back on an error. Elsewhere (SQLite, or no commit follows) a no-op: the session's
+    connection and transaction, as always. For a service whose work is only such statements."""
+    if not _commit_follows.get() or db.engine.dialect.name != "postgresql" or _own.get() is not None:
+        yield
+        return
+    pooled = db.engine.raw_connection()
+    raw = pooled.driver_connection
+    token = _own.set(raw)
+    try:
+        yield
+        if raw.info.transaction_status != _IDLE:
+            raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        _own.reset(token)
+        pooled.close()  # back to the pool (its reset finds no transaction open)
+
+
+def _on_own(raw, statements: Sequence[Statement], commit: bool) -> list[list[tuple]]:
+    try:
+        return pg_pipeline.run(raw, statements, commit)
+    except db.engine.dialect.dbapi.Error as error:
+        raise exc.DBAPIError.instance(None, None, error, db.engine.dialect.dbapi.Error,
+                                      dialect=db.engine.dialect) from error
+
+
 def run_last(statements: Sequence[Statement]) -> list:
     """run_together() for a service's last statements of its work; inside commit_follows() they
     carry the COMMIT. Then no refusal may come: a statement with one raises ValueError here, and a
@@ -87,7 +132,8 @@ def run_last(statements: Sequence[Statement]) -> list:
     if any(statement.refusal is not None for statement in statements):
         raise ValueError("run_last() inside commit_follows() takes no statement with a refusal")
     _commit_follows.set(False)  # one COMMIT: anything after it is a new transaction the view commits
-    db.session.flush()  # what the session still holds goes in that COMMIT too
+    if _own.get() is None:
+        db.session.flush()  # what the session still holds goes in that COMMIT too
     return _run(statements, commit=True)
 
 

@@ -34,6 +34,7 @@ KEEPS_BASE = frozenset({"redemption"})
 #: never reversed with reverse(): a redemption is voided, a reversal is final
 NOT_REVERSIBLE = frozenset({"redemption", "redemption_void", "reversal"})
 MAX_POINTS = 1_000_000
+POINTS_RANGE = "积分不能为 0,也不能超过一百万"
 
 #: moves the balance unless it would go negative or the key was posted before (then no row:
 #: post() finds out which, off the common path)
@@ -201,19 +202,42 @@ def post(
         if db.session.get(Household, household_id) is None:
             raise NotFound("没有这一户")
         raise InsufficientPoints(needed=-delta)
-    fields["balance_after"], fields["seq"], fields["prev_hash"], fields["site_id"] = applied[0]
+    return _write(fields, applied[0], then, last)
+
+
+def post_moved(household_id: int, points: int, kind: str, source: Source, note: Optional[str],
+               idempotency_key: str, moved: tuple, *, then: Optional[Callable[[Written], Sequence[Statement]]] = None,
+               last: bool = False) -> Written:
+    """The entry of a balance move the database already made in this transaction, under the
+    household row's lock, with the conditions of post() (never below zero, sequence + 1): the
+    redemption's PostgreSQL function (docs/decisions.md#redeem-function). `moved`: (balance_after,
+    seq, prev_hash, site_id) as that UPDATE returned them. The HMAC is made here, with the key the
+    database never sees; `then` and `last` as for post(). Returns the entry as written."""
+    _validate(points, kind, idempotency_key)
+    fields = dict(household_id=household_id, kind=kind, points=points, requested_points=points,
+                  idempotency_key=idempotency_key, source_type=source.type, source_id=source.id, reverses_id=None,
+                  effective_date=local_today(), actor_id=None, note=note)
+    return _write(fields, moved, then, last)
+
+
+def _write(fields: dict, moved, then, last: bool) -> Written:
+    """The entry's INSERT and the household head's new hash, after its balance UPDATE returned `moved`."""
+    fields["balance_after"], fields["seq"], fields["prev_hash"], fields["site_id"] = moved
     fields["created_at"] = utcnow()
     unsigned = Written(**fields)  # what the hash covers and `then` reads; the stored row adds hash and id
-    key = ledger_key()
-    fields["hash"] = entry_hash(canonical_fields(unsigned), key)
-    sig = head_signature(household_id, fields["seq"], fields["hash"], fields["balance_after"], key)
+    fields["hash"] = entry_hash(canonical_fields(unsigned), ledger_key())
+    signed = Written(**fields)
     inserted, *_ = (run_last if last else run_together)([
-        Statement(_INSERT_SQL, fields),
-        Statement(_SET_HASH_SQL, {"hash": fields["hash"], "sig": sig, "hid": household_id}),
-        *(then(unsigned) if then else ()),
-    ])
-    expire_written(Household, household_id, ["balance", "ledger_seq", "ledger_hash", "head_sig"])
+        Statement(_INSERT_SQL, fields), *head_statements(signed), *(then(unsigned) if then else ())])
+    expire_written(Household, signed.household_id, ["balance", "ledger_seq", "ledger_hash", "head_sig"])
     return Written(id=inserted[0][0], **fields)
+
+
+def head_statements(entry: Written) -> list[Statement]:
+    """What the household row (the chain's head) keeps of its newest entry, set in the entry's round
+    trip: the ONE place the head is updated after a balance move (post, post_moved)."""
+    sig = head_signature(entry.household_id, entry.seq, entry.hash, entry.balance_after, ledger_key())
+    return [Statement(_SET_HASH_SQL, {"hash": entry.hash, "sig": sig, "hid": entry.household_id})]
 
 
 def reverse(entry, actor, reason: str) -> Optional[Written]:
@@ -244,7 +268,7 @@ def _validate(points, kind, key) -> None:
     if isinstance(points, bool) or not isinstance(points, int):
         raise ValidationFailed("积分必须是整数")
     if points == 0 or abs(points) > MAX_POINTS:
-        raise ValidationFailed("积分不能为 0,也不能超过一百万")
+        raise ValidationFailed(POINTS_RANGE)
     if kind not in LEDGER_KINDS:
         raise ValidationFailed(f"未知的账目类型: {kind}")
     if not key or len(key) > 120:

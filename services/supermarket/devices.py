@@ -138,12 +138,18 @@ def device_from_header(header: Optional[str], reads: Sequence[Statement] = ()) -
     """The active device behind `Authorization: Device <token>`, else DeviceUnauthorized (401); and
     the values of `reads`, statements sent in the same round trip (the scan reads its card that way),
     whose errors come after the device's."""
+    device, *values = run_together([Statement(_DEVICE_QUERY, {"token_hash": credential_hash(header)},
+                                              read=_credential), *reads])
+    return device, values
+
+
+def credential_hash(header: Optional[str]) -> str:
+    """The stored hash of the credential in `Authorization: Device <token>`; DeviceUnauthorized (401)
+    without one. Whether a device has it, the caller's query finds out."""
     scheme, _, token = (header or "").partition(" ")
     if scheme != "Device" or not token.strip():
         raise DeviceUnauthorized(phrase("device.no_credential"))
-    device, *values = run_together([Statement(_DEVICE_QUERY, {"token_hash": _sha(token.strip())},
-                                              read=_credential), *reads])
-    return device, values
+    return _sha(token.strip())
 
 
 def _credential(rows) -> DeviceCredential:
@@ -202,17 +208,18 @@ _CHECK = select(_SESSIONS.c.household_id, _SESSIONS.c.card_id).where(OPEN_SESSIO
 def open_session_params(device, session_id) -> dict:
     """The binds of OPEN_SESSION (`device`: a KioskDevice or the request's DeviceCredential);
     SessionExpired for an id no session can have."""
-    if not _possible_session_id(session_id):
+    if not possible_session_id(session_id):
         raise SessionExpired()
     return {"open_session_id": session_id, "open_device_id": device.id, "now": utcnow()}
 
 
 def live_session_params(session_id) -> dict:
     """The binds of LIVE_SESSION_SQL; an id no session can have finds none."""
-    return {"open_session_id": session_id if _possible_session_id(session_id) else "", "now": utcnow()}
+    return {"open_session_id": session_id if possible_session_id(session_id) else "", "now": utcnow()}
 
 
-def _possible_session_id(session_id) -> bool:
+def possible_session_id(session_id) -> bool:
+    """Whether `session_id` could be a session's id at all (else no query need look for it)."""
     return isinstance(session_id, str) and 0 < len(session_id) <= 48 and session_id.isascii()
 
 

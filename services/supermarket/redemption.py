@@ -18,7 +18,7 @@ from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from models.redemption import receipt_number
 from services import ledger
-from services.database import Statement, begin_writes, run_together
+from services.database import Statement, begin_writes, own_connection, run_together, stored_functions
 from services.errors import DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationFailed
 from services.households.cards import CardUnusable
 from services.integrity.recusal import ensure_not_recused
@@ -221,6 +221,19 @@ def _redeem(device, request: RedeemRequest, read: Optional[list]) -> Receipt:
                    card_id=card_id, total_points=total, balance_after=entry.balance_after, status="done",
                    created_at=now, ledger_entry_id=entry.id,
                    lines=tuple(ReceiptLine(ids[0][0], **row) for ids, row in zip(line_ids, line_rows)))
+
+
+def redeem_for(header: Optional[str], request: RedeemRequest) -> Receipt:
+    """The kiosk API's redemption for the device behind `header` (`Authorization: Device <token>`):
+    redeem()'s refusals (DeviceUnauthorized first) and replays. On PostgreSQL one jifen_redeem call,
+    then the entry with the COMMIT (docs/decisions.md#redeem-function); on SQLite redeem()."""
+    if not stored_functions():
+        device, reads = kiosk_devices.device_from_header(header, request.reads())
+        return redeem(device, request, reads)
+    from services.supermarket.redeem_function import redeem_in_database  # it imports this module
+    token_hash = kiosk_devices.credential_hash(header)
+    with own_connection():  # inside the view's commit_follows(): a pooled psycopg connection, no ORM session
+        return redeem_in_database(token_hash, request)
 
 
 HouseholdRow = namedtuple("HouseholdRow", "id status head_name site_id")

@@ -1,0 +1,148 @@
+"""Admin pages where people wait: every parameterless admin GET page, and the detail pages of a sample
+of households, evaluation rounds and honor lists, timed as a logged-in admin (docs/performance.md).
+
+    python -m bench.admin_crawl --database-url sqlite:////tmp/bench/county.db --out bench/results
+    python -m bench.admin_crawl --database-url postgresql+psycopg://postgres@127.0.0.1/bench_province \
+        --out bench/results
+
+In-process (Flask test client, the app as served but without HTTP): each page is requested --runs
+times after one untimed warm-up request and its best time is reported; pages answering anything but
+200 are listed as failures. Prints every page's time and the slowest; `--out` writes
+<dir>/<date>-crawl-<dialect>.json. The goal: no page slower than 300 ms."""
+import argparse
+import json
+import os
+import re
+import statistics
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import text
+
+from bench.generate import make_app
+from extensions import db
+
+GOAL_MS = 300
+#: pages whose URL takes one id: (rule, query picking the sample's ids)
+DETAIL_PAGES = (
+    ("household", "SELECT id FROM household ORDER BY id"),
+    ("round", "SELECT id FROM evaluation_round ORDER BY id"),
+    ("honor_list", "SELECT id FROM honor_list ORDER BY id"),
+)
+#: GET pages that are not pages (downloads of every row, sign-out): skipped unless --downloads
+NOT_PAGES = re.compile(r"logout|/audio|\.(mp3|png|pdf)$")
+
+
+def crawl_admin(app) -> int:
+    """The id of an active admin (made when the database has none)."""
+    from models import StaffUser
+
+    with app.app_context():
+        user = db.session.execute(db.select(StaffUser).where(StaffUser.username == "bench-admin")).scalar_one_or_none()
+        if user is None:
+            user = StaffUser(username="bench-admin", display_name="基准管理员")
+            user.roles = ("admin",)
+            user.set_password("bench-admin-password")
+            db.session.add(user)
+            db.session.commit()
+        return user.id
+
+
+def pages(app, sample: int) -> list[tuple[str, str]]:
+    """(kind, url): every parameterless admin GET rule, then each detail rule with `sample` ids."""
+    found, detail_rules = [], {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin") or "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
+            continue
+        if not rule.arguments:
+            found.append(("page", rule.rule))
+        elif len(rule.arguments) == 1:
+            detail_rules.setdefault(next(iter(rule.arguments)), []).append(rule)
+    with app.app_context():
+        for kind, query in DETAIL_PAGES:
+            try:
+                ids = [row[0] for row in db.session.execute(text(query)).all()]
+            except Exception:  # noqa: BLE001 - a table this database does not have
+                db.session.rollback()
+                continue
+            chosen = ids[:: max(1, len(ids) // sample)][:sample] if ids else []
+            for argument, rules in detail_rules.items():
+                for rule in rules:
+                    if _detail_of(rule.rule, kind):
+                        found += [(kind, rule.rule.replace(f"<int:{argument}>", str(i)).replace(
+                            f"<{argument}>", str(i))) for i in chosen]
+        db.session.rollback()
+    return sorted(set(found), key=lambda one: (one[0] != "page", one[1]))
+
+
+def _detail_of(rule: str, kind: str) -> bool:
+    segments = {"household": "/households/<", "round": "/evaluations/<", "honor_list": "/honors/<"}
+    return segments[kind] in rule and rule.count("<") == 1 and not NOT_PAGES.search(rule)
+
+
+def time_pages(app, urls, runs: int) -> list[dict]:
+    client = app.test_client()
+    user_id = crawl_admin(app)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    results = []
+    for kind, url in urls:
+        status = client.get(url).status_code  # warm-up: templates, statement caches
+        times = []
+        for _ in range(runs if status == 200 else 0):
+            started = time.perf_counter()
+            response = client.get(url)
+            response.get_data()
+            times.append((time.perf_counter() - started) * 1000)
+            status = response.status_code
+        results.append({"kind": kind, "url": url, "status": status, "best_ms": min(times) if times else None,
+                        "runs_ms": times})
+    return results
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=5, help="detail pages per kind")
+    parser.add_argument("--only", help="a regular expression: crawl only the URLs it finds")
+    parser.add_argument("--out")
+    args = parser.parse_args(argv)
+    app = make_app(args.database_url)
+    urls = pages(app, args.sample)
+    if args.only:
+        urls = [one for one in urls if re.search(args.only, one[1])]
+    started = datetime.now(timezone.utc)
+    results = time_pages(app, urls, args.runs)
+    timed = [r for r in results if r["best_ms"] is not None]
+    failures = [r for r in results if r["status"] != 200]
+    slowest = sorted(timed, key=lambda r: -r["best_ms"])
+    median = statistics.median(r["best_ms"] for r in timed) if timed else 0
+    dialect = "sqlite" if args.database_url.startswith("sqlite") else "postgresql"
+    print(f"### admin crawl · {dialect} · {started:%Y-%m-%d %H:%M} UTC · {len(timed)} pages, best of {args.runs}")
+    print(f"median {median:.0f} ms; slower than {GOAL_MS} ms: {sum(r['best_ms'] > GOAL_MS for r in timed)}")
+    print("\n| page | best (ms) |\n|---|---|")
+    for r in slowest:
+        print(f"| {r['url']} | {r['best_ms']:.0f}{' **slow**' if r['best_ms'] > GOAL_MS else ''} |")
+    for r in failures:
+        print(f"| {r['url']} | status {r['status']} |")
+    result = {"started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "database": dialect,
+              "url": re.sub(r"//[^@/]*@", "//", args.database_url), "runs": args.runs, "median_ms": median,
+              "goal_ms": GOAL_MS, "pages": results}
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        stem = os.path.join(args.out, f"{result['started_utc'][:10]}-crawl-{dialect}")
+        path, n = f"{stem}.json", 1
+        while os.path.exists(path):
+            n += 1
+            path = f"{stem}-{n}.json"
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(result, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        print(f"results written: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
