@@ -20,16 +20,21 @@ def recent_statement(household_id: int, limit: int = 5) -> Statement:
 
 
 def _recent_json(rows) -> list[dict]:
-    return [{"date": as_date(day).isoformat(),
-             "label": f"{kind_label(kind)}:{rule}" if rule else kind_label(kind), "points": points}
-            for day, kind, rule, points in rows]
+    return [{"date": as_date(day).isoformat(), "label": _label(kind, source, rule), "points": points}
+            for day, kind, source, rule, points in rows]
+
+
+def _label(kind: str, source, rule) -> str:
+    if source == "base_points":  # a grant of 底分 is an adjustment by kind
+        return kind_label("base_points")
+    return f"{kind_label(kind)}:{rule}" if rule else kind_label(kind)
 
 
 @lru_cache(maxsize=8)
 def _recent_query(limit: int):
     """The LIMIT is written into the SQL: with it as a parameter PostgreSQL planned the prepared
     statement again on every scan (its generic plan, costed for an unknown LIMIT, never won)."""
-    return text("SELECT e.effective_date, e.kind, r.name, e.points FROM ledger_entry e "
+    return text("SELECT e.effective_date, e.kind, e.source_type, r.name, e.points FROM ledger_entry e "
                 "LEFT JOIN rule_event v ON e.source_type = 'rule_event' AND v.id = e.source_id "
                 "LEFT JOIN rule r ON r.id = v.rule_id WHERE e.household_id = :household_id "
                 f"ORDER BY e.seq DESC LIMIT {int(limit)}")

@@ -100,7 +100,7 @@ PHRASES: dict[str, str] = {
     "kind.rule_award": "加分", "kind.rule_deduction": "扣分", "kind.redemption": "兑换商品",
     "kind.redemption_void": "兑换作废退回", "kind.reversal": "更正", "kind.expiry": "积分到期",
     "kind.forfeit": "迁出清零", "kind.transfer_out": "分户转出", "kind.transfer_in": "分户转入",
-    "kind.adjustment": "调整",
+    "kind.adjustment": "调整", "kind.base_points": "底分",
     # --- screen labels (kiosk.html and static/js/kiosk/)
     "ui.title": "积分超市",
     "ui.site_title": "{site} · 积分超市",

@@ -145,7 +145,7 @@ def test_a_redeem_refusal_is_shown_and_said_from_one_entry(client, shop, monkeyp
         "cart": [{"goods_id": rice, "qty": 2}], "expected_total": 100}).get_json()
     assert refused["error"] == "out_of_stock" and refused["goods_id"] == rice
     assert refused["message"] == "测试:大米 5kg没货了"
-    said = _said(client, f"/kiosk/speech/redeem_failed?error=out_of_stock&goods={rice}")
+    said = _said(client, f"/kiosk/speech/redeem_failed?error=out_of_stock&goods={rice}&session={session}")
     assert said == spoken("redeem_adjusted", refusal="测试:大米五公斤没货了")
 
 
