@@ -14,7 +14,8 @@ from services.supermarket.redemption import limit_left
 def recent_statement(household_id: int, limit: int = 5) -> Statement:
     """The household's last `limit` entries as the kiosk shows them, as a statement: run it alone
     (services.database.run) or with others (the scan's). Its value: [{date, label, note, points}],
-    newest first."""
+    newest first by the entry's date (an entry dated back, e.g. a round's points, sorts by its date),
+    then by posting order."""
     return Statement(_recent_query(limit), {"household_id": household_id}, read=_recent_json)
 
 
@@ -28,12 +29,19 @@ def _recent_query(limit: int):
     """The LIMIT is written into the SQL: with it as a parameter PostgreSQL planned the prepared
     statement again on every scan (its generic plan, costed for an unknown LIMIT, never won)."""
     return text("SELECT effective_date, kind, note, points FROM ledger_entry WHERE household_id = :household_id "
-                f"ORDER BY seq DESC LIMIT {int(limit)}")
+                f"ORDER BY effective_date DESC, seq DESC LIMIT {int(limit)}")
+
+
+def kiosk_name(head_name: str) -> str:
+    """The masked name for the kiosk's header, shortened so it never pushes 可用积分 off its line:
+    张小三 -> 张*三, a long name -> its first character, ** and its last (阿**逊)."""
+    masked = mask_name(head_name)
+    return masked if len(masked) <= 5 else masked[0] + "**" + masked[-1]
 
 
 def household_json(household, recent: list[dict]) -> dict:
     """`recent`: the value of recent_statement()."""
-    return {"name": mask_name(household.head_name), "balance": household.balance,
+    return {"name": kiosk_name(household.head_name), "balance": household.balance,
             "base_points": household.base_points, "recent": recent}
 
 
