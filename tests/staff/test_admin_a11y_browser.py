@@ -1,7 +1,7 @@
 """The admin for older cadres, measured in real Chromium at 1366x768 on the demo world: every admin
 page that takes no URL argument (found in the url map, so new pages are covered), plus 一户一档,
 has no critical or serious axe-core violation (axe vendored, injected by the test only; WCAG 2.2
-target-size on), every visible checkbox, radio and table link is a target of >= 24x24 CSS px, and
+target-size on) and none of the landmark / table-header / heading-order rules, every visible checkbox, radio and table link is a target of >= 24x24 CSS px, and
 every visible text is >= 14px. Screenshots: artifacts/screenshots/admin-a11y/<endpoint>.png."""
 import os
 import shutil
@@ -50,9 +50,12 @@ MEASURE_JS = """() => {
   return [...new Set(problems)].slice(0, 12);
 }"""
 
-AXE_JS = """async () => {
+#: moderate/minor rules held too: landmarks named apart, no empty table header, headings in order
+HELD_RULES = ["landmark-unique", "landmark-one-main", "region", "empty-table-header", "heading-order"]
+
+AXE_JS = """async (held) => {
   const r = await axe.run(document, {rules: {'target-size': {enabled: true}}, resultTypes: ['violations']});
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical' || held.includes(v.id))
     .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 4).join(' | ')}`);
 }"""
 
@@ -110,7 +113,7 @@ def test_every_admin_page_passes_axe_and_sizes(browser, demo_server, screenshot_
         page.add_script_tag(url="/static/vendor/axe/axe.min.js")
         page.screenshot(path=os.path.join(shots, endpoint.replace("admin.", "") + ".png"))
         checked += 1
-        report += [f"{path}: {line}" for line in page.evaluate(AXE_JS)]
+        report += [f"{path}: {line}" for line in page.evaluate(AXE_JS, HELD_RULES)]
         report += [f"{path}: {line}" for line in page.evaluate(MEASURE_JS)]
     context.close()
     assert checked >= 25
