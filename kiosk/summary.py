@@ -14,8 +14,9 @@ from services.supermarket.redemption import limit_left
 def recent_statement(household_id: int, limit: int = 5) -> Statement:
     """The household's last `limit` entries as the kiosk shows them, as a statement: run it alone
     (services.database.run) or with others (the scan's). Its value: [{date, label, points}], newest
-    first. The label is the entry's kind and, for a rule's points, the rule's name; never the staff's
-    free-text note: the card page and the kiosk are public places (docs/decisions.md#privacy)."""
+    first by the entry's date (an entry dated back, e.g. a round's points, sorts by its date), then by
+    posting order. The label is the entry's kind and, for a rule's points, the rule's name; never the
+    staff's free-text note: the card page and the kiosk are public places (docs/decisions.md#privacy)."""
     return Statement(_recent_query(limit), {"household_id": household_id}, read=_recent_json)
 
 
@@ -37,12 +38,19 @@ def _recent_query(limit: int):
     return text("SELECT e.effective_date, e.kind, e.source_type, r.name, e.points FROM ledger_entry e "
                 "LEFT JOIN rule_event v ON e.source_type = 'rule_event' AND v.id = e.source_id "
                 "LEFT JOIN rule r ON r.id = v.rule_id WHERE e.household_id = :household_id "
-                f"ORDER BY e.seq DESC LIMIT {int(limit)}")
+                f"ORDER BY e.effective_date DESC, e.seq DESC LIMIT {int(limit)}")
+
+
+def kiosk_name(head_name: str) -> str:
+    """The masked name for the kiosk's header, shortened so it never pushes 可用积分 off its line:
+    张小三 -> 张*三, a long name -> its first character, ** and its last (阿**逊)."""
+    masked = mask_name(head_name)
+    return masked if len(masked) <= 5 else masked[0] + "**" + masked[-1]
 
 
 def household_json(household, recent: list[dict]) -> dict:
     """`recent`: the value of recent_statement()."""
-    return {"name": mask_name(household.head_name), "balance": household.balance,
+    return {"name": kiosk_name(household.head_name), "balance": household.balance,
             "base_points": household.base_points, "recent": recent}
 
 

@@ -38,6 +38,7 @@ PHRASES: dict[str, str] = {
     "block.limit": "已达到每户限兑数量",
     "block.stock": "库存只剩{stock}{unit}",
     "block.points": "积分不够",
+    "block.points_more": "积分不够再加一{unit}",
     "block.max": "一次最多{max}{unit}",
     # --- card refusals (the scan's `card_unusable` message, its `reason` picks the entry; card_error)
     "card.unreadable": "没有认出这张卡。请把家庭积分卡的二维码对准扫码器,再扫一次",

@@ -38,7 +38,7 @@ OTHER_REDEEM_ERRORS = {"session_expired": "refusal.session_expired", "network": 
                        "other": "redeem.other"}
 
 #: why one more unit cannot go into the cart (static/js/kiosk/cart.js blocked() codes) -> "block.<code>"
-BLOCK_REASONS = ("sold_out", "limit", "stock", "points", "max")
+BLOCK_REASONS = ("sold_out", "limit", "stock", "points", "points_more", "max")
 
 #: phrases with parameters: key -> accepted query parameters
 PARAM_KEYS = {

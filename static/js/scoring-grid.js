@@ -8,6 +8,9 @@
   var url = table.dataset.url, csrf = table.dataset.csrf;
   var inputs = Array.prototype.slice.call(table.querySelectorAll("input.score"));
   var pending = 0;
+  // how many saves are still on their way (data-pending: the page's own "all saved" signal)
+  function setPending(delta) { pending += delta; table.dataset.pending = String(pending); }
+  setPending(0);
 
   function cellAt(row, col) {
     var tr = table.tBodies[0].rows[row];
@@ -27,35 +30,55 @@
     if (next) { next.focus(); next.select(); }
   }
 
+  // Every request, and every message of our own, takes the next number; a response may change the
+  // status line only while its number is still the latest, so a late "已保存" never hides a newer
+  // message (an error typed meanwhile). Its cell and its row's total are still updated, the total
+  // only by a response newer than the one that last set it. See docs/decisions.md#scoring-grid.
+  var latest = 0;
+  function say(text) { latest += 1; status.textContent = text; return latest; }
+
+  function markCell(input) {
+    var saved = input.value.trim() === (input.dataset.saved || "");
+    input.classList.toggle("dirty", !saved);
+    if (saved) { input.classList.remove("error"); input.removeAttribute("aria-invalid"); }
+  }
+
   function send(payload, tr, input) {
-    pending += 1;
-    status.textContent = "正在保存…";
+    setPending(1);
+    var seq = say("正在保存…");
     payload.household_id = Number(tr.dataset.household);
     fetch(url, {method: "POST", headers: {"Content-Type": "application/json", Accept: "application/json",
       "X-CSRFToken": csrf}, body: JSON.stringify(payload)})
       .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
       .then(function (res) {
         if (res.ok) {
-          var total = tr.querySelector("[data-total]");
-          total.innerHTML = res.body.total_score + '<br><span class="muted">' + res.body.points + " 分</span>";
-          if (input) { input.classList.remove("error"); input.classList.add("saved"); input.dataset.saved = input.value; }
-          status.textContent = "已保存";
+          if (seq > Number(tr.dataset.totalSeq || 0)) {
+            tr.dataset.totalSeq = seq;
+            var total = tr.querySelector("[data-total]");
+            total.innerHTML = res.body.total_score + '<br><span class="muted">' + res.body.points + " 分</span>";
+          }
+          if (input) { input.dataset.saved = String(payload.score); input.classList.add("saved"); markCell(input); }
+          if (seq === latest) { status.textContent = "已保存"; }
         } else {
-          if (input) input.classList.add("error");
-          status.textContent = "⚠ " + (res.body.message || "保存失败");
+          if (input) { input.classList.add("error"); input.setAttribute("aria-invalid", "true"); }
+          if (seq === latest) { status.textContent = "⚠ " + (res.body.message || "保存失败"); }
         }
       })
-      .catch(function () { status.textContent = "⚠ 网络连接失败,这一格没有保存,请重试"; if (input) input.classList.add("error"); })
-      .then(function () { pending -= 1; });
+      .catch(function () {
+        if (input) { input.classList.add("error"); input.setAttribute("aria-invalid", "true"); }
+        if (seq === latest) { status.textContent = "⚠ 网络连接失败,这一格没有保存,请重试"; }
+      })
+      .then(function () { setPending(-1); });
   }
 
   function save(input) {
     var value = input.value.trim();
-    if (value === (input.dataset.saved || "")) return;
+    if (value === (input.dataset.saved || "")) { markCell(input); return; }  // back to its saved value: clean
     var max = Number(input.dataset.max);
     if (!/^\d+$/.test(value) || Number(value) > max) {
       input.classList.add("error");
-      status.textContent = "⚠ 分数必须是 0 到 " + max + " 的整数";
+      input.setAttribute("aria-invalid", "true");
+      say("⚠ 分数必须是 0 到 " + max + " 的整数");
       return;
     }
     send({dimension_id: Number(input.dataset.dimension), score: Number(value)}, input.closest("tr"), input);
@@ -64,6 +87,7 @@
   inputs.forEach(function (input) {
     input.dataset.saved = input.value;
     input.addEventListener("focus", function () { input.select(); });
+    input.addEventListener("input", function () { markCell(input); });
     input.addEventListener("change", function () { save(input); });
     input.addEventListener("keydown", function (ev) {
       var key = ev.key;

@@ -331,7 +331,7 @@ def test_the_scans_recent_entries_keep_one_plan_on_postgresql(pg_app, make_site,
             assert client.post("/kiosk/api/scan", json={"card": card}, headers=auth(token)).status_code == 200
         plans = db.session.execute(text(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-            "WHERE statement LIKE '%FROM ledger_entry e %WHERE e.household_id%ORDER BY e.seq DESC%'")).all()
+            "WHERE statement LIKE '%FROM ledger_entry e %WHERE e.household_id%ORDER BY e.effective_date DESC, e.seq DESC%'")).all()
         db.session.rollback()
     assert plans, "the recent entries' statement is not prepared on the session's connection"
     generic, custom = plans[0]

@@ -70,6 +70,10 @@ def test_scoring_grid_keyboard_entry(browser, earning, screenshot_dir):
     page.keyboard.type("15")
     page.keyboard.press("Enter")
     expect(page.locator("#grid-status")).to_contain_text("0 到 10")
+    # every save answered (the grid's own count), so the database holds them all; the error
+    # typed last is still the message shown: no late "已保存" took its place
+    expect(page.locator("#score-grid")).to_have_attribute("data-pending", "0")
+    expect(page.locator("#grid-status")).to_contain_text("0 到 10")
     expect(page.locator("tbody tr [data-total]").first).to_contain_text("34")
     page.screenshot(path=os.path.join(screenshot_dir, "earning-scoring-grid.png"), full_page=True)
     app = earning["app"]
@@ -79,6 +83,88 @@ def test_scoring_grid_keyboard_entry(browser, earning, screenshot_dir):
         assert sorted(s.score for s in scores) == [5, 6, 6, 7, 7, 8, 8, 9, 10]
         assert db.session.execute(select(db.func.count(RoundNomination.id))).scalar_one() == 1
     context.close()
+
+
+def _grid(browser, earning, viewport=None):
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    login(page, earning["base"])
+    page.goto(earning["base"] + f"/admin/evaluations/{earning['ids']['round']}/grid")
+    return page
+
+
+def test_a_late_save_never_overwrites_a_newer_message(browser, earning):
+    """The race behind the old flaky "0 到 10" check, made to happen every time: the nomination's
+    answer is held back until the cadre has typed a wrong score, then let through."""
+    page = _grid(browser, earning)
+    held = []
+    page.route("**/cell", lambda route: held.append(route))
+    page.locator("input[data-award]").first.check()
+    page.wait_for_function("document.getElementById('score-grid').dataset.pending === '1'")
+    expect(page.locator("#grid-status")).to_have_text("正在保存…")
+    page.locator("input.score").nth(1).click()
+    page.keyboard.type("15")
+    page.keyboard.press("Enter")
+    expect(page.locator("#grid-status")).to_contain_text("0 到 10")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#score-grid")).to_have_attribute("data-pending", "0")
+    expect(page.locator("#grid-status")).to_contain_text("0 到 10")  # the older "已保存" did not replace it
+    with earning["app"].app_context():
+        assert db.session.execute(select(db.func.count(RoundNomination.id))).scalar_one() == 1
+    page.context.close()
+
+
+def test_a_cell_set_back_to_its_saved_value_is_clean(browser, earning):
+    page = _grid(browser, earning)
+    cell = page.locator("input.score").first
+    cell.click()
+    page.keyboard.type("8")
+    page.keyboard.press("Enter")
+    expect(page.locator("#score-grid")).to_have_attribute("data-pending", "0")
+    expect(cell).to_have_class("score saved")
+    cell.click()
+    page.keyboard.type("9")  # typed, not saved yet: marked as changed
+    expect(cell).to_have_class("score saved dirty")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("15")
+    page.keyboard.press("Enter")  # refused: red
+    expect(cell).to_have_class("score saved dirty error")
+    expect(cell).to_have_attribute("aria-invalid", "true")
+    cell.click()
+    page.keyboard.type("8")  # back to what is saved: neither red nor changed, and nothing is sent
+    expect(cell).to_have_class("score saved")
+    page.keyboard.press("Enter")
+    expect(cell).to_have_class("score saved")
+    assert cell.get_attribute("aria-invalid") is None
+    expect(page.locator("#score-grid")).to_have_attribute("data-pending", "0")
+    page.context.close()
+
+
+def test_scoring_grid_headers_stay_in_view(browser, earning, make_household, screenshot_dir):
+    from models import Household
+
+    with earning["app"].app_context():
+        site = db.session.get(Household, earning["ids"]["homes"][0]).site
+        for i in range(30):
+            make_household(site, head_name=f"测试户{i:02d}", building="9栋", door_no=f"{i + 1}")
+        db.session.commit()
+    page = _grid(browser, earning, {"width": 1366, "height": 768})
+    page.locator(".score-wrap").evaluate("(wrap) => { wrap.scrollTop = 900; }")
+    # keyboard entry far down the list scrolls the grid, never the headers away
+    page.locator("input.score").nth(4 * 20).focus()
+    page.screenshot(path=os.path.join(screenshot_dir, "earning-scoring-grid-sticky.png"))
+    sticky = page.evaluate("""() => {
+        const wrap = document.querySelector('.score-wrap').getBoundingClientRect();
+        return [...document.querySelectorAll('#score-grid thead th')].map((th) => {
+            const r = th.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return {top: r.top - wrap.top, seen: !!hit && hit.closest('th') === th, text: th.textContent.trim()};
+        });
+    }""")
+    assert page.locator(".score-wrap").evaluate("(wrap) => wrap.scrollTop") > 500
+    assert all(abs(th["top"]) <= 1 and th["seen"] for th in sticky), sticky
+    page.context.close()
 
 
 def test_sign_in_screen_scans_and_refuses(browser, earning, screenshot_dir):

@@ -146,7 +146,13 @@ def _check(page, screenshot_dir, viewport, mode, screen, report):
 
 
 def _card(page, goods_id):
-    return page.locator(f'.goods[data-goods-id="{goods_id}"]')
+    """The goods card, its page turned to first (the goods are paged by whole rows)."""
+    card = page.locator(f'.goods[data-goods-id="{goods_id}"]')
+    while not page.is_disabled("#page-up"):
+        page.click("#page-up")
+    while not card.is_visible():
+        page.click("#page-down")
+    return card
 
 
 @pytest.mark.parametrize("mode", ["normal", "large"])

@@ -329,3 +329,27 @@ def test_device_last_seen_is_written_at_most_once_a_minute(client, shop):
         "cart": [{"goods_id": shop["rice"].id, "qty": 1}]})
     assert res.status_code == 200, res.get_json()
     assert last_seen() > second  # a redemption counts as a visit too
+
+
+def test_kiosk_name_shortens_a_long_masked_name():
+    from kiosk.summary import kiosk_name
+
+    assert kiosk_name("张三") == "张*" and kiosk_name("欧阳小明") == "欧**明"
+    assert kiosk_name("阿卜杜热合曼·买买提明") == "阿**明"  # never longer than five characters
+
+
+def test_recent_entries_are_newest_first_by_date(any_app, make_household):
+    from datetime import timedelta
+
+    from kiosk.summary import recent_statement
+    from models.clock import local_today
+    from services import database, ledger
+
+    home = make_household(balance=0)
+    today = local_today()
+    for days_ago, key in [(3, "a"), (40, "b"), (1, "c"), (10, "d")]:  # posted in this order, dated otherwise
+        ledger.post(home, 5, "adjustment", None, None, key, f"test-recent:{key}",
+                    effective_date=today - timedelta(days=days_ago))
+    db.session.flush()
+    recent = database.run(recent_statement(home.id, limit=3))
+    assert [entry["date"] for entry in recent] == [(today - timedelta(days=d)).isoformat() for d in (1, 3, 10)]

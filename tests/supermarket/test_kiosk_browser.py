@@ -164,7 +164,8 @@ def test_out_of_stock_at_confirm(browser, shop, screenshot_dir):
     assert page.is_hidden("#screen-confirm")
     assert page.inner_text("#cart-total") == "0" and page.is_disabled("#checkout-btn")
     _shot(page, screenshot_dir, "07-out-of-stock")
-    page.locator(f'.goods[data-goods-id="{shop["ids"]["rice"]}"]', has_text="已兑完").wait_for()
+    # sold out now, so sorted last: on the last page, which may not be the one shown
+    page.locator(f'.goods[data-goods-id="{shop["ids"]["rice"]}"]', has_text="已兑完").wait_for(state="attached")
     assert "已兑完" in _card(page, shop["ids"]["rice"]).inner_text()
     page.context.close()
 

@@ -38,6 +38,8 @@ def test_goods_phrases_read_name_and_price(goods):
     assert removed == "去掉一块肥皂,每块五分。还选着一块"
     assert "已经不选了" in kiosk_speech.phrase_text("removed", {"goods": str(soap.id), "qty": "0"})
     assert kiosk_speech.phrase_text("cannot_add", {"goods": str(soap.id), "reason": "points"}) == "肥皂不能再加了,积分不够"
+    assert kiosk_speech.phrase_text("cannot_add", {"goods": str(soap.id), "reason": "points_more"}) == \
+        "肥皂不能再加了,积分不够再加一块"
     assert kiosk_speech.spoken_name("鸡蛋(30枚)") == "鸡蛋,三十枚"
 
 

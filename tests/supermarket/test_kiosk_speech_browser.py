@@ -122,8 +122,9 @@ def test_a_blocked_plus_says_why(browser, shop):
     plus = page.locator(f'.goods[data-goods-id="{rice}"] button.plus')
     assert plus.get_attribute("aria-disabled") == "true" and "积分不够" in page.inner_text(f'.goods[data-goods-id="{rice}"]')
     url, response = _spoken(page, lambda: plus.click(force=True))  # a real finger ignores aria-disabled
-    assert unquote(url) == f"cannot_add?goods={rice}&reason=points"
-    assert unquote(response.headers["x-phrase"]) == "大米十公斤不能再加了,积分不够"
+    # three in the cart, a fourth not affordable: "not one more", not "not at all"
+    assert unquote(url) == f"cannot_add?goods={rice}&reason=points_more"
+    assert unquote(response.headers["x-phrase"]) == "大米十公斤不能再加了,积分不够再加一袋"
     assert page.inner_text("#cart-total") == "150"
     page.context.close()
 

@@ -1,7 +1,7 @@
 /* The resident's session: activity keeps it alive (touching the server now and then), the idle
  * warning with its one big "extend" button, the timeout, ending the session, and 大字模式. */
 import { api } from "./api.js";
-import { updatePager } from "./cart.js";
+import { layoutPages } from "./cart.js";
 import { $, emit, text } from "./dom.js";
 import { phrase } from "./phrases.js";
 import { keepFocus } from "./scan.js";
@@ -14,7 +14,7 @@ import { IDLE, SUCCESS_RETURN, TOUCH_EVERY, WARN, state } from "./state.js";
    goodbye) is said. */
 export function endSession(message, code) {
   if (state.session) { api("POST", "/session/end", { session_id: state.session }).catch(() => {}); }
-  state.session = null; state.household = null; state.goods = []; state.cart = {}; state.requestId = null;
+  state.session = null; state.household = null; state.goods = []; state.cart = new Map(); state.page = 0; state.requestId = null;
   state.busy = false;
   $("goods-grid").textContent = ""; $("cart-lines").textContent = ""; $("recent").textContent = "";
   text($("hh-name"), ""); text($("hh-balance"), ""); $("receipt").textContent = "";
@@ -68,6 +68,6 @@ export function setLarge(on, quiet) {
   $("large-btn").setAttribute("aria-pressed", String(on));
   text($("large-btn"), phrase(on ? "ui.normal" : "ui.large"));
   if (!quiet && was !== on) { speak(on ? "large_on" : "large_off", {}); }
-  if (state.screen === "household" || state.screen === "confirm") { requestAnimationFrame(updatePager); }
+  if (state.screen === "household" || state.screen === "confirm") { layoutPages(true); }
   emit("large", { on: on });
 }

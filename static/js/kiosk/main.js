@@ -15,7 +15,7 @@
  * history.replaceState so Back never re-submits.
  */
 import { api, saveToken, token } from "./api.js";
-import { turnPage, updatePager } from "./cart.js";
+import { layoutPages, turnPage } from "./cart.js";
 import { $, text } from "./dom.js";
 import { activity, endSession, extend, idleTick, setLarge } from "./idle.js";
 import { phrase } from "./phrases.js";
@@ -36,6 +36,18 @@ function start() {
     show("attract");
     speak("attract");
   }).catch(() => { setTimeout(start, 5000); });
+}
+
+/* A swipe up or down on the goods turns the page, like 下一页 / 上一页 (the grid never scrolls). */
+function swipePages(grid) {
+  let startY = null;
+  grid.addEventListener("pointerdown", (ev) => { startY = ev.clientY; });
+  grid.addEventListener("pointerup", (ev) => {
+    if (startY === null) { return; }
+    const dy = ev.clientY - startY;
+    startY = null;
+    if (Math.abs(dy) > 80) { turnPage(dy < 0 ? 1 : -1); }
+  });
 }
 
 function pair() {
@@ -65,8 +77,8 @@ $("checkout-btn").addEventListener("click", openConfirm);
 $("back-bar").addEventListener("click", () => { if (BACK[state.screen]) { BACK[state.screen][1](); } });
 $("page-up").addEventListener("click", () => { turnPage(-1); });
 $("page-down").addEventListener("click", () => { turnPage(1); });
-$("goods-grid").addEventListener("scroll", () => { requestAnimationFrame(updatePager); });
-window.addEventListener("resize", () => { if (state.screen === "household") { updatePager(); } });
+window.addEventListener("resize", () => { if (state.screen === "household") { layoutPages(true); } });
+swipePages($("goods-grid"));
 $("large-btn").addEventListener("click", () => { setLarge(!document.documentElement.classList.contains("large")); });
 $("confirm-btn").addEventListener("click", redeem);
 $("finish-btn").addEventListener("click", () => { endSession(); });

@@ -14,7 +14,7 @@ const ADJUSTED = ["out_of_stock", "price_changed", "limit_exceeded", "insufficie
                   "not_found"];
 
 export function openConfirm() {
-  if (!Object.keys(state.cart).length) { return; }
+  if (!state.cart.size) { return; }
   state.requestId = uuid4();  // one id per confirmation: retries and double taps reuse it
   cartLines($("confirm-lines"));
   text($("confirm-total"), cartTotal());
@@ -29,7 +29,7 @@ export function redeem() {
   if (state.busy) { return; }  // double-tap guard
   state.busy = true;
   $("confirm-btn").disabled = true;
-  const cart = Object.keys(state.cart).map((id) => ({ goods_id: Number(id), qty: state.cart[id] }));
+  const cart = cartItems().map((line) => ({ goods_id: line[0], qty: line[1] }));
   const payload = { session_id: state.session, request_id: state.requestId, cart: cart, expected_total: cartTotal() };
   sendRedeem(payload, 0);
 }
@@ -68,12 +68,11 @@ function refreshGoods(notice) {
     if (res.status === 410) { endExpiredSession(); return; }
     if (!res.ok) { return; }
     state.goods = res.data.goods;
-    Object.keys(state.cart).forEach((id) => {
-      const g = goodsById(Number(id));
-      if (!g) { delete state.cart[id]; } else if (state.cart[id] > g.stock) { state.cart[id] = g.stock; }
-      if (state.cart[id] === 0) { delete state.cart[id]; }
+    cartItems().forEach((line) => {
+      const g = goodsById(line[0]);
+      if (!g || g.stock <= 0) { state.cart.delete(line[0]); } else if (line[1] > g.stock) { state.cart.set(line[0], g.stock); }
     });
-    while (Object.keys(state.cart).length && remaining() < 0) { trimOne(); }
+    while (state.cart.size && remaining() < 0) { trimOne(); }
     show("household");
     renderAll();
     text($("cart-notice"), notice || "");
@@ -81,14 +80,14 @@ function refreshGoods(notice) {
 }
 
 function trimOne() {
-  const ids = Object.keys(state.cart);
-  const last = ids[ids.length - 1];
-  if (state.cart[last] > 1) { state.cart[last] -= 1; } else { delete state.cart[last]; }
+  const lines = cartItems();
+  const last = lines[lines.length - 1];
+  if (last[1] > 1) { state.cart.set(last[0], last[1] - 1); } else { state.cart.delete(last[0]); }
 }
 
 function showSuccess(receipt) {
   state.household.balance = receipt.balance_after;
-  state.cart = {};
+  state.cart = new Map();
   text($("ok-receipt"), receipt.receipt_no);
   const list = $("ok-lines");
   list.textContent = "";

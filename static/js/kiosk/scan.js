@@ -16,7 +16,7 @@ export function keepFocus() {
 
 function acceptsScans() {
   return state.screen === "attract" || state.screen === "message" ||
-    (state.screen === "household" && !Object.keys(state.cart).length);
+    (state.screen === "household" && !state.cart.size);
 }
 
 export function submitScan(value) {

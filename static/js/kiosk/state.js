@@ -10,6 +10,8 @@ export const MAX_QTY = 99;
 export const ALL = "";
 
 export const state = {
-  screen: null, session: null, household: null, goods: [], cart: {}, category: ALL,
+  screen: null, session: null, household: null, goods: [], category: ALL, page: 0,
+  /** goods id -> quantity, in the order the lines were added */
+  cart: new Map(),
   busy: false, requestId: null, lastActivity: Date.now(), lastTouch: 0, siteName: ""
 };
