@@ -16,7 +16,7 @@ MENU = [
              ("admin.activities_list", "志愿活动"), ("admin.rules_catalog", "积分细则"),
              ("admin.approvals_queue", "待审批"), ("admin.life_events_list", "家庭变动"),
              ("admin.year_end_page", "年末处理")]),
-    ("超市", [("admin.goods_list", "商品与库存"), ("admin.redemptions_list", "兑换记录"),
+    ("超市", [("admin.goods_list", "商品管理"), ("admin.redemptions_list", "兑换记录"),
              ("admin.reports_exports", "兑换台账"), ("admin.integrity_stocktake", "盘点"),
              ("admin.kiosks_list", "自助终端")]),
     ("光荣榜", [("admin.honor_lists", "光荣榜")]),
