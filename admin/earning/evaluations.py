@@ -1,5 +1,5 @@
 """五评五奖: configuration, rounds, the scoring grid, 公示 (PDF, objections) and posting."""
-from flask import Response, flash, jsonify, redirect, render_template, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
 from models import AwardType, Dimension, EvaluationRound, Objection
 from models.clock import local_today
+from models.evaluation import ROUND_STATUS_LABELS
 from services import fields
 from services.earning import evaluations, notices
 from services.errors import DomainError
@@ -44,10 +45,11 @@ def _round_site(round_id):
 @bp.route("/evaluations")
 @roles_required(*VIEWERS)
 def evaluations_list():
-    rounds = db.session.execute(
-        select(EvaluationRound).where(scope_filter(current_user, EvaluationRound.site_id))
-        .order_by(EvaluationRound.id.desc()).limit(200)
-    ).scalars()
+    query = select(EvaluationRound).where(scope_filter(current_user, EvaluationRound.site_id))
+    status = request.args.get("status")
+    if status in ROUND_STATUS_LABELS:  # ?status=scoring from the home page's lines
+        query = query.where(EvaluationRound.status == status)
+    rounds = db.session.execute(query.order_by(EvaluationRound.id.desc()).limit(200)).scalars()
     return render_template("admin/evaluations/list.html", rounds=rounds,
                            can_create=current_user.has_role("admin", "committee", "cadre"),
                            can_configure=current_user.has_role("admin"))

@@ -175,6 +175,7 @@ def _earning_demo(rng, sites, homes, staff) -> None:
         if posted:
             evaluations.post_round(cadre, rnd, now=notices.notice_ends_at(rnd.notice_end) + timedelta(minutes=5))
     _round_on_notice(sites, homes, staff, last_q_start, last_q_end)
+    _round_in_scoring(site, local, committee, today)
     activity = activities.create(committee, {
         "site_id": site.id, "title": "小区集中大扫除", "starts_at": _dt.combine(today - timedelta(days=5), _dt.min.time())
         .replace(hour=9), "place": "幸福家园中心广场", "points_mode": "hour", "points": 3, "hours": 2, "organiser": "赵评议"})
@@ -221,6 +222,20 @@ def _round_on_notice(sites, homes, staff, start, end) -> None:
     line = evaluations.lines_of(rnd)[0]
     evaluations.record_objection(staff["committee"], rnd, line.id, "邻居反映这一户楼道常堆杂物,卫生评分偏高",
                                  raised_by="3栋住户(匿名)")
+
+
+def _round_in_scoring(site, local, committee, today) -> None:
+    """Last month's round, being scored: the committee member's task on the home page."""
+    from services.earning import evaluations
+
+    last = today.replace(day=1) - timedelta(days=1)
+    rnd = evaluations.create_round(committee, {
+        "site_id": site.id, "title": f"{last.year}年{last.month}月", "period_start": last.replace(day=1),
+        "period_end": last, "notice_days": 7, "contact": "幸福社区居委会 李书记 0851-8888 1234"})
+    evaluations.start_scoring(committee, rnd)
+    for n, home in enumerate(local[: len(local) // 3]):
+        for dim in rnd.config["dimensions"]:
+            evaluations.set_score(committee, rnd, home.id, dim["id"], 6 + (n + dim["id"]) % 5)
 
 
 def _supermarket_demo(rng, sites, homes, staff) -> None:
