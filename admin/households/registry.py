@@ -1,4 +1,6 @@
 """一户一档: household list, detail, create / edit / move-out, passbook PDF."""
+import re
+
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -30,6 +32,9 @@ def list_filter() -> svc.HouseholdFilter:
                 setattr(flt, name, int(raw))
             else:
                 flash(f"筛选条件“{raw}”不是数字,已忽略", "error")
+    imported = re.fullmatch(r"(\d{1,12})-(\d{1,12})", args.get("imported", "").strip())
+    if imported:
+        flt.imported = (int(imported.group(1)), int(imported.group(2)))
     return flt
 
 
