@@ -339,12 +339,14 @@ def _honor_list_in_notice(site, staff, citations, opened):
     lst = honors.create_list(cadre, {"site_id": site.id, "title": f"{start.year}年第{quarter}季度光荣榜",
                                      "period_start": start.isoformat(), "period_end": end.isoformat(),
                                      "extra_sections": "文明家庭"})
-    homes = db.session.execute(select(Household).where(Household.site_id == site.id, Household.status == "active")
-                               .order_by(Household.id).limit(3)).scalars().all()
+    ranked = [c.household_id for c in honors.candidates(lst, lst.sections[0]) if c.earned][:3]
+    homes = ranked or db.session.execute(select(Household.id).where(
+        Household.site_id == site.id, Household.status == "active").order_by(Household.id).limit(3)).scalars().all()
     if not homes:
         return None
-    for k, home in enumerate(homes):
-        honors.add_entry(cadre, lst, lst.sections[0].id, home.id, citations[k % len(citations)])
+    for k, home_id in enumerate(homes):
+        honors.add_entry(cadre, lst, lst.sections[0].id, home_id, citations[k % len(citations)],
+                         "ranking" if ranked else "manual")
     honors.open_notice(cadre, lst, days=7, contact="幸福社区居委会 0851-8888 1234", today=opened)
     return lst
 

@@ -102,7 +102,8 @@ def test_a_cadres_day(demo_server, browser, screenshot_dir, tmp_path):
     pdf_tab = popup.value
     pdf_tab.wait_for_load_state()
     pdf_tab.close()
-    page.reload()
+    page.click(f"a:has-text('{NEW_FAMILIES[0]}')")
+    assert "第 1 张" in page.inner_text("main")
     shot("cards-printed")
     # new households had no old card: nothing waits for a handover, and every new card works
     from models import Card, Household
