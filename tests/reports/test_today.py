@@ -74,3 +74,40 @@ def test_home_charts_have_their_table_beside_them(demo_app):
     assert 'data-chart="chart-visits"' in html and "本月走访覆盖" in html
     shop = logged_in(demo_app, "shop", "shop12345").get("/admin/").get_data(as_text=True)
     assert "chart-points" not in shop  # the shopkeeper may not open the reports
+
+
+def test_worklist_counts_on_both_databases(any_app, make_site, make_household, make_user):
+    """The counts behind the home page, on SQLite and PostgreSQL, limited to the user's sites."""
+    from datetime import timedelta
+
+    from models import KioskDevice
+    from models.clock import local_today, utcnow
+    from services.earning import evaluations
+    from services.reports import today as worklist
+
+    evaluations.ensure_defaults()
+    site, elsewhere = make_site(), make_site()
+    homes = [make_household(site, head_name=n) for n in ("张三", "李四")]
+    committee, cadre = make_user("committee", sites=[site]), make_user("cadre", sites=[site])
+    outsider = make_user("cadre", sites=[elsewhere])
+    rounds = []
+    for opened in (local_today() - timedelta(days=8), local_today() - timedelta(days=1)):
+        rnd = evaluations.create_round(committee, {"site_id": site.id, "title": f"{opened}",
+                                                   "period_start": "2026-07-01", "period_end": "2026-09-30"})
+        evaluations.start_scoring(committee, rnd)
+        for home in homes:
+            evaluations.set_score(committee, rnd, home.id, rnd.config["dimensions"][0]["id"], 5)
+        evaluations.open_notice(cadre, rnd, today=opened)
+        rounds.append(rnd)
+    evaluations.record_objection(cadre, rounds[1], evaluations.lines_of(rounds[1])[0].id, "分数偏高")
+    db.session.add_all([KioskDevice(site_id=site.id, name="一号机", status="active", last_seen_at=utcnow() - timedelta(hours=2)),
+                        KioskDevice(site_id=site.id, name="二号机", status="active", last_seen_at=utcnow()),
+                        KioskDevice(site_id=elsewhere.id, name="外点", status="active")])
+    db.session.commit()
+    assert [r.id for r in worklist.rounds_ready_to_post(cadre)] == [rounds[0].id]
+    assert worklist.open_objections(cadre) == [("round", rounds[1].id, 1)]
+    assert worklist.silent_kiosks(cadre) == 1
+    assert worklist.redemptions_today(cadre) == {"count": 0, "points": 0}
+    assert worklist.rounds_to_score(committee) == []
+    assert worklist.rounds_ready_to_post(outsider) == [] and worklist.open_objections(outsider) == []
+    assert worklist.silent_kiosks(outsider) == 1  # the other site's kiosk never called in
