@@ -25,7 +25,7 @@ from models.clock import local_today
 from models.evaluation import ROUND_STATUS_LABELS
 from services import fields
 from services.earning import evaluations, notices
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
 from services.staff.scope import scope_filter
 
 VIEWERS = ("committee", "cadre", "auditor")
@@ -143,7 +143,7 @@ def evaluations_action(round_id, action):
     messages = {"scoring": "已开始评分", "notice": "已开始公示", "post": "积分已全部入账", "cancel": "评议已取消",
                 "objection": "异议已登记", "resolve": "异议已处理", "reverse": "已冲正这一户的评议积分"}
     if action not in messages:
-        return Response(status=404)
+        raise NotFound("没有这个操作")
     form = ACTION_FORMS[action]()
     if not form.validate():
         return refused(lambda: _detail_page(rnd, action, form))
@@ -164,7 +164,7 @@ def evaluations_action(round_id, action):
         else:
             objection = db.get_or_404(Objection, form.objection_id.data)
             if objection.round_id != rnd.id:
-                return Response(status=404)
+                raise NotFound("这条异议不属于这次评议")
             evaluations.resolve_objection(current_user, objection, form.upheld.data == "1", form.resolution.data or "")
     except DomainError as error:
         return refused(lambda: _detail_page(rnd, action, form), error)
