@@ -25,6 +25,8 @@ class Line:
     #: a word after the count (条, 户, 件 …)
     unit: str = ""
     note: str = ""
+    #: a figure to look at, not a task to do (its link says 查看)
+    info: bool = False
 
 
 def _link(endpoint: str, **args) -> Optional[str]:
@@ -76,7 +78,7 @@ def _shop_lines() -> list[Line]:
         Line("库存预警的商品", worklist.low_stock(user), _link("admin.goods_list"), "种"),
         Line("超过 1 小时没有联网的自助终端", silent, _link("admin.kiosks_list"), "台",
              "" if may_open(user, "admin.kiosks_list") or not silent else "请检查终端电源和网络,或联系系统管理员"),
-        Line("今天的兑换", sold["count"], _link("admin.redemptions_list"), "笔", f"共 {sold['points']} 积分"),
+        Line("今天的兑换", sold["count"], _link("admin.redemptions_list"), "笔", f"共 {sold['points']} 积分", info=True),
     ]
 
 
@@ -91,7 +93,8 @@ def _auditor_lines() -> list[Line]:
     return [
         Line("未核查的异常线索", worklist.unchecked_findings(current_user),
              _link("admin.integrity_anomalies", open=1), "条"),
-        Line("账本校验", last.problems if last else 0, _link("admin.ledger_verify"), "个问题", verify_note),
+        Line("账本校验", last.problems if last else 0, _link("admin.ledger_verify"), "个问题", verify_note,
+             info=bool(last and last.ok)),
     ]
 
 
