@@ -3,6 +3,7 @@ import → cards → round → 公示 → objection → post → honor list → 
 One screenshot per step under artifacts/screenshots/cadre_day/."""
 import io
 import os
+import re
 import shutil
 import threading
 
@@ -153,8 +154,10 @@ def test_a_cadres_day(demo_server, browser, screenshot_dir, tmp_path):
     assert "经评议和公示" in page.input_value("textarea[name=script]") and "草稿" not in broadcast
     shot("broadcast")
 
+    # evening: what was waiting this morning is done
     page.goto(base + "/admin/")
     after = page.inner_text("main")
     shot("home-evening")
     context.close()
-    assert "村喇叭" not in after  # (sanity: the home page is the task list, not the broadcast page)
+    assert re.search(r"0\s*次\s*公示已结束、可以入账的评议", after), after
+    assert re.search(r"0\s*个\s*公示已结束、可以发布的光荣榜", after), after
