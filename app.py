@@ -140,6 +140,11 @@ def register_blueprints(app: Flask) -> None:
     def index():
         return redirect(url_for("admin.dashboard"))
 
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask every page's site for /favicon.ico; one static icon answers them all."""
+        return app.send_static_file("favicon.ico")
+
 
 def register_errorhandlers(app: Flask) -> None:
     from services.errors import DomainError

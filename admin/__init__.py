@@ -17,7 +17,7 @@ def local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(moment).strftime(fmt) if moment else ""
 
 # routes register on import
-from admin import auth, health, home, scope  # noqa: E402,F401
+from admin import auth, health, home, nav, scope  # noqa: E402,F401
 from admin.earning import activities, approvals, evaluations, rules  # noqa: E402,F401
 from admin.honors import lists, public  # noqa: E402,F401
 from admin.households import cards, excel, life_events, registry  # noqa: E402,F401

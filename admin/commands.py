@@ -165,11 +165,38 @@ def serve_demo(host, port, check):
     click.echo("")
     if check:
         return
-    _prepare_in_background(current_app._get_current_object())
-    # app.run() is a no-op under the flask CLI (FLASK_RUN_FROM_CLI); serve with werkzeug directly
-    from werkzeug.serving import run_simple
+    app = current_app._get_current_object()
+    _prepare_in_background(app)
+    serve_with_gunicorn(app, host, port)
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+#: how the demo is served: the README's production settings (gunicorn, gthread, 4 workers of one
+#: thread), with a longer timeout for the first PDF while the font subset is still being made
+DEMO_SERVER = {"workers": 4, "worker_class": "gthread", "threads": 1, "timeout": 120, "accesslog": None,
+               "errorlog": "-", "loglevel": "info"}
+
+
+def serve_with_gunicorn(app, host: str, port: int) -> None:
+    """Serve `app` with gunicorn as production does (docs/operations.md), in this process: the
+    database connections made while setting up are closed before the workers fork."""
+    from gunicorn.app.base import BaseApplication
+
+    def post_fork(_server, _worker):
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    class DemoServer(BaseApplication):
+        def load_config(self):
+            for key, value in {**DEMO_SERVER, "bind": f"{host}:{port}", "post_fork": post_fork}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    DemoServer().run()
 
 
 @click.command("kiosk-audio")
@@ -192,15 +219,18 @@ def _kiosk_audio_setup() -> bool:
 
 def _prepare_in_background(app) -> None:
     """serve-demo: render the kiosk's fixed phrases (~5 s) and make the common-character PDF font
-    (~15 s) while the server already answers."""
-    import threading
+    (~15 s) while the server already answers. A separate program, not a thread: the server forks its
+    workers meanwhile, and a forked worker that exits would remove a thread's temporary files."""
+    import subprocess
 
-    def work():
-        with app.app_context():
-            _kiosk_audio_setup()
-            _pdf_fonts_setup()
+    code = "from app import create_app; from admin.commands import prepare; prepare(create_app())"
+    subprocess.Popen([sys.executable, "-c", code], cwd=app.root_path)
 
-    threading.Thread(target=work, name="prepare", daemon=True).start()
+
+def prepare(app) -> None:
+    with app.app_context():
+        _kiosk_audio_setup()
+        _pdf_fonts_setup()
 
 
 @click.command("pdf-fonts")

@@ -110,13 +110,20 @@ def public_notices(site_id: int) -> list[str]:
 
 
 def honor_notices(site_id: int) -> list[str]:
-    """The site's published honor lists as rotating lines for the attract screen (光荣榜)."""
-    from services.honors.public import published_honor_lists
+    """The site's honor lists on 公示 now, then its published ones, as rotating lines for the attract
+    screen (光荣榜)."""
+    from services.honors.public import honor_lists_on_notice, published_honor_lists
 
-    lines = []
+    lines, separator = [], phrase("list_separator")
+    for honor in honor_lists_on_notice(site_id):
+        contact = phrase("notice.contact", contact=honor["contact"]) if honor["contact"] else ""
+        for section in honor["sections"]:
+            names = separator.join(entry["name"] for entry in section["entries"][:12])
+            lines.append(phrase("notice.honor_public", title=honor["title"], text=honor["notice_text"],
+                                section=section["name"], names=names, contact=contact))
     for honor in published_honor_lists(site_id):
         for section in honor["sections"]:
-            names = phrase("list_separator").join(entry["name"] for entry in section["entries"][:12])
+            names = separator.join(entry["name"] for entry in section["entries"][:12])
             lines.append(phrase("notice.honor", title=honor["title"], section=section["name"], names=names))
     return lines
 

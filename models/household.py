@@ -20,6 +20,9 @@ HOUSEHOLD_TAGS = {
     "lifted": "脱贫户",
     "monitored": "监测户",
 }
+#: tags that tell of a household's hardship or support status: shown only to the staff who need them,
+#: never to a shopkeeper (docs/decisions.md#privacy)
+SENSITIVE_TAGS = frozenset(set(HOUSEHOLD_TAGS) - {"party_centre"})
 #: tags that make a household a priority household (包保, monthly visits)
 PRIORITY_TAGS = frozenset(
     {"low_income", "hardship", "elderly_disabled", "no_house", "no_land", "no_labour", "monitored"}
@@ -111,6 +114,13 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: Optional[str]) -> str:
+    """13812345678 -> 138****5678; '' for none."""
+    if not phone:
+        return ""
+    return phone[:3] + "*" * max(len(phone) - 7, 1) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
 
 
 def mask_id_number(id_number: Optional[str]) -> str:

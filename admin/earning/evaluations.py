@@ -1,5 +1,5 @@
 """五评五奖: configuration, rounds, the scoring grid, 公示 (PDF, objections) and posting."""
-from flask import Response, flash, jsonify, redirect, render_template, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,9 +22,10 @@ from admin.scope import scoped_arg, unscoped_arg
 from extensions import db
 from models import AwardType, Dimension, EvaluationRound, Objection
 from models.clock import local_today
+from models.evaluation import ROUND_STATUS_LABELS
 from services import fields
 from services.earning import evaluations, notices
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
 from services.staff.scope import scope_filter
 
 VIEWERS = ("committee", "cadre", "auditor")
@@ -44,10 +45,11 @@ def _round_site(round_id):
 @bp.route("/evaluations")
 @roles_required(*VIEWERS)
 def evaluations_list():
-    rounds = db.session.execute(
-        select(EvaluationRound).where(scope_filter(current_user, EvaluationRound.site_id))
-        .order_by(EvaluationRound.id.desc()).limit(200)
-    ).scalars()
+    query = select(EvaluationRound).where(scope_filter(current_user, EvaluationRound.site_id))
+    status = request.args.get("status")
+    if status in ROUND_STATUS_LABELS:  # ?status=scoring from the home page's lines
+        query = query.where(EvaluationRound.status == status)
+    rounds = db.session.execute(query.order_by(EvaluationRound.id.desc()).limit(200)).scalars()
     return render_template("admin/evaluations/list.html", rounds=rounds,
                            can_create=current_user.has_role("admin", "committee", "cadre"),
                            can_configure=current_user.has_role("admin"))
@@ -141,7 +143,7 @@ def evaluations_action(round_id, action):
     messages = {"scoring": "已开始评分", "notice": "已开始公示", "post": "积分已全部入账", "cancel": "评议已取消",
                 "objection": "异议已登记", "resolve": "异议已处理", "reverse": "已冲正这一户的评议积分"}
     if action not in messages:
-        return Response(status=404)
+        raise NotFound("没有这个操作")
     form = ACTION_FORMS[action]()
     if not form.validate():
         return refused(lambda: _detail_page(rnd, action, form))
@@ -162,7 +164,7 @@ def evaluations_action(round_id, action):
         else:
             objection = db.get_or_404(Objection, form.objection_id.data)
             if objection.round_id != rnd.id:
-                return Response(status=404)
+                raise NotFound("这条异议不属于这次评议")
             evaluations.resolve_objection(current_user, objection, form.upheld.data == "1", form.resolution.data or "")
     except DomainError as error:
         return refused(lambda: _detail_page(rnd, action, form), error)

@@ -33,7 +33,7 @@ from services.households.registry import visible_sites
 
 READERS = ("cadre", "committee", "auditor")
 EDITORS = ("cadre",)
-unscoped_arg("entry_id", "objection_id", "size")
+unscoped_arg("entry_id", "objection_id", "size", "section_id")
 
 
 @scoped_arg("list_id")
@@ -114,6 +114,14 @@ def honor_detail(list_id: int):
     return _detail_page(honors.get_list(current_user, list_id))
 
 
+def _name_search(lst: HonorList) -> dict:
+    """?q=&section_id= on the list page: households found by name or pinyin initials for that section."""
+    q, section_id = request.args.get("q", "").strip(), request.args.get("section_id", type=int)
+    if not q or not section_id or lst.status != "draft":
+        return {}
+    return {"section_id": section_id, "q": q, "found": honors.find_households(current_user, lst, q)}
+
+
 def _detail_page(lst: HonorList, refused_view: str = "", form=None, args=None):
     """The list page. A refused form is shown again: `refused_view` names the view it was posted to
     and `args` its URL arguments, so the page puts the typed values and errors in that form."""
@@ -125,7 +133,8 @@ def _detail_page(lst: HonorList, refused_view: str = "", form=None, args=None):
         "admin/honors/detail.html", lst=lst, editable=editable, objections=objections,
         candidates={s.id: honors.candidates(lst, s) for s in lst.sections} if editable else {},
         notice_text=honors.notice_text(lst), period=honors.period_label(lst), can_publish=notices.is_over(lst.notice_end),
-        entries=honors.entries_of(lst),
+        entries=honors.entries_of(lst), name_search=_name_search(lst) if editable else {},
+        published=lst.status == "published",
         show_objections=lst.status == "notice" or (lst.status == "draft" and bool(objections)),
         can_resolve={o.id for o in objections if cadre and o.status == "open"},
         can_object=lst.status == "notice" and current_user.has_role("admin", "cadre", "committee"),
@@ -255,11 +264,11 @@ def honor_broadcast(list_id: int):
 
 def _broadcast_page(lst: HonorList, form: BroadcastForm):
     """The script page; a refused edit shows the typed script, not the saved one."""
-    path = broadcast.audio_for(lst)
+    path = broadcast.audio_for(lst) if broadcast.can_broadcast(lst) else None
     script = form.script.data if form.is_submitted() and form.script.data is not None else broadcast.script_of(lst)
     return render_template("admin/honors/broadcast.html", lst=lst, script=script, form=form,
                            edited=bool(lst.broadcast_script), audio=path, hint=broadcast.INSTALL_HINT,
-                           can_edit=current_user.has_role("cadre", "admin"),
+                           can_edit=current_user.has_role("cadre", "admin"), published=broadcast.can_broadcast(lst),
                            version=os.path.basename(path).split(".")[0] if path else "")
 
 

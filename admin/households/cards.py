@@ -30,6 +30,20 @@ def cards_print():
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
 
 
+@bp.route("/cards/handover", methods=["POST"])
+@roles_required("cadre")
+def cards_handover():
+    """确认换卡: the new cards arrived; the older cards of these households stop working."""
+    form = CardPrintForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed("请先选择已拿到新卡的住户")
+    stopped = card_actions.confirm_handover(current_user, form.household_ids.data)
+    db.session.commit()
+    flash(f"已确认换卡:{len(set(form.household_ids.data))} 户的新卡启用,旧卡 {stopped} 张已停用", "success")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/admin/") else url_for("admin.households"))
+
+
 @bp.route("/cards/<int:card_id>/lost", methods=["POST"])
 @roles_required("cadre", "shopkeeper")
 def card_lost(card_id: int):

@@ -84,8 +84,8 @@ def household_import_confirm():
     db.session.commit()
     os.remove(path)
     session.pop("import_batch", None)
-    flash(f"已导入 {len(ids)} 户", "success")
-    return redirect(url_for("admin.households", q=""))
+    flash(f"已导入 {len(ids)} 户;下面列出的就是这次导入的住户,可以直接勾选打印积分卡", "success")
+    return redirect(url_for("admin.households", imported=f"{min(ids)}-{max(ids)}", status=""))
 
 
 @bp.route("/households/export.xlsx")

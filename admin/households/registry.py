@@ -1,4 +1,6 @@
 """一户一档: household list, detail, create / edit / move-out, passbook PDF."""
+import re
+
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -7,11 +9,13 @@ from admin.auth import roles_required
 from admin.households.forms import ActionForm, CardPrintForm, HouseholdForm, MoveOutForm
 from extensions import db
 from models import Household
-from models.household import HOUSEHOLD_TAGS, mask_id_number
+from models.household import HOUSEHOLD_TAGS, SENSITIVE_TAGS, mask_id_number, mask_phone
 from services.errors import ValidationFailed
+from services.households import cards as cards_service
 from services.households import registry as svc
 from services.households.life_events import MOVE_OUT_POLICIES, move_out_policy
 from services.ledger.passbook_pdf import render_passbook
+from services.staff.scope import allowed_site_ids
 
 #: who may look at the register; who may change it
 READERS = ("cadre", "committee", "shopkeeper", "auditor")
@@ -30,18 +34,38 @@ def list_filter() -> svc.HouseholdFilter:
                 setattr(flt, name, int(raw))
             else:
                 flash(f"筛选条件“{raw}”不是数字,已忽略", "error")
+    imported = re.fullmatch(r"(\d{1,12})-(\d{1,12})", args.get("imported", "").strip())
+    if imported:
+        flt.imported = (int(imported.group(1)), int(imported.group(2)))
     return flt
+
+
+#: roles that see a household's phone numbers and hardship tags in full; a shopkeeper sees them masked
+#: and without those tags (docs/decisions.md#privacy)
+PRIVATE_READERS = ("admin", "cadre", "committee", "auditor")
+
+
+def _privacy() -> dict:
+    full = current_user.has_role(*PRIVATE_READERS)
+    return {"phone_of": (lambda phone: phone or "") if full else mask_phone,
+            "shown_tags": (lambda tags: tags) if full else (lambda tags: [t for t in tags if t not in SENSITIVE_TAGS])}
 
 
 @bp.route("/households")
 @roles_required(*READERS)
 def households():
     flt = list_filter()
+    full = current_user.has_role(*PRIVATE_READERS)
+    if not full and flt.tag in SENSITIVE_TAGS:
+        flt.tag = ""
+    tags = HOUSEHOLD_TAGS if full else {k: v for k, v in HOUSEHOLD_TAGS.items() if k not in SENSITIVE_TAGS}
+    awaiting = (cards_service.households_awaiting_handover(allowed_site_ids(current_user))
+                if current_user.has_role("admin", "cadre") else [])
     page = db.paginate(svc.search(current_user, flt), page=request.args.get("page", 1, type=int),
                        per_page=svc.PER_PAGE, error_out=False)
     return render_template("admin/households/list.html", page=page, flt=flt, sites=svc.visible_sites(current_user),
-                           tags=HOUSEHOLD_TAGS, statuses=svc.STATUS_LABELS, mask_id=mask_id_number,
-                           print_form=CardPrintForm(), args=request.args.to_dict())
+                           tags=tags, awaiting_handover=awaiting, statuses=svc.STATUS_LABELS, mask_id=mask_id_number,
+                           print_form=CardPrintForm(), args=request.args.to_dict(), **_privacy())
 
 
 @bp.route("/households/<int:household_id>")
@@ -53,7 +77,7 @@ def household_detail(household_id: int):
                            tags=HOUSEHOLD_TAGS, kinds=svc.LEDGER_KIND_LABELS, statuses=svc.STATUS_LABELS,
                            card_statuses=svc.CARD_STATUS_LABELS, mask_id=mask_id_number,
                            move_form=MoveOutForm(), action_form=ActionForm(), print_form=CardPrintForm(),
-                           move_out_policy=MOVE_OUT_POLICIES.get(move_out_policy(), ''))
+                           move_out_policy=MOVE_OUT_POLICIES.get(move_out_policy(), ''), **_privacy())
 
 
 @bp.route("/households/new", methods=["GET", "POST"])

@@ -170,20 +170,14 @@ def _earning_demo(rng, sites, homes, staff) -> None:
     last_q_start, last_q_end = period_bounds(period_bounds(today, "quarter")[0] - timedelta(days=1), "quarter")
     prev_q_start, prev_q_end = period_bounds(last_q_start - timedelta(days=1), "quarter")
     for (start, end), posted in (((prev_q_start, prev_q_end), True), ((last_q_start, last_q_end), False)):
-        quarter = (start.month - 1) // 3 + 1
-        rnd = evaluations.create_round(committee, {
-            "site_id": site.id, "title": f"{start.year}年第{quarter}季度", "period_start": start, "period_end": end,
-            "notice_days": 7, "contact": "幸福社区居委会 李书记 0851-8888 1234"})
-        evaluations.start_scoring(committee, rnd)
-        for home in local:
-            for dim in rnd.config["dimensions"]:
-                evaluations.set_score(committee, rnd, home.id, dim["id"], rng.randint(5, 10))
-        for award, home in zip(rnd.config["awards"], rng.sample(local, min(len(local), len(rnd.config["awards"])))):
-            evaluations.set_nomination(committee, rnd, home.id, award["id"], True)
-        opened = end + timedelta(days=10) if posted else today - timedelta(days=2)
+        rnd = _scored_round(rng, committee, site, local, start, end)
+        # the last quarter's 公示 ended yesterday: ready for the cadre to post (入账) on day one
+        opened = end + timedelta(days=10) if posted else today - timedelta(days=8)
         evaluations.open_notice(cadre, rnd, today=opened)
         if posted:
             evaluations.post_round(cadre, rnd, now=notices.notice_ends_at(rnd.notice_end) + timedelta(minutes=5))
+    _round_on_notice(sites, homes, staff, last_q_start, last_q_end)
+    _round_in_scoring(site, local, committee, today)
     activity = activities.create(committee, {
         "site_id": site.id, "title": "小区集中大扫除", "starts_at": _dt.combine(today - timedelta(days=5), _dt.min.time())
         .replace(hour=9), "place": "幸福家园中心广场", "points_mode": "hour", "points": 3, "hours": 2, "organiser": "赵评议"})
@@ -198,6 +192,52 @@ def _earning_demo(rng, sites, homes, staff) -> None:
     mediation = next(r for r in rules.current_rules() if r.name == "主动化解邻里纠纷")
     rules.record(committee, mediation.id, [local[1].id], quantity=6, note="多次调解楼栋邻里纠纷(待干部审批)")
     db.session.flush()
+
+
+def _scored_round(rng, committee, site, local, start, end):
+    """A round of `site` for [start, end], every household scored and each award given once."""
+    from services.earning import evaluations
+
+    quarter = (start.month - 1) // 3 + 1
+    rnd = evaluations.create_round(committee, {
+        "site_id": site.id, "title": f"{start.year}年第{quarter}季度", "period_start": start, "period_end": end,
+        "notice_days": 7, "contact": f"{site.area.name}居委会 李书记 0851-8888 1234"})
+    evaluations.start_scoring(committee, rnd)
+    for home in local:
+        for dim in rnd.config["dimensions"]:
+            evaluations.set_score(committee, rnd, home.id, dim["id"], rng.randint(5, 10))
+    for award, home in zip(rnd.config["awards"], rng.sample(local, min(len(local), len(rnd.config["awards"])))):
+        evaluations.set_nomination(committee, rnd, home.id, award["id"], True)
+    return rnd
+
+
+def _round_on_notice(sites, homes, staff, start, end) -> None:
+    """The second site's round for last quarter: on 公示 since two days ago, with one open objection."""
+    from services.earning import evaluations
+
+    site = sites[1] if len(sites) > 1 else sites[0]
+    local = [h for h in homes if h.site_id == site.id]
+    if len(local) < 2 or site is sites[0]:
+        return
+    rnd = _scored_round(random.Random(len(local)), staff["committee"], site, local, start, end)
+    evaluations.open_notice(staff["cadre"], rnd, today=local_today() - timedelta(days=2))
+    line = evaluations.lines_of(rnd)[0]
+    evaluations.record_objection(staff["committee"], rnd, line.id, "邻居反映这一户楼道常堆杂物,卫生评分偏高",
+                                 raised_by="3栋住户(匿名)")
+
+
+def _round_in_scoring(site, local, committee, today) -> None:
+    """Last month's round, being scored: the committee member's task on the home page."""
+    from services.earning import evaluations
+
+    last = today.replace(day=1) - timedelta(days=1)
+    rnd = evaluations.create_round(committee, {
+        "site_id": site.id, "title": f"{last.year}年{last.month}月", "period_start": last.replace(day=1),
+        "period_end": last, "notice_days": 7, "contact": "幸福社区居委会 李书记 0851-8888 1234"})
+    evaluations.start_scoring(committee, rnd)
+    for n, home in enumerate(local[: len(local) // 3]):
+        for dim in rnd.config["dimensions"]:
+            evaluations.set_score(committee, rnd, home.id, dim["id"], 6 + (n + dim["id"]) % 5)
 
 
 def _supermarket_demo(rng, sites, homes, staff) -> None:
@@ -341,6 +381,36 @@ def _honors_demo(sites, staff):
     if honors.entries_of(lst):
         honors.open_notice(cadre, lst, days=7, today=today - timedelta(days=10))
         honors.publish(cadre, lst)
+    _honor_list_in_notice(sites[0], staff, citations, opened=today - timedelta(days=8))
+    if len(sites) > 1:
+        lst = _honor_list_in_notice(sites[1], staff, citations, opened=today - timedelta(days=1))
+        if lst is not None:
+            honors.record_objection(staff["committee"], lst, "这户上月有违规搭建,评为文明家庭不合适",
+                                    honors.entries_of(lst)[0].id, raised_by="居民代表")
+
+
+def _honor_list_in_notice(site, staff, citations, opened):
+    """A last-quarter list of `site` whose 7-day 公示 opened on `opened` (ended when that is a week ago)."""
+    from models import Household
+    from services.earning.rules import period_bounds
+    from services.honors import lists as honors
+
+    cadre, today = staff["cadre"], local_today()
+    start, end = period_bounds(period_bounds(today, "quarter")[0] - timedelta(days=1), "quarter")
+    quarter = (start.month - 1) // 3 + 1
+    lst = honors.create_list(cadre, {"site_id": site.id, "title": f"{start.year}年第{quarter}季度光荣榜",
+                                     "period_start": start.isoformat(), "period_end": end.isoformat(),
+                                     "extra_sections": "文明家庭"})
+    ranked = [c.household_id for c in honors.candidates(lst, lst.sections[0]) if c.earned][:3]
+    homes = ranked or db.session.execute(select(Household.id).where(
+        Household.site_id == site.id, Household.status == "active").order_by(Household.id).limit(3)).scalars().all()
+    if not homes:
+        return None
+    for k, home_id in enumerate(homes):
+        honors.add_entry(cadre, lst, lst.sections[0].id, home_id, citations[k % len(citations)],
+                         "ranking" if ranked else "manual")
+    honors.open_notice(cadre, lst, days=7, contact="幸福社区居委会 0851-8888 1234", today=opened)
+    return lst
 
 
 def _integrity_demo(rng, sites, staff):

@@ -28,7 +28,7 @@ def build(rng, sites, homes, staff) -> None:
                     "active": "1", "limit_qty": str(limit[0]) if limit else "", "limit_period": limit[1] if limit else ""}
             item = goods_service.save_goods(site.id, form)
             if stock:
-                goods_service.stock_in(item, stock + 10, rng.choice(["donor", "aid_unit", "purchase"]),
+                goods_service.stock_in(item, stock + 10 if stock > 5 else stock, rng.choice(["donor", "aid_unit", "purchase"]),
                                        rng.choice(["县民政局", "县供销社", "爱心企业", "结对帮扶单位"]),
                                        actor=staff["shop"])
     device, _code = kiosk_devices.create_device(sites[0].id, DEMO_KIOSK_NAME, staff["admin"])

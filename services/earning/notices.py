@@ -94,8 +94,7 @@ def _draw_notice(rnd, lines: list, common: bool):
     pdf, family = pdf_fonts.new_pdf(common=common), pdf_fonts.FAMILY
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
-    pdf.set_font(family, "B", 18)
-    pdf.multi_cell(0, 10, f"{rnd.site.name}{rnd.title}“五评五奖”评议结果公示", align="C", new_x="LMARGIN", new_y="NEXT")
+    _title(pdf, family, rnd.site.name, f"{rnd.title}“五评五奖”评议结果公示")
     pdf.ln(2)
     pdf.set_font(family, "", 11)
     days = (rnd.notice_end - rnd.notice_start).days + 1
@@ -120,7 +119,7 @@ def _draw_notice(rnd, lines: list, common: bool):
         values = (str(number), line["name"], line["building"], str(line["total_score"]), str(line["points"]),
                   line["awards"] or "—", str(line["award_points"] or "—"))
         for width, text in zip(widths, values):
-            pdf.cell(width, 8, text, border=1, align="C")
+            fit_cell(pdf, family, width, 8, text)
         pdf.ln()
     if not lines:
         pdf.cell(sum(widths), 8, "本次评议没有得分的住户", border=1, align="C")
@@ -137,3 +136,31 @@ def _draw_notice(rnd, lines: list, common: bool):
     pdf.ln()
     pdf.cell(0, 7, _cn_date(rnd.notice_start), align="R")
     return pdf
+
+
+def _title(pdf, family: str, site: str, rest: str) -> None:
+    """The title on one line, smaller if need be (18 down to 14 pt); still too long, it breaks after
+    the site name, so a line never holds a lone character such as 示."""
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    for size in range(18, 13, -1):
+        pdf.set_font(family, "B", size)
+        if pdf.get_string_width(site + rest) <= width:
+            pdf.cell(0, 10, site + rest, align="C", new_x="LMARGIN", new_y="NEXT")
+            return
+    for line in (site, rest):
+        pdf.multi_cell(0, 9, line, align="C", new_x="LMARGIN", new_y="NEXT")
+
+
+def fit_cell(pdf, family: str, width: float, height: float, text: str, size: float = 11, smallest: float = 6) -> None:
+    """A bordered, centred table cell whose text stays inside it: the font shrinks for a long value
+    (a long masked name must not run over the 序号 column beside it), then the text is cut with …"""
+    room = width - 2 * pdf.c_margin
+    fitted = size
+    pdf.set_font(family, "", fitted)
+    while pdf.get_string_width(text) > room and fitted > smallest:
+        fitted -= 0.5
+        pdf.set_font(family, "", fitted)
+    while pdf.get_string_width(text) > room and len(text) > 1:
+        text = text[:-2] + "…"
+    pdf.cell(width, height, text, border=1, align="C")
+    pdf.set_font(family, "", size)

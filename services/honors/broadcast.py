@@ -58,8 +58,23 @@ def audio_dir() -> str:
     return current_app.config.get("BROADCAST_AUDIO_DIR") or os.path.join(current_app.instance_path, "broadcast")
 
 
+def can_broadcast(lst: HonorList) -> bool:
+    """Only a published list goes on the loudspeaker: its script says "经评议和公示"
+    (docs/decisions.md#day-one); before that the script is a draft and has no audio."""
+    return lst.status == "published"
+
+
+def require_published(lst: HonorList) -> None:
+    if not can_broadcast(lst):
+        from services.honors.lists import HonorWrongState
+
+        raise HonorWrongState(f"光荣榜{lst.status_label},发布后才能生成广播音频;现在的广播稿只是草稿")
+
+
 def audio_for(lst: HonorList) -> Optional[str]:
-    """Path of the script's audio (made once, cached by content), or None without espeak-ng."""
+    """Path of the script's audio (made once, cached by content), or None without espeak-ng;
+    refused (HonorWrongState) before the list is published."""
+    require_published(lst)
     return speech.synthesize(script_of(lst), audio_dir())
 
 

@@ -115,6 +115,18 @@ def add_entry(actor, lst: HonorList, section_id: int, household_id: int, citatio
     return entry
 
 
+def find_households(actor, lst: HonorList, q: str, limit: int = 20) -> list[Household]:
+    """Active households of the list's site matching `q` (name, member, phone, door, 户号, or pinyin
+    initials such as "zs" for 张三), as the household list searches; for adding an entry by name."""
+    from services.households.registry import HouseholdFilter, search
+
+    q = (q or "").strip()
+    if not q:
+        return []
+    query = search(actor, HouseholdFilter(q=q[:32], site_id=lst.site_id, status="active"))
+    return list(db.session.execute(query.limit(limit)).scalars())
+
+
 def set_citation(actor, lst: HonorList, entry_id: int, citation: str) -> HonorEntry:
     _require_editable(actor, lst)
     entry = _entry(lst, entry_id)

@@ -34,6 +34,10 @@ class PosterUnavailable(RuntimeError):
     """pdftoppm (poppler-utils) is missing, so no PNG can be made."""
 
 
+#: the line under the title of a poster whose list is not published (status -> text)
+DRAFT_MARK = {"draft": "【草稿 · 尚未发布】", "notice": "【公示稿 · 尚未发布】", "withdrawn": "【已撤销】"}
+
+
 class _Poster(FPDF):
     """Every page gets the red background and the gold frame before its content."""
 
@@ -140,6 +144,10 @@ def _draw_into(pdf: _Poster, lst: HonorList) -> None:
     pdf.cell(0, 30 * s, "光荣榜", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "B", _pt(pdf, 22))
     pdf.multi_cell(0, 11 * s, f"{lst.site.name} · {lst.title}", align="C", new_x="LMARGIN", new_y="NEXT")
+    if lst.status != "published":  # a poster printed before publishing says so (docs/decisions.md#day-one)
+        pdf.set_text_color(*CREAM)
+        pdf.set_font(FAMILY, "B", _pt(pdf, 18))
+        pdf.cell(0, 10 * s, DRAFT_MARK.get(lst.status, DRAFT_MARK["draft"]), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*CREAM)
     pdf.set_font(FAMILY, "", _pt(pdf, 15))
     pdf.cell(0, 9 * s, honors.period_label(lst), align="C", new_x="LMARGIN", new_y="NEXT")

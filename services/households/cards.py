@@ -41,21 +41,42 @@ def token_from_scan(scanned: str) -> Optional[str]:
     return value if _TOKEN_RE.match(value) else None
 
 
-def issue_card(household: Household) -> tuple[Card, str]:
-    """Issue the first card or a reissue: older active/lost cards stop working at once."""
+def issue_card(household: Household, keep_old: bool = False) -> tuple[Card, str]:
+    """Issue the first card or a reissue: older active/lost cards stop working at once, or, with
+    `keep_old`, only when the new card is confirmed delivered (retire_older_cards)."""
     generation = db.session.execute(
         select(func.coalesce(func.max(Card.generation), 0)).where(Card.household_id == household.id)
     ).scalar_one() + 1
-    db.session.execute(
-        update(Card).where(Card.household_id == household.id, Card.status != "revoked")
-        .values(status="revoked", ended_at=utcnow())
-    )
+    if not keep_old:
+        db.session.execute(
+            update(Card).where(Card.household_id == household.id, Card.status != "revoked")
+            .values(status="revoked", ended_at=utcnow())
+        )
     token = new_token()
     card = Card(household_id=household.id, token_hash=token_hash(token), short_code=_short_code(),
                 generation=generation, status="active")
     db.session.add(card)
     db.session.flush()
     return card, token
+
+
+def retire_older_cards(household_id: int) -> int:
+    """The newest card is in the household's hands: every older card that still works stops now.
+    Returns how many stopped."""
+    newest = select(func.max(Card.generation)).where(Card.household_id == household_id).scalar_subquery()
+    return db.session.execute(
+        update(Card).where(Card.household_id == household_id, Card.status != "revoked", Card.generation < newest)
+        .values(status="revoked", ended_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def households_awaiting_handover(site_ids) -> list[int]:
+    """Households with a new card printed whose older card still works (the handover is not confirmed)."""
+    query = (select(Card.household_id).where(Card.status == "active").group_by(Card.household_id)
+             .having(func.count(Card.id) > 1))
+    if site_ids is not None:
+        query = query.where(Card.household_id.in_(select(Household.id).where(Household.site_id.in_(site_ids or {-1}))))
+    return list(db.session.execute(query.order_by(Card.household_id)).scalars())
 
 
 def _short_code() -> str:

@@ -95,6 +95,8 @@ class HouseholdFilter:
     max_balance: Optional[int] = None
     #: "active" (default), "moved_out", "merged" or "" for all
     status: str = "active"
+    #: (first id, last id) of one Excel import: the list right after importing shows just those
+    imported: Optional[tuple[int, int]] = None
 
 
 def search(user, flt: HouseholdFilter):
@@ -116,6 +118,8 @@ def search(user, flt: HouseholdFilter):
         query = query.where(Household.balance <= flt.max_balance)
     if flt.q:
         query = query.where(_text_match(clean(flt.q)))
+    if flt.imported:
+        query = query.where(Household.id.between(*flt.imported))
     return query.order_by(Household.site_id, Household.id)
 
 

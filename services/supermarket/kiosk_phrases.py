@@ -95,6 +95,7 @@ PHRASES: dict[str, str] = {
     "notice.row": "{name} {points}分{awards}",
     "notice.awards": "({awards})",
     "notice.honor": "光荣榜 · {title} · {section}:{names}",
+    "notice.honor_public": "光荣榜公示 · {title} · {text} · {section}:{names}{contact}",
     "list_separator": "、",
     # --- the ledger kinds in the recent entries (kiosk and the resident's card page)
     "kind.evaluation": "评议积分", "kind.award": "评选奖励", "kind.activity": "参加活动",

@@ -16,3 +16,13 @@ document.addEventListener("click", (event) => {
     });
   }
 });
+
+// The grouped menu: one group open at a time; a click elsewhere or Escape closes it.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll(".navgroup[open]").forEach((group) => {
+    if (!group.contains(event.target)) group.removeAttribute("open");
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") document.querySelectorAll(".navgroup[open]").forEach((g) => g.removeAttribute("open"));
+});

@@ -11,6 +11,7 @@ from models import HonorEntry, HonorList, HonorSection
 from services import speech
 from services.errors import ValidationFailed
 from services.honors import broadcast
+from services.honors.lists import HonorWrongState
 
 
 def _require_espeak():
@@ -26,7 +27,7 @@ def honor_list(app, tmp_path, make_site, make_household, make_user):
     site = make_site("阳光社区安置点")
     cadre = make_user("cadre", sites=[site])
     lst = HonorList(site_id=site.id, title="2026年第四季度光荣榜", period_start=date(2026, 10, 1),
-                    period_end=date(2026, 12, 31), created_by_id=cadre.id)
+                    period_end=date(2026, 12, 31), created_by_id=cadre.id, status="published")
     lst.site = site
     section = HonorSection(name="文明榜样户", sort_order=0)
     lst.sections.append(section)
@@ -89,3 +90,15 @@ def test_without_espeak_the_page_explains_and_still_shows_the_script(honor_list,
     html = client.get(f"/admin/honors/{lst.id}/broadcast").get_data(as_text=True)
     assert "apt-get install -y espeak-ng" in html and "张喆家" in html
     assert client.get(f"/admin/honors/{lst.id}/broadcast/audio").status_code == 404
+
+
+@pytest.mark.parametrize("status", ["draft", "notice"])
+def test_before_publishing_the_script_is_a_draft_and_has_no_audio(honor_list, client, login, status):
+    lst, cadre = honor_list
+    lst.status = status
+    with pytest.raises(HonorWrongState, match="发布后才能生成广播音频"):
+        broadcast.audio_for(lst)
+    login(cadre)
+    html = client.get(f"/admin/honors/{lst.id}/broadcast").get_data(as_text=True)
+    assert "草稿" in html and "<audio" not in html and "张喆家" in html
+    assert client.get(f"/admin/honors/{lst.id}/broadcast/audio").status_code == 409

@@ -98,7 +98,8 @@ def test_wenquanyi_would_have_printed_tofu(app):
     assert pdf_fonts.find_font().path.endswith("NotoSansCJK-Regular.ttc")
 
 
-def test_print_reissues_and_old_card_stops_working(app, client, login, make_site, make_household, make_user):
+def test_print_reissues_and_old_card_stops_once_the_handover_is_confirmed(app, client, login, make_site,
+                                                                          make_household, make_user):
     site = make_site()
     home = make_household(site)
     first = card_actions.issue_for_print(make_user("admin"), [home.id])[0]
@@ -107,9 +108,17 @@ def test_print_reissues_and_old_card_stops_working(app, client, login, make_site
     resp = client.post("/admin/cards/print", data={"household_ids": [str(home.id)], "layout": "single"})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     cards = db.session.execute(db.select(Card).where(Card.household_id == home.id).order_by(Card.generation)).scalars().all()
+    assert [(c.generation, c.status) for c in cards] == [(1, "active"), (2, "active")]
+    assert database.run(card_statement(first.token)).id == first.card.id  # the old card still works
+    listing = client.get("/admin/households").get_data(as_text=True)
+    assert "1 户的新卡已生成,旧卡仍可使用" in listing
+    assert client.post("/admin/cards/handover", data={"household_ids": [str(home.id)]}).status_code == 302
+    db.session.expire_all()
+    cards = db.session.execute(db.select(Card).where(Card.household_id == home.id).order_by(Card.generation)).scalars().all()
     assert [(c.generation, c.status) for c in cards] == [(1, "revoked"), (2, "active")]
     with pytest.raises(CardUnusable):
         database.run(card_statement(first.token))
+    assert "新卡已生成" not in client.get("/admin/households").get_data(as_text=True)
     assert db.session.execute(db.select(AuditLog).where(AuditLog.action == "card.issue",
                                                         AuditLog.actor_id == cadre.id)).scalar_one()
     html = client.get(f"/admin/households/{home.id}").get_data(as_text=True)
@@ -238,3 +247,23 @@ def test_pdf_fonts_command_makes_the_common_character_font(app, tmp_path, monkey
     app.config["PDF_FONT_CACHE"] = str(tmp_path / "fonts" / next((tmp_path / "fonts").iterdir()).name)  # a file
     result = app.test_cli_runner().invoke(args=["pdf-fonts"])
     assert result.exit_code == 1 and "仍用完整字体" in result.output
+
+
+def test_a_pdf_that_fails_leaves_the_old_card_working(app, client, login, make_site, make_household, make_user,
+                                                     monkeypatch):
+    import admin.households.cards
+
+    site = make_site()
+    home = make_household(site)
+    first = card_actions.issue_for_print(make_user("admin"), [home.id])[0]
+    card_actions.confirm_handover(make_user("admin"), [home.id])
+    login(make_user("cadre", sites=[site]))
+
+    def broken(faces):
+        raise OSError("printer tab closed")
+
+    monkeypatch.setattr(admin.households.cards, "render_single", broken)
+    with pytest.raises(OSError):
+        client.post("/admin/cards/print", data={"household_ids": [str(home.id)], "layout": "single"})
+    db.session.rollback()
+    assert database.run(card_statement(first.token)).id == first.card.id

@@ -200,3 +200,17 @@ def test_bulk_import_on_both_databases(any_app, make_site, make_user):
         assert home.head_name == f"住户{n}" and home.door_no == str(n)
         assert [m.name for m in home.members] == [f"住户{n}", f"成员{n}"]
         assert home.tags == (["low_income"] if n % 2 else [])
+
+
+def test_after_importing_the_list_shows_only_the_new_households(app, client, setup, make_household):
+    site, _, _ = setup
+    make_household(site=site, head_name="老住户")
+    db.session.commit()
+    html = upload(client, sheet([(site.name, "张三", ID_A, "", "1栋", "101", "", "", ""),
+                                 (site.name, "王五", "", "", "", "", "", "", "")])).get_data(as_text=True)
+    batch = html.split('name="batch" type="hidden" value="')[1].split('"')[0]
+    resp = client.post("/admin/households/import/confirm", data={"batch": batch})
+    assert resp.status_code == 302 and "imported=" in resp.headers["Location"]
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "张三" in page and "王五" in page and "老住户" not in page
+    assert "只显示这次导入的住户" in page and "已导入 2 户" in page

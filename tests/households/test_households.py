@@ -184,3 +184,21 @@ def test_passbook_pdf(app, client, cadre_site, make_household, tmp_path, cjk_fon
     text = subprocess.run(["pdftotext", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True).stdout
     assert "家庭积分存折" in text and name in text and "测试期初" in text and "+80" in text
     assert cjk_fonts_added == fonts
+
+
+def test_shopkeeper_sees_masked_phones_and_no_hardship_tags(app, client, login, make_site, make_household, make_user):
+    from models import HouseholdTag
+
+    site = make_site()
+    home = make_household(site, head_name="王建国", phone="13812345678")
+    home.tag_rows.extend([HouseholdTag(tag="low_income"), HouseholdTag(tag="party_centre")])
+    shop, cadre = make_user("shopkeeper", sites=[site]), make_user("cadre", sites=[site])
+    login(shop)
+    for url in ("/admin/households", f"/admin/households/{home.id}", "/admin/households?tag=low_income"):
+        html = client.get(url).get_data(as_text=True)
+        assert "138****5678" in html and "13812345678" not in html, url
+        assert "低收入户" not in html and "党员中心户" in html, url
+    client.post("/admin/logout")
+    login(cadre)
+    html = client.get(f"/admin/households/{home.id}").get_data(as_text=True)
+    assert "13812345678" in html and "低收入户" in html

@@ -31,6 +31,7 @@ def test_fund_dashboard_and_ledger(browser, live_server, make_site, make_househo
     page.fill("input[name=username]", "boss")
     page.fill("input[name=password]", "password123")
     page.click("button[type=submit]")
+    page.click(".navgroup summary:has-text(\"监督\")")
     page.click(".mainnav a:has-text(\"积分基金\")")
     assert "不足" in page.inner_text("main")
     page.screenshot(path=os.path.join(screenshot_dir, "integrity-01-fund.png"), full_page=True)

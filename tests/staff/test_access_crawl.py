@@ -28,7 +28,7 @@ from tests.conftest import password_hash
 
 #: non-/admin paths that are public on purpose (each has its own authentication story)
 PUBLIC_PREFIXES = ("/static/", "/kiosk", "/c/", "/r/", "/public", "/health")
-PUBLIC_EXACT = {"/"}
+PUBLIC_EXACT = {"/", "/favicon.ico"}
 METHODS = ("GET", "POST")
 
 
