@@ -297,6 +297,23 @@ def live_server(sqlite_template, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_live_server(request, sqlite_template, tmp_path):
+    """A live server (as `live_server`) on SQLite AND PostgreSQL; yields (app, base_url, database)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = _sqlite_app(sqlite_template, tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_app")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield app, f"http://127.0.0.1:{server.server_port}", request.param
+    server.shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def cjk_fonts_added(monkeypatch) -> list:
     """The `common` argument of every pdf_fonts.add_cjk_font call, in order (which font a PDF got)."""

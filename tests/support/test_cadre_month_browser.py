@@ -1,11 +1,17 @@
-"""A township cadre's month in real Chromium, screenshot per step (artifacts/screenshots/month_*.png):
-the worklist on a phone → a visit that finds a problem → the fix → 销号 by another reviewer →
-the monthly report's narrative, signed by a second person, then exportable."""
+"""A township cadre's month in real Chromium on SQLite and PostgreSQL, a screenshot per step
+(artifacts/screenshots/month_<database>_*.png): the worklist on a phone → a visit that finds a problem
+→ the fix → 销号 by another reviewer → a jobs entry → a task of the annual plan and its progress →
+the assessment table → the monthly report's narrative, signed by a second person, then exportable →
+the village's 一户一档 zip."""
+import io
 import os
+import zipfile
+from datetime import timedelta
 
 import pytest
 
 from extensions import db
+from models.clock import local_today
 from tests.support.test_support_browser import _seed
 
 pytestmark = pytest.mark.browser
@@ -28,11 +34,13 @@ def _reviewer_in_scope(app):
         db.session.commit()
 
 
-def test_a_cadres_month(browser, live_server, screenshot_dir, tmp_path):
-    app, base = live_server
+def test_a_cadres_month(browser, any_live_server, screenshot_dir, tmp_path):
+    app, base, database = any_live_server
     _seed(app, tmp_path)
     _reviewer_in_scope(app)
-    shot = lambda page, name: page.screenshot(path=os.path.join(screenshot_dir, f"month_{name}.png"), full_page=True)  # noqa: E731
+
+    def shot(page, name):
+        page.screenshot(path=os.path.join(screenshot_dir, f"month_{database}_{name}.png"), full_page=True)
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                 has_touch=True, locale="zh-CN")
     page = phone.new_page()
@@ -75,6 +83,41 @@ def test_a_cadres_month(browser, live_server, screenshot_dir, tmp_path):
     review.wait_for_selector("text=状态已改为“已销号”")
     shot(review, "6_problem_closed_by_reviewer")
 
+    # 创业就业台账: the cadre records what a working-age member does
+    page.goto(f"{base}/admin/support/jobs")
+    assert page.is_visible("text=分类统计")
+    page.click("a:has-text('石𬌗')")
+    page.select_option("select[name=status]", "migrant")
+    page.fill("input[name=workplace]", "浙江宁波 电子厂")
+    page.fill("input[name=training_wanted]", "电工")
+    page.click("button:has-text('保存就业情况')")
+    page.wait_for_selector("text=已保存 石𬌗 的就业情况")
+    shot(page, "6b_jobs_entry_phone")
+
+    # 年度计划: the township's plan takes up an open problem as a task, with a deadline and progress
+    office = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    plan_page = office.new_page()
+    _login(plan_page, base, "libj")
+    plan_page.goto(f"{base}/admin/support/plans")
+    plan_page.select_option("select[name=area_id]", label="城关镇")
+    plan_page.fill("input[name=title]", "易地扶贫搬迁后续扶持年度计划")
+    plan_page.click("button:has-text('建立计划')")
+    plan_page.wait_for_selector("text=从问题台账列入计划")
+    plan_page.check("tr:has-text('卫生间渗水到楼下') input[name=up-problem_ids]")
+    plan_page.fill("input[name=up-deadline]", (local_today() + timedelta(days=30)).isoformat())
+    plan_page.click("button:has-text('把勾选的问题列入计划')")
+    plan_page.wait_for_selector("text=已把 1 个问题列入计划任务")
+    plan_page.click("a:has-text('住房:卫生间渗水到楼下')")
+    plan_page.fill("textarea[name=note]", "物业已上门查看,更换防水层")
+    plan_page.click("button:has-text('记录进展')")
+    plan_page.wait_for_selector("text=物业已上门查看,更换防水层")
+    shot(plan_page, "6c_plan_task")
+
+    # 考核: the year's assessment, computed from the records above
+    plan_page.goto(f"{base}/admin/support/assessment")
+    assert plan_page.is_visible("th:has-text('幸福社区')")
+    shot(plan_page, "6d_assessment")
+
     page.goto(f"{base}/admin/support/report")
     assert not page.is_visible("text=下载 Excel")
     page.fill("textarea[name=work_done]", "本月入户走访包保户 1 户,发现问题 1 个,已整改销号。")
@@ -92,5 +135,15 @@ def test_a_cadres_month(browser, live_server, screenshot_dir, tmp_path):
     with review.expect_download() as download:
         review.click("text=下载 Excel")
     assert download.value.suggested_filename.endswith(".xlsx")
+
+    # 一户一档: the village's archive, one set for the station and one for the county
+    plan_page.goto(f"{base}/admin/support/archive")
+    shot(plan_page, "9_archive")
+    with plan_page.expect_download() as download:
+        plan_page.click("text=下载压缩包")
+    with zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read())) as archive:
+        names = archive.namelist()
+    assert len([n for n in names if "/站存/" in n]) == len([n for n in names if "/报县/" in n]) == 3
+    office.close()
     desk.close()
     phone.close()
