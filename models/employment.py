@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.clock import utcnow
+from models.support import _in
 
 #: employment status code -> label, in the order the township's statistics list them
 EMPLOYMENT_STATUSES = {
@@ -16,10 +17,6 @@ EMPLOYMENT_STATUSES = {
 }
 #: subsidy kind code -> label
 SUBSIDY_KINDS = {"startup": "创业一次性补贴", "rent": "场租补贴", "loan_interest": "贷款贴息"}
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 class Employment(db.Model):

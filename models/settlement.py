@@ -8,16 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.clock import utcnow
+from models.support import _in
 
 #: cause code -> label (the usual 致贫原因 list)
 CAUSES = {
     "illness": "因病", "disability": "因残", "schooling": "因学", "disaster": "因灾", "labour": "缺劳力",
     "skills": "缺技术", "capital": "缺资金", "land": "缺土地", "motivation": "自身发展动力不足",
 }
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 class SiteLeader(db.Model):

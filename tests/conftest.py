@@ -2,6 +2,7 @@
 
 SQLite: the template file is copied per test. PostgreSQL: CREATE DATABASE ... TEMPLATE.
 REQUIRE_PG=1 / REQUIRE_BROWSER=1 turn a missing PostgreSQL or Chromium into a failure."""
+import contextlib
 import functools
 import itertools
 import os
@@ -280,38 +281,38 @@ def screenshot_dir():
     return os.path.abspath(path)
 
 
-@pytest.fixture
-def live_server(sqlite_template, tmp_path):
-    """The app served by werkzeug in a thread on a free loopback port; yields (app, base_url)."""
+@contextlib.contextmanager
+def serving(app):
+    """`app` served by werkzeug in a thread on a free loopback port; yields its base URL."""
     import threading
 
     from werkzeug.serving import make_server
 
-    app = _sqlite_app(sqlite_template, tmp_path)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(sqlite_template, tmp_path):
+    """The app served by werkzeug in a thread on a free loopback port; yields (app, base_url)."""
+    app = _sqlite_app(sqlite_template, tmp_path)
+    with serving(app) as base:
+        yield app, base
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_live_server(request, sqlite_template, tmp_path):
     """A live server (as `live_server`) on SQLite AND PostgreSQL; yields (app, base_url, database)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     app = _sqlite_app(sqlite_template, tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_app")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f"http://127.0.0.1:{server.server_port}", request.param
-    server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(app) as base:
+        yield app, base, request.param
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import io
 import os
 import re
 import shutil
-import threading
 
 import pytest
 from openpyxl import Workbook
@@ -20,10 +19,8 @@ NEW_FAMILIES = ("周德华", "龙春梅", "田永福")
 @pytest.fixture(params=["sqlite", "postgresql"])
 def demo_server(request, demo_template, tmp_path):
     """The demo county served by werkzeug on a free port; yields (app, base_url)."""
-    from werkzeug.serving import make_server
-
     from app import create_app
-    from tests.conftest import FreshUserClient, test_settings
+    from tests.conftest import FreshUserClient, serving, test_settings
 
     if request.param == "sqlite":
         path = tmp_path / "demo.db"
@@ -38,13 +35,8 @@ def demo_server(request, demo_template, tmp_path):
             db.session.commit()
             db.session.remove()
     app.test_client_class = FreshUserClient
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f"http://127.0.0.1:{server.server_port}", request.param
-    server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(app) as base:
+        yield app, base, request.param
 
 
 def _workbook() -> str:

@@ -13,6 +13,7 @@ from models import EvaluationRound, RoundLine
 from models.clock import local_today, local_zone, to_local, utcnow
 from models.household import mask_name
 from services import pdf_fonts
+from services.ledger.seals import seal_line
 
 MAX_NOTICE_DAYS = 60
 
@@ -135,6 +136,9 @@ def _draw_notice(rnd, lines: list, common: bool):
     pdf.cell(0, 7, f"{area}{rnd.site.name}评议小组", align="R")
     pdf.ln()
     pdf.cell(0, 7, _cn_date(rnd.notice_start), align="R")
+    pdf.ln(10)
+    pdf.set_font(family, "", 9)
+    pdf.cell(0, 6, seal_line(), align="L")  # an anchor outside the database (docs/decisions.md#ledger-seals)
     return pdf
 
 

@@ -53,7 +53,11 @@ def test_notice_pdf_keeps_long_names_in_their_column_and_the_title_whole(app, ma
         for dim in rnd.config["dimensions"]:
             evaluations.set_score(committee, rnd, home.id, dim["id"], 8)
     evaluations.open_notice(cadre, rnd, today=date(2026, 10, 8))
+    from services.ledger.seals import make_seal
+
+    code = make_seal().code
     text, words = _pdf_words(notices.notice_pdf(rnd))
+    assert f"账本封存码 {code}" in text  # the 公示 carries the newest seal code, an anchor on paper
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert all(len(line) > 2 for line in lines[:3]), lines[:3]  # no lone 示 on a line of its own
     assert "评议结果公示" in "".join(lines[:2])

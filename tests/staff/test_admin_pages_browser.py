@@ -2,13 +2,11 @@
 Content-Security-Policy violation, no inline event handler (the CSP would block it) and no
 javascript: link. Parameterless GET routes are enumerated from app.url_map, so new pages are covered."""
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
-from extensions import db
+from tests.conftest import serving
 from tests.conftest import test_settings as settings_for
 
 pytestmark = pytest.mark.browser
@@ -42,13 +40,8 @@ def demo_server(demo_template, tmp_path):
     path = tmp_path / "demo.db"
     shutil.copyfile(demo_template, path)
     app = create_app(settings_for(f"sqlite:///{path}"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as base:
+        yield app, base
 
 
 def _expected_failure(message, page_url: str) -> bool:

@@ -42,3 +42,13 @@ def table_counts():
 
     return {m.__tablename__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
             for m in (LedgerEntry, Redemption, RedemptionLine, StockMovement, KioskSession)}
+
+
+def goods_card(page, goods_id):
+    """The kiosk's card of a goods item, its page turned to first (the goods are paged by whole rows)."""
+    card = page.locator(f'.goods[data-goods-id="{goods_id}"]')
+    while not page.is_disabled("#page-up"):
+        page.click("#page-up")
+    while not card.is_visible():
+        page.click("#page-down")
+    return card

@@ -10,7 +10,7 @@ import pytest
 from extensions import db
 from models import Card, Household
 from services.supermarket import devices as kiosk_devices
-from tests.supermarket.kiosk_helpers import add_goods, card_for
+from tests.supermarket.kiosk_helpers import add_goods, card_for, goods_card
 
 pytestmark = pytest.mark.browser
 
@@ -145,15 +145,6 @@ def _check(page, screenshot_dir, viewport, mode, screen, report):
     return measured
 
 
-def _card(page, goods_id):
-    """The goods card, its page turned to first (the goods are paged by whole rows)."""
-    card = page.locator(f'.goods[data-goods-id="{goods_id}"]')
-    while not page.is_disabled("#page-up"):
-        page.click("#page-up")
-    while not card.is_visible():
-        page.click("#page-down")
-    return card
-
 
 @pytest.mark.parametrize("mode", ["normal", "large"])
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -173,10 +164,10 @@ def test_every_screen_is_elder_friendly(browser, shop, screenshot_dir, viewport,
     page.wait_for_selector("#screen-household:not([hidden])")
     _check(page, screenshot_dir, viewport, mode, "household", report)
     ids = shop["ids"]
-    _card(page, ids["rice"]).locator("button.plus").click()
-    _card(page, ids["oil"]).locator("button.plus").click()  # limit reached: says so in words
-    _card(page, ids["肥皂"]).locator("button.plus").click()
-    assert "限兑" in _card(page, ids["oil"]).inner_text()
+    goods_card(page, ids["rice"]).locator("button.plus").click()
+    goods_card(page, ids["oil"]).locator("button.plus").click()  # limit reached: says so in words
+    goods_card(page, ids["肥皂"]).locator("button.plus").click()
+    assert "限兑" in goods_card(page, ids["oil"]).inner_text()
     _check(page, screenshot_dir, viewport, mode, "cart", report)
     page.click("#checkout-btn")
     page.wait_for_selector("#screen-confirm:not([hidden])")
@@ -184,7 +175,7 @@ def test_every_screen_is_elder_friendly(browser, shop, screenshot_dir, viewport,
     _check(page, screenshot_dir, viewport, mode, "confirm", report)
     page.click("#back-bar")  # 返回 in the same place: back to the goods, cart kept
     page.wait_for_selector("#screen-confirm", state="hidden")
-    _card(page, ids["oil"]).locator("button.minus").click()
+    goods_card(page, ids["oil"]).locator("button.minus").click()
     page.click("#checkout-btn")
     page.click("#confirm-btn")
     page.wait_for_selector("#screen-success:not([hidden])")
@@ -210,7 +201,7 @@ def test_every_screen_is_elder_friendly(browser, shop, screenshot_dir, viewport,
     large_on()
     _scan(page, shop["card"])
     page.wait_for_selector("#screen-household:not([hidden])")
-    _card(page, ids["挂面"]).locator("button.plus").click()
+    goods_card(page, ids["挂面"]).locator("button.plus").click()
     page.click("#checkout-btn")
     with shop["app"].app_context():
         from models import Goods
@@ -275,7 +266,7 @@ def test_idle_warning_extends_ten_times_then_times_out(browser, shop, screenshot
     page = _open(browser, shop, "1366x768")
     _scan(page, shop["card"])
     page.wait_for_selector("#screen-household:not([hidden])")
-    _card(page, shop["ids"]["肥皂"]).locator("button.plus").click()
+    goods_card(page, shop["ids"]["肥皂"]).locator("button.plus").click()
     for _ in range(10):
         page.wait_for_selector("#idle-warning:not([hidden])", timeout=6000)
         assert "还需要更多时间吗" in page.inner_text("#idle-title")

@@ -13,7 +13,7 @@ from extensions import db
 from models.clock import local_today
 from services import ledger
 from services.supermarket import devices as kiosk_devices
-from tests.supermarket.kiosk_helpers import add_goods, card_for
+from tests.supermarket.kiosk_helpers import add_goods, card_for, goods_card
 
 pytestmark = pytest.mark.browser
 
@@ -99,15 +99,6 @@ def _open(browser, shop, viewport="1366x768"):
     return page
 
 
-def _card(page, goods_id):
-    """The goods card, its page turned to first (下一页 from page 1 until it shows)."""
-    card = page.locator(f'.goods[data-goods-id="{goods_id}"]')
-    while not page.is_disabled("#page-up"):
-        page.click("#page-up")
-    while not card.is_visible():
-        page.click("#page-down")
-    return card
-
 
 @pytest.mark.parametrize("mode", ["normal", "large"])
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -168,14 +159,14 @@ def test_large_mode_keeps_the_goods_in_view(browser, shop):
 def test_cannot_afford_one_more_is_worded_apart(browser, shop, screenshot_dir):
     page = _open(browser, shop)
     oil, cooker = shop["ids"][1], shop["ids"][11]
-    card = _card(page, oil)
+    card = goods_card(page, oil)
     card.locator("button.plus").click()  # 85 of 193: a second one (85) is affordable, a third is not
     card.locator("button.plus").click()
     assert "已选 2桶" in card.inner_text()
     assert "积分不够再加一桶" in card.inner_text()
     assert card.locator("button.plus").get_attribute("aria-disabled") == "true"
     page.screenshot(path=os.path.join(screenshot_dir, "kiosk-paging-cannot-afford-one-more.png"))
-    words = _card(page, cooker).locator('[data-role="reason"]').inner_text()  # 200: not even one
+    words = goods_card(page, cooker).locator('[data-role="reason"]').inner_text()  # 200: not even one
     assert "积分不够" in words and "再加" not in words
     page.context.close()
 
@@ -185,7 +176,7 @@ def test_cart_lines_stay_in_the_order_added(browser, shop):
     ids = shop["ids"]
     pencil, noodles, soap = ids[10], ids[2], ids[4]  # added highest id first
     for goods_id in (noodles, pencil, soap, noodles, pencil):
-        _card(page, goods_id).locator("button.plus").click()
+        goods_card(page, goods_id).locator("button.plus").click()
     lines = page.locator("#cart-lines li").all_inner_texts()
     assert [line.split("\n")[0].split(" ")[0] for line in lines] == ["挂面", "铅笔(12支)", "肥皂"], lines
     assert page.locator("#cart-lines li").evaluate_all("(els) => els.map((e) => Number(e.dataset.goodsId))") == \
