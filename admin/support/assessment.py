@@ -6,6 +6,7 @@ from admin import bp
 from admin.auth import roles_required
 from admin.support import READERS
 from models.clock import local_today
+from services.errors import ValidationFailed
 from services.staff.scope import allowed_site_ids
 from services.support import assessment
 
@@ -32,10 +33,10 @@ def support_assessment():
 def support_assessment_records():
     year = _year()
     measure = request.args.get("measure")
-    if measure not in assessment.WEIGHTS:
-        abort(404)
-    allowed = allowed_site_ids(current_user)
     kind, key = request.args.get("kind"), request.args.get("key", "")
+    if measure not in assessment.WEIGHTS or kind not in ("village", "department"):
+        raise ValidationFailed("请在考核表上点开要查看的那一项得分")
+    allowed = allowed_site_ids(current_user)
     units = assessment.villages(allowed) if kind == "village" else assessment.departments() if kind == "department" else []
     unit = next((u for u in units if u.key == key), None)
     if unit is None:

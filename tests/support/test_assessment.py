@@ -103,7 +103,8 @@ def test_the_pages_and_the_export(client, login, year_so_far, make_user):
     assert page.status_code == 200 and "水压不足" in page.get_data(as_text=True)
     west_id = year_so_far["west"].area_id
     assert client.get(f"/admin/support/assessment/records?year={year}&kind=village&key={west_id}&measure=tasks").status_code == 404
-    assert client.get(f"/admin/support/assessment/records?year={year}&kind=village&key={east_id}&measure=x").status_code == 404
+    bad = client.get(f"/admin/support/assessment/records?year={year}&kind=village&key={east_id}&measure=x")
+    assert bad.status_code == 400 and "请在考核表上点开" in bad.get_data(as_text=True)
     assert client.get(f"/admin/support/assessment?year={year + 1}").status_code == 404
     book = load_workbook(io.BytesIO(client.get(f"/admin/support/assessment.xlsx?year={year}").data))
     rows = [[c.value for c in row] for row in book.active.iter_rows(min_row=4)]
