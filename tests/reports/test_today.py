@@ -57,7 +57,18 @@ def test_shopkeeper_counts_low_stock_and_todays_redemptions(demo_app):
     low = db.session.execute(db.select(db.func.count(Goods.id)).where(
         Goods.site_id == 1, Goods.active.is_(True), Goods.stock <= Goods.low_stock)).scalar_one()
     assert lines["库存预警的商品"][0] == low > 0
-    assert lines["今天的兑换"][0] > 0
+    # the demo's redemptions are made when it is built: "today" only until local midnight passes
+    from datetime import timedelta
+
+    from models import Redemption
+    from models.clock import local_today
+    from services.support.problems import local_midnight_utc
+
+    start = local_midnight_utc(local_today())
+    made_today = db.session.execute(db.select(db.func.count(Redemption.id)).where(
+        Redemption.site_id == 1, Redemption.status == "done", Redemption.created_at >= start,
+        Redemption.created_at < start + timedelta(days=1))).scalar_one()
+    assert lines["今天的兑换"][0] == made_today
 
 
 def test_auditor_sees_the_last_verify_result(demo_app):
