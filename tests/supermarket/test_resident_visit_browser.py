@@ -3,6 +3,7 @@ family card, switches to 大字模式, pages through the goods, fills his cart, 
 receipt read out, and walks away; the kiosk goes back to its attract screen by itself.
 One screenshot per step: artifacts/screenshots/resident_visit/<database>-<nn>-<step>.png."""
 import os
+import re
 import threading
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -69,7 +70,8 @@ def test_a_residents_visit(browser, village, screenshot_dir):
     page = context.new_page()
     page.clock.install()  # the real clock, until the resident walks away (fast-forwarded below)
     heard = []
-    page.on("response", lambda r: heard.append(unquote(r.url.split("/kiosk/speech/", 1)[1]))
+    # each phrase heard, without the kiosk session the speech endpoint asks for amounts
+    page.on("response", lambda r: heard.append(re.sub(r"[?&]session=[^&]*", "", unquote(r.url.split("/kiosk/speech/", 1)[1])))
             if "/kiosk/speech/" in r.url and r.status in (200, 206, 304) else None)
 
     # the kiosk is set up once by a cadre: paired with its code, then it waits for a card
