@@ -3,7 +3,9 @@
 Every route: @roles_required AND a site-scope check through services/staff/scope.py. This package
 holds what the topic modules share: the role groups, the scope of URL arguments, the household lookup."""
 
-from flask import request
+from urllib.parse import quote
+
+from flask import Response, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -66,6 +68,15 @@ def _household(household_id) -> Household:
     home = db.get_or_404(Household, household_id)
     require_site(current_user, home.site_id)
     return home
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(data: bytes, filename: str, mimetype: str = XLSX) -> Response:
+    """A download of `data` under its Chinese file name (RFC 5987 encoded)."""
+    return Response(data, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 def _month_arg():

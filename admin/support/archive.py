@@ -1,15 +1,14 @@
 """一户一档 archive exports: one household's PDF, a village's zip (站存 + 报县 sets), the list of villages.
 Every export goes to the audit log, with whether identity numbers were shown in full."""
-from urllib.parse import quote
 
-from flask import Response, abort, render_template
+from flask import abort, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from admin import bp
 from admin.auth import roles_required
 from admin.scope import COUNTY_WIDE, scoped_arg
-from admin.support import _household
+from admin.support import _household, attachment
 from extensions import db
 from models import Area, Household, Site
 from services.staff import audit
@@ -44,11 +43,6 @@ def support_archive():
                            full_ids=archive.may_see_full_ids(current_user))
 
 
-def _pdf_response(data: bytes, filename: str, mimetype: str) -> Response:
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
-
-
 @bp.route("/support/archive/households/<int:household_id>.pdf")
 @roles_required(*EXPORTERS)
 def support_archive_household(household_id):
@@ -58,7 +52,7 @@ def support_archive_household(household_id):
     audit.record(current_user, "archive.export", "household", home.id, site_id=home.site_id,
                  after={"导出": "一户一档", "完整身份证号": full})
     db.session.commit()
-    return _pdf_response(data, f"一户一档_{home.head_name}.pdf", "application/pdf")
+    return attachment(data, f"一户一档_{home.head_name}.pdf", "application/pdf")
 
 
 @bp.route("/support/archive/villages/<int:area_id>.zip")
@@ -76,4 +70,4 @@ def support_archive_village(area_id):
     audit.record(current_user, "archive.export_village", "area", area.id,
                  after={"导出": "一户一档(站存+报县)", "户数": len(homes), "完整身份证号": full})
     db.session.commit()
-    return _pdf_response(data, f"{area.name}_一户一档.zip", "application/zip")
+    return attachment(data, f"{area.name}_一户一档.zip", "application/zip")

@@ -1,10 +1,10 @@
 """考核: the yearly assessment table of villages and departments, each score's records, the export."""
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
-from admin.support import READERS
+from admin.support import READERS, attachment
 from models.clock import local_today
 from services.errors import ValidationFailed
 from services.staff.scope import allowed_site_ids
@@ -51,6 +51,4 @@ def support_assessment_records():
 def support_assessment_export():
     year = _year()
     towns, depts = assessment.assess(year, allowed_site_ids(current_user))
-    return Response(assessment.export_xlsx(year, towns, depts, local_today()),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{year}-kaohe.xlsx"})
+    return attachment(assessment.export_xlsx(year, towns, depts, local_today()), f"{year}-kaohe.xlsx")

@@ -1,12 +1,12 @@
 """创业就业台账: the working-age members of the sites in scope with their employment, the classified
 statistics per village, one member's record and subsidies, and the export."""
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
 from admin.fields import refused, refused_on_field
-from admin.support import MANAGERS, READERS
+from admin.support import MANAGERS, READERS, attachment
 from admin.support.forms import EmploymentForm, SubsidyForm
 from extensions import db
 from models import Member
@@ -46,8 +46,7 @@ def support_jobs_export():
     rows = jobs.working_members([s.id for s in sites], status)
     counts, total = jobs.statistics(rows, sites)
     data = jobs.export_xlsx(rows, counts, total, local_today())
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename*=UTF-8''%E5%88%9B%E4%B8%9A%E5%B0%B1%E4%B8%9A%E5%8F%B0%E8%B4%A6.xlsx"})
+    return attachment(data, "创业就业台账.xlsx")
 
 
 def _member(member_id) -> Member:

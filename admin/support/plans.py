@@ -1,6 +1,6 @@
 """年度计划 and 任务分解: the township's plans, one plan's tasks with the problems still to take up, one
 task's progress and completion, and the export."""
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -8,7 +8,7 @@ from admin import bp
 from admin.auth import roles_required
 from admin.fields import refused, refused_on_field
 from admin.scope import COUNTY_WIDE, scoped_arg
-from admin.support import READERS
+from admin.support import READERS, attachment
 from admin.support.forms import NoteForm, PlanForm, TakeUpForm, TaskForm
 from extensions import db
 from models import StaffUser
@@ -132,9 +132,7 @@ def support_plan_take_up(plan_id):
 @roles_required(*READERS)
 def support_plan_export(plan_id):
     plan = _plan(plan_id)
-    return Response(plans.export_xlsx(plan, local_today()),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename*=UTF-8''%E4%BB%BB%E5%8A%A1%E5%88%86%E8%A7%A3.xlsx"})
+    return attachment(plans.export_xlsx(plan, local_today()), "任务分解.xlsx")
 
 
 def _task_page(task, progress_form, done_form):

@@ -1,13 +1,12 @@
 """问题台账: problems found on visits, their status and rectification plan."""
-from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin import bp
 from admin.auth import roles_required
 from admin.fields import refused
-from admin.support import MANAGERS, READERS, VISITORS, _household
+from admin.support import MANAGERS, READERS, VISITORS, _household, attachment
 from admin.support.forms import ProblemEditForm, ProblemForm, ProblemStatusForm
 from extensions import db
 from models import Site
@@ -58,17 +57,12 @@ def support_problems_export():
     site_id = request.args.get("site_id", type=int)
     scope = db.session.get(Site, site_id).name if site_id else _scope_title()
     data = problems.export_xlsx(_problems_in_scope(), f"{scope}后续扶持问题台账", today)
-    return xlsx_response(data, f"问题台账-{today.isoformat()}.xlsx")
+    return attachment(data, f"问题台账-{today.isoformat()}.xlsx")
 
 
 def _scope_title() -> str:
     """The area the signed-in user's 台账 covers: a village, a township or the county."""
     return exports.scope_title([s.path_names() for s in sites_in_scope(current_user)])
-
-
-def xlsx_response(data: bytes, filename: str) -> Response:
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 @bp.route("/support/problems/new", methods=["GET", "POST"])

@@ -22,9 +22,10 @@ from admin.support import (
     VISITORS,
     _household,
     _month_arg,
+    attachment,
 )
 from admin.support.forms import VisitForm
-from admin.support.problems import _scope_title, xlsx_response
+from admin.support.problems import _scope_title
 from extensions import db
 from models import Household
 from models.clock import local_today
@@ -175,7 +176,7 @@ def support_visits_export():
     if allowed is not None:
         query = query.where(Visit.site_id.in_(allowed))
     data = exports.visits_xlsx(db.session.execute(query).scalars().all(), year, month, local_today(), _scope_title())
-    return xlsx_response(data, f"走访记录-{year}-{month:02d}.xlsx")
+    return attachment(data, f"走访记录-{year}-{month:02d}.xlsx")
 
 
 @bp.route("/support/coverage/export.xlsx")
@@ -183,7 +184,7 @@ def support_visits_export():
 def support_coverage_export():
     year, month = _month_arg()
     cov = visits.coverage(year, month, allowed_site_ids(current_user))
-    return xlsx_response(exports.coverage_xlsx(cov, local_today(), _scope_title()), f"走访覆盖-{year}-{month:02d}.xlsx")
+    return attachment(exports.coverage_xlsx(cov, local_today(), _scope_title()), f"走访覆盖-{year}-{month:02d}.xlsx")
 
 
 @bp.route("/support/households/<int:household_id>/visit-sheet")
