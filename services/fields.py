@@ -43,13 +43,15 @@ def record_id(value, message: str) -> int:
         raise ValidationFailed(message) from None
 
 
-def text(value, label: str, limit: int, required: bool = True) -> Optional[str]:
-    """Stripped text of at most `limit` characters; None when empty and not required."""
+def text(value, label: str, limit: int, required: bool = True, field: Optional[str] = None) -> Optional[str]:
+    """Stripped text of at most `limit` characters; None when empty and not required. `field` names the
+    form field a refusal belongs beside (admin.fields.refused_on_field)."""
+    named = {"field": field} if field else {}
     value = (value or "").strip() if isinstance(value, (str, type(None))) else str(value).strip()
     if required and not value:
-        raise ValidationFailed(f"请填写{label}")
+        raise ValidationFailed(f"请填写{label}", **named)
     if len(value) > limit:
-        raise ValidationFailed(f"{label}不能超过 {limit} 个字")
+        raise ValidationFailed(f"{label}不能超过 {limit} 个字", **named)
     return value or None
 
 

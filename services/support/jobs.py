@@ -16,7 +16,7 @@ from extensions import db
 from models import Household, Member, Site
 from models.clock import local_today, utcnow
 from models.employment import EMPLOYMENT_STATUSES, SUBSIDY_KINDS, Employment, EmploymentSubsidy
-from services import workbook
+from services import fields, workbook
 from services.errors import ValidationFailed
 from services.integrity.fund import parse_yuan, yuan
 from services.staff import audit
@@ -128,11 +128,8 @@ def statistics(rows: list[JobRow], sites: list[Site]) -> tuple[list[SiteCounts],
     return list(per_site.values()), total
 
 
-def _text(values: dict, name: str, label: str) -> str:
-    text = (values.get(name) or "").strip()
-    if len(text) > TEXT_LIMITS[name]:
-        raise ValidationFailed(f"{label}最多 {TEXT_LIMITS[name]} 个字", field=name)
-    return text
+def _text(value, name: str, label: str) -> str:
+    return fields.text(value, label, TEXT_LIMITS[name], required=False, field=name) or ""
 
 
 def save_employment(actor, member: Member, *, status: str, workplace: str = "", since: Optional[date] = None,
@@ -144,10 +141,9 @@ def save_employment(actor, member: Member, *, status: str, workplace: str = "", 
         raise ValidationFailed("这位成员已不在册,不能登记就业情况")
     if status not in EMPLOYMENT_STATUSES:
         raise ValidationFailed("请选择就业状态", field="status")
-    values = dict(workplace=workplace, training_taken=training_taken, training_wanted=training_wanted)
-    workplace = _text(values, "workplace", "务工地点/单位")
-    taken = _text(values, "training_taken", "已参加的培训")
-    wanted = _text(values, "training_wanted", "培训意愿")
+    workplace = _text(workplace, "workplace", "务工地点/单位")
+    taken = _text(training_taken, "training_taken", "已参加的培训")
+    wanted = _text(training_wanted, "training_wanted", "培训意愿")
     if since is not None and since > local_today():
         raise ValidationFailed("开始时间不能晚于今天", field="since")
     if status != "unemployed" and not workplace:
@@ -185,11 +181,9 @@ def add_subsidy(actor, member: Member, *, kind: str, amount, granted_on: Optiona
         raise ValidationFailed("请填写发放日期", field="granted_on")
     if granted_on > local_today():
         raise ValidationFailed("发放日期不能晚于今天", field="granted_on")
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise ValidationFailed("备注最多 200 个字", field="note")
+    note = fields.text(note, "备注", 200, required=False, field="note")
     row = EmploymentSubsidy(member_id=member.id, household_id=home.id, kind=kind, amount_fen=fen,
-                            granted_on=granted_on, note=note or None, created_by=actor.id)
+                            granted_on=granted_on, note=note, created_by=actor.id)
     db.session.add(row)
     db.session.flush()
     audit.record(actor, "employment.subsidy", "member", member.id,

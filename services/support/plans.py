@@ -18,7 +18,7 @@ from extensions import db
 from models import Area, Problem, StaffUser
 from models.clock import local_today, utcnow
 from models.plan import PlanTask, PlanTaskProblem, PlanTaskProgress, WorkPlan
-from services import workbook
+from services import fields, workbook
 from services.errors import Forbidden, ValidationFailed
 from services.staff import audit
 from services.staff.scope import allowed_site_ids, site_ids_under
@@ -62,12 +62,7 @@ def require_manage(user, area_id: int) -> None:
 
 
 def _text(value, label: str, limit: int, field: str, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"请填写{label}", field=field)
-    if len(text) > limit:
-        raise ValidationFailed(f"{label}最多 {limit} 个字", field=field)
-    return text
+    return fields.text(value, label, limit, required, field=field) or ""
 
 
 def create_plan(actor, *, area_id: Optional[int], year: Optional[int], title: str) -> WorkPlan:
