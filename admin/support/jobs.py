@@ -32,9 +32,9 @@ def _scope():
 @roles_required(*READERS)
 def support_jobs():
     sites, status = _scope()
-    rows = jobs.working_members([s.id for s in sites], status)
-    counts, total = jobs.statistics(jobs.working_members([s.id for s in sites]) if status else rows, sites)
-    return render_template("admin/support/jobs.html", rows=rows, counts=counts, total=total,
+    everyone = jobs.working_members([s.id for s in sites])
+    counts, total = jobs.statistics(everyone, sites)  # the statistics always count every status
+    return render_template("admin/support/jobs.html", rows=jobs.with_status(everyone, status), counts=counts, total=total,
                            sites=sites_in_scope(current_user), args=request.args, statuses=EMPLOYMENT_STATUSES,
                            not_surveyed=jobs.NOT_SURVEYED, working_age=jobs.WORKING_AGE)
 
@@ -55,12 +55,12 @@ def _member(member_id) -> Member:
     return member
 
 
-def _member_page(member, form, subsidy_form):
+def _member_page(member, record, form, subsidy_form):
     """One member's record page: the employment form, the subsidies and the subsidy form."""
     def page():
         return render_template("admin/support/job_member.html", member=member, home=member.household,
                                form=form, subsidy_form=subsidy_form, subsidies=jobs.subsidies_of(member),
-                               record=jobs.record_of(member), age=jobs.age_on(member.id_number, local_today()),
+                               record=record, age=jobs.age_on(member.id_number, local_today()),
                                statuses=EMPLOYMENT_STATUSES, kinds=SUBSIDY_KINDS,
                                can_edit=current_user.has_role("admin", *MANAGERS))
     return page
@@ -72,7 +72,7 @@ def support_job_member(member_id):
     member = _member(member_id)
     record = jobs.record_of(member)
     form = EmploymentForm(obj=record)
-    page = _member_page(member, form, SubsidyForm(prefix="subsidy"))
+    page = _member_page(member, record, form, SubsidyForm(prefix="subsidy"))
     if not form.is_submitted():
         return page()
     if not current_user.has_role("admin", *MANAGERS):
@@ -96,7 +96,8 @@ def support_job_member(member_id):
 def support_job_subsidy(member_id):
     member = _member(member_id)
     subsidy_form = SubsidyForm(prefix="subsidy")
-    page = _member_page(member, EmploymentForm(formdata=None, obj=jobs.record_of(member)), subsidy_form)
+    record = jobs.record_of(member)
+    page = _member_page(member, record, EmploymentForm(formdata=None, obj=record), subsidy_form)
     if not subsidy_form.validate():
         return refused(page)
     try:

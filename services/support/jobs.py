@@ -77,15 +77,20 @@ def working_members(site_ids: Optional[Iterable[int]], status: Optional[str] = N
              .order_by(Household.site_id, Household.building, Household.door_no, Household.id, Member.id))
     if site_ids is not None:
         query = query.where(Household.site_id.in_(list(site_ids) or [-1]))
-    if status == NOT_SURVEYED:
-        query = query.where(Employment.id.is_(None))
-    elif status in EMPLOYMENT_STATUSES:
-        query = query.where(Employment.status == status)
     rows = [JobRow(m, h, age_on(m.id_number, today), e) for m, h, e in db.session.execute(query)]
-    rows = [r for r in rows if r.age is None or WORKING_AGE[0] <= r.age <= WORKING_AGE[1]]
+    rows = with_status([r for r in rows if r.age is None or WORKING_AGE[0] <= r.age <= WORKING_AGE[1]], status)
     totals = _subsidy_totals([r.member.id for r in rows])
     for r in rows:
         r.subsidy_fen = totals.get(r.member.id, 0)
+    return rows
+
+
+def with_status(rows: list[JobRow], status: Optional[str]) -> list[JobRow]:
+    """The rows of one employment status, or NOT_SURVEYED (no record); all rows for any other value."""
+    if status == NOT_SURVEYED:
+        return [r for r in rows if r.record is None]
+    if status in EMPLOYMENT_STATUSES:
+        return [r for r in rows if r.record is not None and r.record.status == status]
     return rows
 
 
