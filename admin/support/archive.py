@@ -3,17 +3,17 @@ Every export goes to the audit log, with whether identity numbers were shown in 
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin import bp
 from admin.auth import roles_required
 from admin.scope import COUNTY_WIDE, scoped_arg
 from admin.support import _household, attachment
 from extensions import db
-from models import Area, Household, Site
+from models import Area, Household
 from services.staff import audit
-from services.staff.scope import allowed_site_ids
-from services.support import archive
+from services.staff.scope import allowed_site_ids, sites_by_village
+from services.support import archive, settlement
 
 EXPORTERS = ("cadre", "auditor")
 
@@ -26,14 +26,9 @@ def _area_exists(area_id):
 
 def _villages():
     """(village area, its sites in scope, active household count) for the villages the user reaches."""
-    allowed = allowed_site_ids(current_user)
-    rows = {}
-    for site, area in db.session.execute(select(Site, Area).join(Area, Area.id == Site.area_id).order_by(Area.name, Site.code)):
-        if allowed is None or site.id in allowed:
-            rows.setdefault(area.id, (area, []))[1].append(site)
-    counts = dict(db.session.execute(select(Household.site_id, func.count()).where(Household.status == "active")
-                                     .group_by(Household.site_id)).all())
-    return [(area, sites, sum(counts.get(s.id, 0) for s in sites)) for area, sites in rows.values()]
+    villages = sites_by_village(allowed_site_ids(current_user))
+    counts = settlement.household_counts([s.id for _area, sites in villages for s in sites])
+    return [(area, sites, sum(counts.get(s.id, 0) for s in sites)) for area, sites in villages]
 
 
 @bp.route("/support/archive")

@@ -49,6 +49,16 @@ def site_ids_under(area_id: int) -> set[int]:
     return set(db.session.execute(select(Site.id).where(Site.area_id.in_(below))).scalars())
 
 
+def sites_by_village(allowed: Optional[set[int]]) -> list[tuple[Area, list[Site]]]:
+    """(village area, its sites) for every village with a site in `allowed` (None: all), by name."""
+    villages: dict[int, tuple[Area, list[Site]]] = {}
+    for site, area in db.session.execute(select(Site, Area).join(Area, Area.id == Site.area_id)
+                                         .order_by(Area.name, Site.code)):
+        if allowed is None or site.id in allowed:
+            villages.setdefault(area.id, (area, []))[1].append(site)
+    return list(villages.values())
+
+
 def can_access_site(user, site_id: int) -> bool:
     allowed = allowed_site_ids(user)
     return allowed is None or site_id in allowed

@@ -19,11 +19,12 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from extensions import db
-from models import Activity, Area, Problem, Site
+from models import Activity, Problem
 from models.clock import local_today, to_local
 from models.plan import PlanTask, PlanTaskProblem, WorkPlan
 from models.support import SupportCadre
 from services import workbook
+from services.staff.scope import sites_by_village
 from services.support import problems, visits
 
 WEIGHTS = {"coverage": 30, "problems": 30, "tasks": 25, "activities": 15}
@@ -107,12 +108,7 @@ def _activities(first: date, last: date, site_ids: Optional[set] = None, unit: O
 # ------------------------------------------------------------------ the table
 def villages(allowed: Optional[set]) -> list[Unit]:
     """Villages with at least one site the user may see, and those sites."""
-    units: dict[int, Unit] = {}
-    for site_id, area_id, name in db.session.execute(
-            select(Site.id, Area.id, Area.name).join(Area, Area.id == Site.area_id).order_by(Area.name, Site.code)):
-        if allowed is None or site_id in allowed:
-            units.setdefault(area_id, Unit("village", str(area_id), name)).site_ids.add(site_id)
-    return list(units.values())
+    return [Unit("village", str(area.id), area.name, {s.id for s in sites}) for area, sites in sites_by_village(allowed)]
 
 
 def departments() -> list[Unit]:
@@ -129,8 +125,7 @@ def assess(year: int, allowed: Optional[set], today: Optional[date] = None) -> t
         return towns, depts
     site_to_unit = {sid: u for u in towns for sid in u.site_ids}
     dept_by_name = {u.key: u for u in depts}
-    dept_of_cadre = dict(db.session.execute(select(SupportCadre.id, SupportCadre.unit)
-                                            .where(SupportCadre.level == "department")).all())
+    dept_of_cadre = _department_of_cadre()
     scope = None if allowed is None else sorted(allowed)
     for month in range(1, last.month + 1):
         cover = visits.coverage(year, month, scope)
@@ -188,16 +183,20 @@ def drill_down(unit: Unit, measure: str, year: int, allowed: Optional[set], toda
             for a in _activities(first, last, sites, dept)]
 
 
+def _department_of_cadre() -> dict[int, str]:
+    """Department-level 包保 cadre id -> the unit (department) they serve for."""
+    return dict(db.session.execute(select(SupportCadre.id, SupportCadre.unit)
+                                   .where(SupportCadre.level == "department")).all())
+
+
 def _coverage_rows(unit: Unit, year: int, last: date, allowed: Optional[set]) -> list:
+    cadres = {cid for cid, name in _department_of_cadre().items() if name == unit.key}
     rows = []
     for month in range(1, last.month + 1):
         if unit.kind == "village":
-            cover = visits.coverage(year, month, sorted(unit.site_ids))
-            row = cover.total
+            row = visits.coverage(year, month, sorted(unit.site_ids)).total
         else:
             cover = visits.coverage(year, month, None if allowed is None else sorted(allowed))
-            cadres = set(db.session.execute(select(SupportCadre.id).where(SupportCadre.level == "department",
-                                                                          SupportCadre.unit == unit.key)).scalars())
             row = visits.CoverageRow(0, "")
             for r in cover.by_cadre:
                 if r.key in cadres:
