@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -30,6 +30,14 @@ class KioskDevice(db.Model):
     last_seen_at: Mapped[Optional[datetime]] = mapped_column()
     created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the public half of the kiosk's offline signing key (ECDSA P-256, JWK JSON), set once at pairing
+    public_key: Mapped[Optional[str]] = mapped_column(Text)
+    #: the highest offline counter sync has applied (docs/offline.md)
+    offline_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_sync_at: Mapped[Optional[datetime]] = mapped_column()
+    last_refresh_at: Mapped[Optional[datetime]] = mapped_column()
+    #: items waiting in the kiosk's queue, as it said at its last contact
+    queue_reported: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     site = relationship("Site")
 

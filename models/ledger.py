@@ -12,6 +12,7 @@ from models.clock import utcnow
 LEDGER_KINDS = (
     "evaluation", "award", "activity", "rule_award", "rule_deduction", "redemption",
     "redemption_void", "reversal", "expiry", "forfeit", "transfer_out", "transfer_in", "adjustment",
+    "allowance_hold", "allowance_return",
 )
 #: kinds that count as points earned in a period (docs/decisions.md#earned-points); reversals of them count too
 EARNING_KINDS = ("evaluation", "award", "activity", "rule_award", "rule_deduction")
