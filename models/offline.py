@@ -36,8 +36,8 @@ class KioskAllowance(db.Model):
 
 
 class AllowanceMove(db.Model):
-    """One move between a household's balance and a kiosk's allowance (append-only); the source of
-    its ledger entry. points: as the household's balance sees it (a hold is negative)."""
+    """One move between a household's balance and a kiosk's allowance (append-only); its ledger entry
+    points back at it (source allowance_move). points: as the balance sees it (a hold is negative)."""
 
     __tablename__ = "kiosk_allowance_move"
     __table_args__ = (
@@ -50,7 +50,6 @@ class AllowanceMove(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(16))
-    ledger_entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_entry.id"))
     #: the synced offline sale a move of reason offline_sale paid for
     offline_sale_id: Mapped[Optional[int]] = mapped_column(ForeignKey("kiosk_offline_sale.id"))
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"))

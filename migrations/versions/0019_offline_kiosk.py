@@ -113,7 +113,6 @@ def upgrade():
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=16), nullable=False),
-    sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
     sa.Column('offline_sale_id', sa.Integer(), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -122,7 +121,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['actor_id'], ['staff_user.id'], name=op.f('fk_kiosk_allowance_move_actor_id_staff_user')),
     sa.ForeignKeyConstraint(['device_id'], ['kiosk_device.id'], name=op.f('fk_kiosk_allowance_move_device_id_kiosk_device')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_kiosk_allowance_move_household_id_household')),
-    sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entry.id'], name=op.f('fk_kiosk_allowance_move_ledger_entry_id_ledger_entry')),
     sa.ForeignKeyConstraint(['offline_sale_id'], ['kiosk_offline_sale.id'], name=op.f('fk_kiosk_allowance_move_offline_sale_id_kiosk_offline_sale')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kiosk_allowance_move'))
     )

@@ -30,7 +30,7 @@ from services.errors import (
 #: debits of these kinds stop at the balance instead of failing (docs/decisions.md#deductions-clamp)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
 #: debits that may not take the balance below the household's base points (docs/decisions.md#base-points)
-KEEPS_BASE = frozenset({"redemption"})
+KEEPS_BASE = frozenset({"redemption", "allowance_hold"})
 #: never reversed with reverse(): a redemption is voided, a reversal is final
 NOT_REVERSIBLE = frozenset({"redemption", "redemption_void", "reversal"})
 MAX_POINTS = 1_000_000
