@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from kiosk import pictograms
 from models.clock import to_local
-from models.household import mask_name
+from models.household import kiosk_name, mask_name
 from services.database import Statement, as_date
 from services.supermarket.kiosk_phrases import kind_label, phrase
 from services.supermarket.redemption import limit_left
@@ -39,13 +39,6 @@ def _recent_query(limit: int):
                 "LEFT JOIN rule_event v ON e.source_type = 'rule_event' AND v.id = e.source_id "
                 "LEFT JOIN rule r ON r.id = v.rule_id WHERE e.household_id = :household_id "
                 f"ORDER BY e.effective_date DESC, e.seq DESC LIMIT {int(limit)}")
-
-
-def kiosk_name(head_name: str) -> str:
-    """The masked name for the kiosk's header, shortened so it never pushes 可用积分 off its line:
-    张小三 -> 张*三, a long name -> its first character, ** and its last (阿**逊)."""
-    masked = mask_name(head_name)
-    return masked if len(masked) <= 5 else masked[0] + "**" + masked[-1]
 
 
 def household_json(household, recent: list[dict]) -> dict:
