@@ -93,7 +93,7 @@ def make_durable() -> None:
     kind = _expected.get()
     if kind.durable:
         return
-    _expected.set(WRITE if kind.immediate else READ)
+    _expected.set(WRITE)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         if connection.info.get(NO_FSYNC_PENDING):  # nothing sent yet: the SET LOCAL … OFF never goes
