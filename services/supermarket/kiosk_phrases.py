@@ -99,7 +99,7 @@ PHRASES: dict[str, str] = {
     "sync.bad_signature": "这条离线兑换记录的签名不对,没有入账。请联系管理员核查",
     "sync.other_device": "这条离线兑换记录属于另一台终端,没有入账",
     "sync.counter_gap": "前面还缺第 {expected} 条离线兑换记录,这一条先不入账。请联系管理员核查",
-    "sync.counter_used": "第 {counter} 条离线兑换记录已经有另一条入账了,这一条没有入账",
+    "sync.counter_used": "第 {number} 条离线兑换记录已经有另一条入账了,这一条没有入账",
     "sync.uid_used": "这条离线兑换记录的编号已经用过,没有入账",
     "sync.unknown_card": "找不到这张积分卡,这条离线兑换记录没有入账",
     "sync.unknown_goods": "记录里有本超市没有的商品,这条离线兑换记录没有入账",

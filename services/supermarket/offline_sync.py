@@ -121,7 +121,7 @@ class _Run:
                                else "other_device")
         expected = self.device.offline_counter + 1
         if item.counter < expected:
-            return self.refuse(item.uid, item.counter, "counter_used", counter=item.counter)
+            return self.refuse(item.uid, item.counter, "counter_used", number=item.counter)
         if item.counter > expected:
             self.gap_at = expected
             return self.refuse(item.uid, item.counter, "counter_gap", expected=expected)
