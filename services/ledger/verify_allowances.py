@@ -4,7 +4,10 @@
   the entries is taken while verify streams the chains; verify.py calls household_drift);
 - per kiosk and household: −Σ its AllowanceMove points = its KioskAllowance.points;
 - every allowance entry's source is an AllowanceMove of the same household and points, and every
-  move has its entry."""
+  move has its entry;
+- every synced offline sale has its redemption (same household, kiosk and total, status done or void)
+  and the allowance move that paid for it (reason offline_sale, same kiosk and household, at most the
+  sale's total)."""
 from collections import defaultdict
 
 from sqlalchemy import func, select, text
@@ -39,6 +42,15 @@ _MOVES_WITHOUT_ENTRY = text(
     "WHERE e.id IS NULL ORDER BY m.id LIMIT 100")
 
 
+_BAD_OFFLINE_SALES = text(
+    "SELECT s.id, s.household_id FROM kiosk_offline_sale s "
+    "LEFT JOIN redemption r ON r.id = s.redemption_id AND r.household_id = s.household_id "
+    "AND r.device_id = s.device_id AND r.total_points = s.total_points "
+    "LEFT JOIN kiosk_allowance_move m ON m.id = s.allowance_move_id AND m.reason = 'offline_sale' "
+    "AND m.device_id = s.device_id AND m.household_id = s.household_id AND m.points <= s.total_points "
+    "WHERE r.id IS NULL OR (s.allowance_move_id IS NOT NULL AND m.id IS NULL) ORDER BY s.id LIMIT 100")
+
+
 def check(report) -> None:
     """The per-kiosk identity and the links between entries and moves."""
     moved = defaultdict(int)
@@ -58,3 +70,6 @@ def check(report) -> None:
                                                                "of this household and points")
     for move_id, household_id in db.session.execute(_MOVES_WITHOUT_ENTRY, {"source": SOURCE}):
         report.add(household_id, None, "allowance entry missing", f"allowance move {move_id} has no ledger entry")
+    for sale_id, household_id in db.session.execute(_BAD_OFFLINE_SALES):
+        report.add(household_id, None, "offline sale", f"offline sale {sale_id} does not match its redemption "
+                                                       "or the allowance move that paid for it")

@@ -25,6 +25,7 @@ PROBLEM_LABELS = {
     "seal refused": "封存文件无效",
     "allowance drift": "离线额度与账目不符", "allowance moves": "终端离线额度与移动记录不符",
     "allowance source": "离线额度账目没有对应的移动记录", "allowance entry missing": "离线额度移动记录没有账目",
+    "offline sale": "离线兑换与兑换单或离线额度记录不符",
     "points": "积分发放与兑换不平", "purchase": "采购记录不符", "stock": "库存与出入库不符",
     "stock slip": "入库单不符", "stock value": "库存金额为负", "fund gap": "资金台账缺号",
     "fund broken link": "资金台账链条断开", "fund bad hash": "资金台账记录被改", "fund head": "资金台账头不符",

@@ -68,7 +68,7 @@ def sync(device, items, queue) -> list[dict]:
     first result. Raises ValidationFailed (the batch's shape) or NoKey before writing anything.
     Flushes, never commits: the caller commits the batch once."""
     items, queue = parse_batch(items, queue)
-    locked = _lock(device.id)
+    locked = allowances.lock_device(device.id)  # read fresh: a second sync that waited sees the counter
     if locked.public_key is None:
         raise NoKey()
     run = _Run(locked)
@@ -85,13 +85,6 @@ def sync(device, items, queue) -> list[dict]:
     locked.queue_reported = queue
     db.session.flush()
     return results
-
-
-def _lock(device_id: int) -> KioskDevice:
-    """The device row, locked until the COMMIT (PostgreSQL FOR UPDATE; a SQLite writer holds BEGIN
-    IMMEDIATE already), read fresh: a second sync that waited here sees the first one's counter."""
-    return db.session.execute(select(KioskDevice).where(KioskDevice.id == device_id).with_for_update()
-                              .execution_options(populate_existing=True)).scalar_one()
 
 
 class _Run:

@@ -281,3 +281,15 @@ def test_voiding_a_sale_with_owed_lines_gives_back_only_what_it_took(any_app, ma
     db.session.expire_all()
     assert (_balance(shop), db.session.get(Goods, oil.id).stock) == (30, 1)  # paid 30 back, 1 piece back
     assert verify().ok
+
+
+def test_verify_reports_a_synced_sale_whose_redemption_was_changed(shop):
+    from sqlalchemy import text
+
+    _sync(shop, [shop["kiosk"].sell(shop["card"], [(shop["rice"], 2, 10)])])
+    assert verify().ok
+    db.session.execute(text("UPDATE redemption SET total_points = 10"))
+    db.session.commit()
+    report = verify()
+    assert not report.ok
+    assert [p.kind for p in report.problems] == ["offline sale"]
