@@ -10,7 +10,7 @@ from models.goods import Goods, StockMovement  # noqa: F401
 from models.honor import HonorEntry, HonorList, HonorObjection, HonorSection, YearEndRun  # noqa: F401
 from models.household import Household, HouseholdTag, Member  # noqa: F401
 from models.kiosk import KioskDevice, KioskSession  # noqa: F401
-from models.ledger import LedgerEntry, LedgerSeal, LedgerVerifyRun  # noqa: F401
+from models.ledger import LedgerEntry, LedgerMonthTotal, LedgerSeal, LedgerVerifyRun  # noqa: F401
 from models.life_event import LifeEvent  # noqa: F401
 from models.monthly_report import MonthlyReportNote  # noqa: F401
 from models.offline import AllowanceMove, KioskAllowance, OfflineSale, OwedLine, SyncRefusal  # noqa: F401

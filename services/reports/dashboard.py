@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from extensions import db
 from models import (
@@ -26,9 +26,13 @@ from models import (
     RuleEvent,
     Site,
 )
+from models import (
+    LedgerMonthTotal as T,
+)
 from models.clock import local_today, local_zone
 from models.ledger import EARNING_KINDS
 from services.database import month_text
+from services.ledger import month_totals
 
 #: kinds that count as issued (positive earnings)
 ISSUED_KINDS = ("evaluation", "award", "activity", "rule_award")
@@ -105,12 +109,22 @@ def _in_scope(query, filters: Filters, column=LedgerEntry.site_id):
 
 
 def ledger_cube(filters: Filters) -> list[tuple]:
-    """(site_id, 'YYYY-MM', kind, Σ points) in the period: ONE scan of the ledger feeds the monthly
-    rows, the per-kind totals and the per-site rows (a county holds about a million entries)."""
+    """(site_id, 'YYYY-MM', kind, Σ points) in the period: feeds the monthly rows, the per-kind totals
+    and the per-site rows. Whole months come from the month totals (docs/decisions.md#month-totals);
+    only an edge month holding entries outside the period is read from the entries."""
+    whole, partial = month_totals.split_period(filters.start, filters.end, filters.site_ids)
+    rows = []
+    if whole is not None:
+        query = (select(T.site_id, T.month, T.kind, func.sum(T.points)).where(T.month.between(*whole))
+                 .group_by(T.site_id, T.month, T.kind))
+        if filters.site_ids is not None:
+            query = query.where(T.site_id.in_(filters.site_ids))
+        rows += db.session.execute(query).all()
     month = month_text(LedgerEntry.effective_date)
-    rows = db.session.execute(_in_scope(
-        select(LedgerEntry.site_id, month, LedgerEntry.kind, func.sum(LedgerEntry.points))
-        .group_by(LedgerEntry.site_id, month, LedgerEntry.kind), filters)).all()
+    for lo, hi in partial:
+        rows += db.session.execute(_in_scope(
+            select(LedgerEntry.site_id, month, LedgerEntry.kind, func.sum(LedgerEntry.points))
+            .group_by(LedgerEntry.site_id, month, LedgerEntry.kind), Filters(lo, hi, filters.site_ids))).all()
     return [(site_id, str(ym), kind, int(total)) for site_id, ym, kind, total in rows]
 
 
@@ -182,11 +196,10 @@ def households_by_site(filters: Filters) -> dict[int, dict]:
     """site_id -> active households now at the site, how many earned in the period, Σ balance."""
     homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance), 0))
              .where(Household.status == "active").group_by(Household.site_id))
-    earners = (select(Household.site_id, func.count(func.distinct(LedgerEntry.household_id)))
-               .join(Household, Household.id == LedgerEntry.household_id)
-               .where(Household.status == "active", LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0,
-                      LedgerEntry.effective_date.between(filters.start, filters.end))
-               .group_by(Household.site_id))
+    earned = _earner_ids(filters).subquery()
+    earners = (select(Household.site_id, func.count(func.distinct(earned.c.household_id)))
+               .join(Household, Household.id == earned.c.household_id)
+               .where(Household.status == "active").group_by(Household.site_id))
     if filters.site_ids is not None:
         homes = homes.where(Household.site_id.in_(filters.site_ids))
         earners = earners.where(Household.site_id.in_(filters.site_ids))
@@ -195,6 +208,19 @@ def households_by_site(filters: Filters) -> dict[int, dict]:
     for site, n in db.session.execute(earners).all():
         found.setdefault(site, {"households": 0, "earners": 0, "balance": 0})["earners"] = n
     return found
+
+
+def _earner_ids(filters: Filters):
+    """SELECT of the ids of households with a positive earning entry in the period (with repeats)."""
+    whole, partial = month_totals.split_period(filters.start, filters.end)
+    parts = [select(LedgerEntry.household_id).where(
+        LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0, LedgerEntry.effective_date.between(lo, hi))
+        for lo, hi in partial]
+    if whole is not None:
+        parts.append(select(T.household_id).where(T.kind.in_(EARNING_KINDS), T.credits > 0, T.month.between(*whole)))
+    if not parts:
+        return select(Household.id).where(Household.id.is_(None))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def participation(filters: Filters, people: Optional[dict] = None) -> dict:
@@ -254,8 +280,7 @@ def inactive_households(site_ids: Optional[set[int]], today: Optional[date] = No
     """Active households with no ledger entry in the last `months` months (to visit)."""
     today = today or local_today()
     cutoff = _months_before(today, months)
-    last = (select(LedgerEntry.household_id, func.max(LedgerEntry.effective_date).label("last"))
-            .group_by(LedgerEntry.household_id).subquery())
+    last = select(T.household_id, func.max(T.last_date).label("last")).group_by(T.household_id).subquery()
     query = (select(Household, Site.name, last.c.last)
              .join(Site, Site.id == Household.site_id).outerjoin(last, last.c.household_id == Household.id)
              .where(Household.status == "active", (last.c.last.is_(None)) | (last.c.last < cutoff)))
