@@ -107,7 +107,8 @@ class LedgerMonthTotal(db.Model):
 
     __tablename__ = "ledger_month_total"
     __table_args__ = (
-        Index("ix_ledger_month_total_month_site", "month", "site_id"),
+        #: covers the reports' reads (month range, per site and kind; earners), so they never touch the table
+        Index("ix_ledger_month_total_month_site", "month", "site_id", "kind", "points", "credits", "household_id"),
     )
 
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)

@@ -40,7 +40,7 @@ def upgrade():
         "SUM(CASE WHEN points > 0 THEN 1 ELSE 0 END), MIN(effective_date), MAX(effective_date) "
         f"FROM ledger_entry GROUP BY household_id, {month}, kind, site_id")
     # after the backfill: one index build instead of an update per row
-    op.create_index('ix_ledger_month_total_month_site', 'ledger_month_total', ['month', 'site_id'], unique=False)
+    op.create_index('ix_ledger_month_total_month_site', 'ledger_month_total', ['month', 'site_id', 'kind', 'points', 'credits', 'household_id'], unique=False)
 
 
 def downgrade():

@@ -71,6 +71,16 @@ def split_period(start: date, end: date, site_ids=None) -> tuple[Optional[tuple[
     month) read from the totals (None when none), and the date ranges of edge months that hold
     entries outside the period (to be read from ledger_entry). A month cut by the period still
     comes from the totals when its entries all fall inside it (the usual case: the period ends today)."""
+    from flask import g, has_request_context
+
+    memo = g.setdefault("month_totals_split", {}) if has_request_context() else {}  # a page asks twice
+    key = (start, end, None if site_ids is None else frozenset(site_ids))
+    if key not in memo:
+        memo[key] = _split_period(start, end, site_ids)
+    return memo[key]
+
+
+def _split_period(start: date, end: date, site_ids) -> tuple[Optional[tuple[str, str]], list[tuple[date, date]]]:
     from extensions import db
     from models import LedgerMonthTotal as T
 
