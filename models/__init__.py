@@ -15,7 +15,7 @@ from models.life_event import LifeEvent  # noqa: F401
 from models.monthly_report import MonthlyReportNote  # noqa: F401
 from models.offline import AllowanceMove, KioskAllowance, OfflineSale, OwedLine, SyncRefusal  # noqa: F401
 from models.plan import PlanTask, PlanTaskProblem, PlanTaskProgress, WorkPlan  # noqa: F401
-from models.recusal import AnomalyCheck, RecusalDeclaration  # noqa: F401
+from models.recusal import AnomalyCheck, AnomalyRun, RecusalDeclaration  # noqa: F401
 from models.redemption import Redemption, RedemptionLine  # noqa: F401
 from models.rules import Rule, RuleCategory, RuleEvent  # noqa: F401
 from models.settlement import CauseAssignment, HouseholdCause, SiteLeader  # noqa: F401

@@ -1,6 +1,7 @@
 """ledger month totals: Σ points, entries and positive entries per (household, month, kind, site),
 kept in step by the ledger's write path in the entry's own transaction; backfilled here from the
-entries in one INSERT … SELECT … GROUP BY (docs/decisions.md#month-totals)
+entries in one INSERT … SELECT … GROUP BY (docs/decisions.md#month-totals). anomaly_run: the
+anomaly checks run in the background with their findings stored (docs/decisions.md#anomaly-runs)
 
 Revision ID: 0020_month_totals
 Revises: 0019_offline_kiosk
@@ -43,6 +44,25 @@ def upgrade():
     op.create_index('ix_ledger_month_total_month_site', 'ledger_month_total', ['month', 'site_id', 'kind', 'points', 'credits', 'household_id'], unique=False)
 
 
+    op.create_table('anomaly_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('requested_by', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('thresholds', sa.Text(), nullable=False),
+    sa.Column('findings', sa.Text(), nullable=True),
+    sa.CheckConstraint("state IN ('running', 'done', 'failed')", name=op.f('ck_anomaly_run_state')),
+    sa.ForeignKeyConstraint(['requested_by'], ['staff_user.id'], name=op.f('fk_anomaly_run_requested_by_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_anomaly_run'))
+    )
+    op.create_index('ix_anomaly_run_period', 'anomaly_run', ['period_start', 'period_end'], unique=False)
+
+
 def downgrade():
+    op.drop_index('ix_anomaly_run_period', table_name='anomaly_run')
+    op.drop_table('anomaly_run')
     op.drop_index('ix_ledger_month_total_month_site', table_name='ledger_month_total')
     op.drop_table('ledger_month_total')
