@@ -105,6 +105,10 @@ def test_a_run_answers_for_its_period_and_thresholds_and_each_user_sees_their_si
     one_site = world.sites[0].id
     mine = anomaly_runs.findings_of(run, {one_site})
     assert mine and len(mine) < len(everything) and all(f.site_id == one_site for f in mine)
+    from services.reports import today
+
+    assert today.unchecked_findings(auditor) == (len(anomaly_runs.findings_of(run, {s.id for s in world.sites})),
+                                                 run.finished_at)  # the home page's count, from the run
     failed = anomaly_runs.start_run(auditor, world.start, world.today, thresholds)
     anomaly_runs.finish(failed.id, None, "数据库断开")
     assert anomaly_runs.findings_of(failed, None) == []
