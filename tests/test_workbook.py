@@ -96,9 +96,9 @@ def test_household_export(app, make_site, make_household):
 def test_the_streamed_sheet_keeps_text_text_numbers_numbers_and_drops_what_xml_cannot_hold():
     from python_calamine import CalamineWorkbook
 
-    from services import xlsx_stream
+    from services.workbook import stream
 
-    data = xlsx_stream.write("表<1>", [("名", "数"), (EVIL[0], 7), ("a\x07b & <c>", 2.5), (None, True)], widths=(10, 5))
+    data = stream("表<1>", [("名", "数"), (EVIL[0], 7), ("a\x07b & <c>", 2.5), (None, True)], widths=(10, 5))
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet.title == "表<1>"
     assert [[c.value for c in line] for line in sheet.iter_rows()] == [

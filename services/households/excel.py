@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from extensions import db
 from models import Household, HouseholdTag, Member, Site
 from models.household import HOUSEHOLD_TAGS
-from services import workbook, xlsx_stream
+from services import workbook
 from services.errors import ValidationFailed
 from services.households import base_points, sheet_limits
 from services.households.registry import (
@@ -134,8 +134,8 @@ def export(query) -> bytes:
              home.building or "", home.door_no or "", "、".join(HOUSEHOLD_TAGS[t] for t in sorted(tags[home.id])),
              "、".join(members[home.id]), home.note or "", home.balance, STATUS_LABELS.get(home.status, home.status)]
             for home in homes)
-    return xlsx_stream.write("一户一档", itertools.chain([EXPORT_COLUMNS], rows),
-                             widths=(8, 18, 10, 22, 15, 8, 12, 24, 40, 24, 10, 8))
+    return workbook.stream("一户一档", itertools.chain([EXPORT_COLUMNS], rows),
+                           widths=(8, 18, 10, 22, 15, 8, 12, 24, 40, 24, 10, 8))
 
 
 def _header(ws, columns) -> None:
