@@ -93,16 +93,17 @@ def _shop_lines() -> list[Line]:
 
 
 def _auditor_lines() -> list[Line]:
+    from admin import local
+
     last = worklist.last_verify()
     if last is None:
         verify_note = "还没有校验过"
     else:
-        from admin import local
-
         verify_note = (f"{local(last.at)} 校验:" + ("全部通过" if last.ok else f"发现 {last.problems} 个问题"))
+    unchecked, checked_at = worklist.unchecked_findings(current_user)
     return [
-        Line("未核查的异常线索", worklist.unchecked_findings(current_user),
-             _link("admin.integrity_anomalies", open=1), "条"),
+        Line("未核查的异常线索", unchecked, _link("admin.integrity_anomalies", open=1), "条",
+             f"{local(checked_at)} 核查" if checked_at else "还没有核查过"),
         Line("账本校验", last.problems if last else 0, _link("admin.ledger_verify"), "个问题", verify_note,
              info=bool(last and last.ok)),
     ]

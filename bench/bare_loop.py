@@ -39,6 +39,13 @@ STATEMENTS = dict(
           ":prev, :hash) RETURNING id",
     head="UPDATE household SET ledger_hash = :hash, head_sig = :sig WHERE id = :hid",
     finish="UPDATE redemption SET ledger_entry_id = :eid, balance_after = :bal WHERE id = :red",
+    # the entry's month total, as services/ledger/month_totals.py keeps it
+    totals="INSERT INTO ledger_month_total (household_id, month, kind, site_id, points, entries, credits, "
+           "first_date, last_date) VALUES (:hid, :month, 'redemption', :site, :delta, 1, 0, :today, :today) "
+           "ON CONFLICT (household_id, month, kind, site_id) DO UPDATE SET "
+           "points = ledger_month_total.points + excluded.points, entries = ledger_month_total.entries + 1, "
+           "last_date = CASE WHEN excluded.last_date > ledger_month_total.last_date "
+           "THEN excluded.last_date ELSE ledger_month_total.last_date END",
 )
 
 
@@ -86,6 +93,7 @@ def redeem_once(cur, sql, begin, token_hash, session_id, goods_id):
                                                    hash=digest)))
         cur.execute(sql["head"], dict(hash=digest, sig=head_signature(hid, seq, digest, bal, KEY), hid=hid))
         cur.execute(sql["finish"], dict(eid=eid, bal=bal, red=red))
+        cur.execute(sql["totals"], dict(hid=hid, month=f"{today:%Y-%m}", site=entry_site, delta=-price, today=today))
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")

@@ -72,6 +72,11 @@ def generate(app, scale: str, seed: int = 7) -> Generated:
                 [(h, hashlib.sha256(card_token(seed, h).encode()).hexdigest(), f"B{h:07d}", 1, "active", EPOCH)
                  for h, _ in homes])
         _write_kiosks(cursor, db.engine.dialect.name, size["sites"], seed)
+        # the entries were copied in, not posted: their month totals as the migration backfills them
+        from services.ledger import month_totals
+
+        cursor.execute(f"INSERT INTO ledger_month_total ({', '.join(month_totals.COLUMNS)}) "
+                       + month_totals.recompute_sql(month_totals.month_sql(db.engine.dialect.name)))
         if db.engine.dialect.name == "postgresql":
             for table in ("area", "site", "household", "card", "ledger_entry", "goods", "kiosk_device"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -58,6 +58,7 @@ def check(since: tuple[int, int]) -> Invariants:
     for name, sql in CHECKS.items():
         mark = since[1] if name == "redemption without entry" else since[0]
         result.counts[name] = db.session.execute(text(sql), {"since": mark}).scalar_one()
+    result.counts["month totals ≠ Σ entries"] = db.session.execute(text(_totals_sql()), {"since": since[0]}).scalar_one()
     rows = db.session.execute(text(
         "SELECT household_id, site_id, seq, kind, points, requested_points, balance_after, idempotency_key, "
         "source_type, source_id, reverses_id, effective_date, actor_id, note, created_at, prev_hash, hash "
@@ -70,6 +71,18 @@ def check(since: tuple[int, int]) -> Invariants:
     result.counts["bad hashes"] = bad
     db.session.rollback()
     return result
+
+
+def _totals_sql() -> str:
+    """Month totals rows of the households written since the mark that differ from their entries."""
+    from services.ledger import month_totals
+
+    month = month_totals.month_sql(db.session.get_bind().dialect.name)
+    return (f"SELECT COUNT(*) FROM (SELECT household_id, {month} AS month, kind, site_id, SUM(points) AS total, "
+            f"COUNT(*) AS n FROM ledger_entry WHERE household_id IN (SELECT DISTINCT household_id FROM ledger_entry "
+            f"WHERE id > :since) GROUP BY household_id, {month}, kind, site_id) e LEFT JOIN ledger_month_total t "
+            "ON t.household_id = e.household_id AND t.month = e.month AND t.kind = e.kind AND t.site_id = e.site_id "
+            "WHERE t.household_id IS NULL OR t.points <> e.total OR t.entries <> e.n")
 
 
 def _typed(row):

@@ -10,12 +10,12 @@ from models.goods import Goods, StockMovement  # noqa: F401
 from models.honor import HonorEntry, HonorList, HonorObjection, HonorSection, YearEndRun  # noqa: F401
 from models.household import Household, HouseholdTag, Member  # noqa: F401
 from models.kiosk import KioskDevice, KioskSession  # noqa: F401
-from models.ledger import LedgerEntry, LedgerSeal, LedgerVerifyRun  # noqa: F401
+from models.ledger import LedgerEntry, LedgerMonthTotal, LedgerSeal, LedgerVerifyRun  # noqa: F401
 from models.life_event import LifeEvent  # noqa: F401
 from models.monthly_report import MonthlyReportNote  # noqa: F401
 from models.offline import AllowanceMove, KioskAllowance, OfflineSale, OwedLine, SyncRefusal  # noqa: F401
 from models.plan import PlanTask, PlanTaskProblem, PlanTaskProgress, WorkPlan  # noqa: F401
-from models.recusal import AnomalyCheck, RecusalDeclaration  # noqa: F401
+from models.recusal import AnomalyCheck, AnomalyRun, RecusalDeclaration  # noqa: F401
 from models.redemption import Redemption, RedemptionLine  # noqa: F401
 from models.rules import Rule, RuleCategory, RuleEvent  # noqa: F401
 from models.settlement import CauseAssignment, HouseholdCause, SiteLeader  # noqa: F401

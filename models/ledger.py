@@ -97,3 +97,30 @@ class LedgerVerifyRun(db.Model):
     ok: Mapped[Optional[bool]] = mapped_column()
     #: the report as JSON: counts, problems, per-site sums, the fund checks, the seal checked against
     report: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class LedgerMonthTotal(db.Model):
+    """Σ of one household's entries of one kind, site and month: kept in step by the ledger's write
+    path in the entry's own transaction (services/ledger/month_totals.py), checked by verify; what
+    the reports and the fund read instead of a million entries (docs/decisions.md#month-totals).
+    One row per household, so two households' redemptions never wait on the same row."""
+
+    __tablename__ = "ledger_month_total"
+    __table_args__ = (
+        #: covers the reports' reads (month range, per site and kind; earners), so they never touch the table
+        Index("ix_ledger_month_total_month_site", "month", "site_id", "kind", "points", "credits", "household_id"),
+    )
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
+    #: 'YYYY-MM' of the entries' effective_date
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: the entries' site (the household's site when each was posted)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    points: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    #: entries with points > 0 (an earner is a household with a positive earning entry)
+    credits: Mapped[int] = mapped_column(Integer)
+    #: the earliest and latest effective_date among the entries
+    first_date: Mapped[date] = mapped_column()
+    last_date: Mapped[date] = mapped_column()

@@ -3,10 +3,10 @@ import io
 from datetime import date, datetime
 from types import SimpleNamespace
 
-import pytest
 from openpyxl import load_workbook
 
 from admin.supermarket import goods_export
+from extensions import db
 from services.households import excel as household_excel
 from services.integrity import fund_exports
 from services.reports import monthly_report
@@ -80,17 +80,32 @@ def test_problem_export(app, make_site, make_household, make_user):
     assert_text_cells(problems.export_xlsx([problem]))
 
 
-@pytest.fixture
-def evil_home(make_site):
-    return SimpleNamespace(
-        id=1, site=SimpleNamespace(name="幸福家园"), head_name=EVIL[0], head_id_number="", phone="", building=EVIL[1],
-        door_no="", tags=[], members=[SimpleNamespace(name=EVIL[2], relation="配偶", is_current=True)],
-        note=EVIL[3], balance=0, status="active")
+def test_household_export(app, make_site, make_household):
+    from sqlalchemy import select
+
+    from models import Household, Member
+
+    home = make_household(site=make_site(name="幸福家园"), head_name=EVIL[0], building=EVIL[1], note=EVIL[3])
+    home.members.append(Member(name=EVIL[2], relation="配偶"))
+    db.session.flush()
+    data = household_excel.export(select(Household))
+    assert_text_cells(data, (EVIL[0], EVIL[1], EVIL[3]))
+    assert_text_cells(data, (f"{EVIL[2]}(配偶)",))
 
 
-def test_household_export(app, evil_home):
-    assert_text_cells(household_excel.export([evil_home]), (EVIL[0], EVIL[1], EVIL[3]))
-    assert_text_cells(household_excel.export([evil_home]), (f"{EVIL[2]}(配偶)",))
+def test_the_streamed_sheet_keeps_text_text_numbers_numbers_and_drops_what_xml_cannot_hold():
+    from python_calamine import CalamineWorkbook
+
+    from services.workbook import stream
+
+    data = stream("表<1>", [("名", "数"), (EVIL[0], 7), ("a\x07b & <c>", 2.5), (None, True)], widths=(10, 5))
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "表<1>"
+    assert [[c.value for c in line] for line in sheet.iter_rows()] == [
+        ["名", "数"], [EVIL[0], 7], ["ab & <c>", 2.5], [None, True]]
+    assert [c.data_type for c in sheet[2]] == ["s", "n"]
+    assert_text_cells(data, (EVIL[0],))
+    assert CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[2] == ["ab & <c>", 2.5]
 
 
 def test_household_template_lists_site_names_as_text(app, make_site, make_user):

@@ -5,14 +5,12 @@ import uuid
 
 from flask import Response, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 
 from admin import bp
 from admin.auth import roles_required
 from admin.households.forms import ImportConfirmForm, ImportUploadForm
 from admin.households.registry import EDITORS, list_filter
 from extensions import db
-from models import Household
 from models.clock import local_today
 from services.households import excel
 from services.households import registry as svc
@@ -92,10 +90,7 @@ def household_import_confirm():
 @roles_required("cadre", "auditor")
 def household_export():
     flt = list_filter()
-    query = svc.search(current_user, flt).options(
-        selectinload(Household.members), selectinload(Household.tag_rows), joinedload(Household.site))
-    homes = db.session.execute(query).scalars()
-    data = excel.export(homes)
+    data = excel.export(svc.search(current_user, flt))
     db.session.commit()  # end the read transaction: on SQLite the audit INSERT then waits for the lock
     audit.record(current_user, "household.export", "household", None,
                  after={"filter": {k: v for k, v in vars(flt).items() if v not in (None, "")}})

@@ -1,5 +1,10 @@
-"""Anomaly audit: findings over a period, marking them checked, the ledger entries behind one."""
-from flask import abort, flash, redirect, render_template, request, url_for
+"""Anomaly audit: the stored findings of a period (the checks run in the background, started here),
+marking them checked, the ledger entries behind one."""
+import json
+import logging
+import threading
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -7,13 +12,16 @@ from admin import bp
 from admin.auth import roles_required
 from admin.fields import refused
 from admin.integrity import _first_error
-from admin.integrity.forms import AnomalyCheckForm
+from admin.integrity.forms import AnomalyCheckForm, AnomalyRunForm
 from extensions import db
 from models import Household, StaffUser
 from services import fields
+from services.database import READ, WRITE, expect
 from services.errors import DomainError
-from services.integrity import anomalies
+from services.integrity import anomalies, anomaly_runs
 from services.staff.scope import allowed_site_ids, sites_in_scope
+
+log = logging.getLogger(__name__)
 
 
 def _period():
@@ -33,17 +41,68 @@ def integrity_anomalies():
 
 
 def _page(start, end, back: str):
-    """The findings of [start, end]; `back` is where a 已核查 form returns to."""
+    """The stored findings of [start, end] with the asked thresholds (never run inside the request);
+    `back` is where a 已核查 form returns to."""
     try:
         thresholds = anomalies.Thresholds.from_form(request.args)
     except DomainError as error:
         flash(error.message, "error")
         thresholds = anomalies.Thresholds()
-    findings = anomalies.find(start, end, thresholds, allowed_site_ids(current_user))
+    run = anomaly_runs.latest(start, end, thresholds)
+    findings = anomaly_runs.findings_of(run, allowed_site_ids(current_user))
     if request.args.get("open"):
         findings = [f for f in findings if f.check is None]
-    return render_template("admin/integrity/anomalies.html", findings=findings, rules=anomalies.RULES,
-                           t=thresholds, start=start, end=end, back=back, sites={s.id: s for s in sites_in_scope(current_user)})
+    failed = json.loads(run.findings).get("error") if run is not None and run.state == "failed" else None
+    return render_template("admin/integrity/anomalies.html", findings=findings, rules=anomalies.RULES, run=run,
+                           failed=failed, t=thresholds, start=start, end=end, back=back,
+                           sites={s.id: s for s in sites_in_scope(current_user)})
+
+
+@bp.route("/integrity/anomalies/run", methods=["POST"])
+@roles_required("auditor", "cadre", "committee")
+def integrity_anomaly_run():
+    """Start the checks of the page's period and thresholds in the background; back to the page."""
+    back = url_for("admin.integrity_anomalies", **request.args)
+    if not AnomalyRunForm().validate_on_submit():
+        flash("页面已过期,请刷新后再试", "error")
+        return redirect(back)
+    start, end = _period()
+    try:
+        run = anomaly_runs.start_run(current_user, start, end, anomalies.Thresholds.from_form(request.args))
+    except DomainError as refused_run:
+        flash(refused_run.message, "error")
+        return redirect(back)
+    run_id = run.id
+    db.session.commit()
+    start_in_background(current_app._get_current_object(), run_id)
+    flash("异常核查已开始,通常几秒钟;本页会自动刷新显示结果", "success")
+    return redirect(back)
+
+
+def start_in_background(app, run_id: int) -> threading.Thread:
+    """Compute the run's findings on a read snapshot, then store them. Returns the thread (tests wait)."""
+    thread = threading.Thread(target=_run, args=(app, run_id), name=f"anomalies-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run(app, run_id: int) -> None:
+    with app.app_context():
+        try:
+            expect(READ)  # SQLite: a WAL snapshot; the kiosks keep writing while this reads
+            findings = anomaly_runs.compute(run_id)
+            db.session.rollback()
+            expect(WRITE)
+            anomaly_runs.finish(run_id, findings)
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - the page must show that the run failed
+            log.exception("anomaly run %s failed", run_id)
+            db.session.rollback()
+            expect(WRITE)
+            anomaly_runs.finish(run_id, None, str(exc))
+            db.session.commit()
+        finally:
+            db.session.remove()
 
 
 @bp.route("/integrity/anomalies/check", methods=["POST"])

@@ -86,3 +86,7 @@ class AnomalyCheckForm(FlaskForm):
     fingerprint = StringField("发现")
     note = TextField("核查说明", limit=1000, required=True)
     back = StringField("返回")
+
+
+class AnomalyRunForm(FlaskForm):
+    """开始核查: the period and thresholds ride in the action's query string; the form carries the CSRF token."""

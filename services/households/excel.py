@@ -5,7 +5,9 @@ writes all rows in one transaction, or nothing when any row has an error. Bulk I
 10k-row sheet to a few seconds (bench/excel_import.py).
 """
 import io
+import itertools
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -109,20 +111,31 @@ def template(user) -> bytes:
     return _save(wb)
 
 
-def export(rows) -> bytes:
-    """The filtered household list, in the import layout plus 户号/余额/状态 (re-importable)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("一户一档")
-    for n, width in enumerate((8, 18, 10, 22, 15, 8, 12, 24, 40, 24, 10, 8), 1):
-        ws.column_dimensions[get_column_letter(n)].width = width
-    ws.append(workbook.row(ws, EXPORT_COLUMNS))
-    for home in rows:
-        members = "、".join(f"{m.name}({m.relation})" for m in home.members if m.relation != "户主" and m.is_current)
-        tags = "、".join(HOUSEHOLD_TAGS[t] for t in home.tags if t in HOUSEHOLD_TAGS)
-        ws.append(workbook.row(ws, [home.id, home.site.name, home.head_name, home.head_id_number or "", home.phone or "",
-                   home.building or "", home.door_no or "", tags, members, home.note or "", home.balance,
-                   STATUS_LABELS.get(home.status, home.status)]))
-    return _save(wb)
+def export(query) -> bytes:
+    """The households `query` (a SELECT of Household, registry.search) selects, in the import layout
+    plus 户号/余额/状态 (re-importable). Three set-based reads (households, members, tags) and a
+    streamed sheet: 6,000 households took seconds as ORM objects and openpyxl cells."""
+    chosen = query.with_only_columns(Household.id).order_by(None).subquery()
+    members, tags = defaultdict(list), defaultdict(list)
+    for household_id, name, relation in db.session.execute(
+            select(Member.household_id, Member.name, Member.relation)
+            .where(Member.household_id.in_(select(chosen.c.id)), Member.relation != "户主", Member.is_current)
+            .order_by(Member.household_id, Member.id)):
+        members[household_id].append(f"{name}({relation})")
+    for household_id, tag in db.session.execute(
+            select(HouseholdTag.household_id, HouseholdTag.tag).where(HouseholdTag.household_id.in_(select(chosen.c.id)))):
+        if tag in HOUSEHOLD_TAGS:
+            tags[household_id].append(tag)
+    sites = dict(db.session.execute(select(Site.id, Site.name)).all())
+    homes = db.session.execute(query.with_only_columns(
+        Household.id, Household.site_id, Household.head_name, Household.head_id_number, Household.phone,
+        Household.building, Household.door_no, Household.note, Household.balance, Household.status))
+    rows = ([home.id, sites.get(home.site_id, ""), home.head_name, home.head_id_number or "", home.phone or "",
+             home.building or "", home.door_no or "", "、".join(HOUSEHOLD_TAGS[t] for t in sorted(tags[home.id])),
+             "、".join(members[home.id]), home.note or "", home.balance, STATUS_LABELS.get(home.status, home.status)]
+            for home in homes)
+    return workbook.stream("一户一档", itertools.chain([EXPORT_COLUMNS], rows),
+                           widths=(8, 18, 10, 22, 15, 8, 12, 24, 40, 24, 10, 8))
 
 
 def _header(ws, columns) -> None:

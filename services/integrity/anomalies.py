@@ -94,18 +94,25 @@ class Finding:
 
 
 def find(start: date, end: date, thresholds: Optional[Thresholds] = None,
-         site_ids: Optional[set[int]] = None) -> list[Finding]:
-    """Every finding of the period [start, end] (local dates), for the given sites (None = all)."""
+         site_ids: Optional[set[int]] = None, with_checks: bool = True) -> list[Finding]:
+    """Every finding of the period [start, end] (local dates), for the given sites (None = all).
+    Seconds at county scale: the 异常核查 page runs it in the background (anomaly_runs.py)."""
     t = thresholds or Thresholds()
     data = _Data(start, end, site_ids)
     out = []
     for rule in RULES:
         out.extend(globals()[f"_{rule}"](data, t))
-    checks = {c.fingerprint: c for c in db.session.execute(
-        select(AnomalyCheck).where(AnomalyCheck.fingerprint.in_([f.fingerprint for f in out] or [""]))).scalars()}
-    for finding in out:
-        finding.check = checks.get(finding.fingerprint)
+    if with_checks:
+        attach_checks(out)
     return out
+
+
+def attach_checks(found: list[Finding]) -> None:
+    """Each finding's check (已核查), if any."""
+    checks = {c.fingerprint: c for c in db.session.execute(
+        select(AnomalyCheck).where(AnomalyCheck.fingerprint.in_([f.fingerprint for f in found] or [""]))).scalars()}
+    for finding in found:
+        finding.check = checks.get(finding.fingerprint)
 
 
 def mark_checked(actor, finding_rule: str, fingerprint: str, note: str) -> AnomalyCheck:

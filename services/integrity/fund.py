@@ -11,12 +11,13 @@ from flask import current_app
 from sqlalchemy import func, select, text
 
 from extensions import db
-from models import Goods, Household, LedgerEntry, Site, StockMovement
+from models import Goods, Household, LedgerMonthTotal, Site, StockMovement
 from models.clock import local_today, utcnow
 from models.fund import FUND_SOURCES, FundEntry, FundHead, PointsAdjustment
 from services import fields, ledger
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
+from services.ledger import month_totals
 from services.staff import audit
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
 from services.supermarket import allowances
@@ -175,26 +176,39 @@ def unvalued_stock_ins(site_id: int, limit: int = 200) -> list[StockMovement]:
 
 # ------------------------------------------------------------------ stock at cost
 
-def unit_costs(site_id: Optional[int] = None) -> dict[int, tuple[int, int]]:
-    """goods id -> (Σ value fen, Σ quantity) over valued stock-ins (net of reversals)."""
+def unit_costs(site_id=None) -> dict[int, tuple[int, int]]:
+    """goods id -> (Σ value fen, Σ quantity) over valued stock-ins (net of reversals); `site_id`: one
+    site's id, a list of them, or None for every site."""
     query = select(FundEntry.goods_id, func.sum(FundEntry.goods_fen), func.sum(FundEntry.quantity)) \
         .where(FundEntry.goods_id.is_not(None)).group_by(FundEntry.goods_id)
-    if site_id is not None:
+    if isinstance(site_id, int):
         query = query.where(FundEntry.site_id == site_id)
+    elif site_id is not None:
+        query = query.where(FundEntry.site_id.in_(site_id))
     return {gid: (int(value or 0), int(qty or 0)) for gid, value, qty in db.session.execute(query)}
 
 
 def stock_value(site_id: int) -> dict:
     """Stock on hand at average cost: in − out at cost, per goods; unvalued units counted apart."""
-    costs = unit_costs(site_id)
-    value = unvalued_units = 0
-    for goods_id, stock in db.session.execute(select(Goods.id, Goods.stock).where(Goods.site_id == site_id)):
+    return stock_values([site_id]).get(site_id, {"value_fen": 0, "unvalued_units": 0})
+
+
+def stock_values(site_ids) -> dict[int, dict]:
+    """stock_value of each site in `site_ids` (None = every site), in two queries."""
+    query = select(Goods.id, Goods.site_id, Goods.stock)
+    if site_ids is not None:
+        site_ids = list(site_ids)
+        query = query.where(Goods.site_id.in_(site_ids))
+    costs = unit_costs(site_ids)
+    found: dict[int, dict] = {}
+    for goods_id, site_id, stock in db.session.execute(query):
+        row = found.setdefault(site_id, {"value_fen": 0, "unvalued_units": 0})
         total, qty = costs.get(goods_id, (0, 0))
         if qty > 0:
-            value += stock_at_cost(stock, total, qty)
+            row["value_fen"] += stock_at_cost(stock, total, qty)
         else:
-            unvalued_units += stock
-    return {"value_fen": value, "unvalued_units": unvalued_units}
+            row["unvalued_units"] += stock
+    return found
 
 
 def stock_at_cost(stock: int, total_fen: int, valued_qty: int) -> int:
@@ -227,20 +241,14 @@ def _months_back(today: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def site_fund(site: Site, today: Optional[date] = None) -> SiteFund:
+def site_fund(site: Site, today: Optional[date] = None, sums: Optional[dict] = None) -> SiteFund:
+    """The site's fund figures; `sums`: site_sums() of the sites being shown (else read for this one)."""
     today = today or local_today()
     per = fen_per_point()
-    # points held at kiosks as offline allowances are still owed to the households (docs/offline.md)
-    outstanding = int(db.session.execute(select(func.coalesce(func.sum(Household.balance), 0))
-                                         .where(Household.site_id == site.id)).scalar()) \
-        + allowances.held_out_by_site().get(site.id, 0)
-    stock = stock_value(site.id)
-    cash = cash_balance(site.id)
-    since = _months_back(today, 3)
-    flows = dict(db.session.execute(
-        select(LedgerEntry.kind, func.sum(LedgerEntry.points))
-        .where(LedgerEntry.site_id == site.id, LedgerEntry.effective_date >= since)
-        .group_by(LedgerEntry.kind)).all())
+    figures = (sums if sums is not None else site_sums([site.id], today)).get(site.id, {})
+    outstanding, cash = figures.get("outstanding", 0), figures.get("cash", 0)
+    stock = figures.get("stock", {"value_fen": 0, "unvalued_units": 0})
+    flows = figures.get("flows", {})
     issued = sum(int(v) for k, v in flows.items() if k not in ("redemption", "redemption_void", "expiry", "forfeit",
                                                                "transfer_in", "transfer_out", *ALLOWANCE_KINDS))
     redeemed = -int(flows.get("redemption", 0) or 0) - int(flows.get("redemption_void", 0) or 0)
@@ -255,9 +263,40 @@ def site_fund(site: Site, today: Optional[date] = None) -> SiteFund:
                     coverage, issued, redeemed, forecast)
 
 
+def site_sums(site_ids, today: date) -> dict[int, dict]:
+    """site id -> outstanding points, cash fen, stock at cost and the last 3 months' points per kind,
+    for every site in `site_ids` at once (a county has a hundred sites: not six queries each). The
+    flows come from the ledger's month totals (docs/decisions.md#month-totals): the 3 months start
+    on the 1st, so whole months are exact."""
+    ids = list(site_ids)
+    found: dict[int, dict] = {site_id: {"flows": {}} for site_id in ids}
+    for site_id, total in db.session.execute(select(Household.site_id, func.coalesce(func.sum(Household.balance), 0))
+                                             .where(Household.site_id.in_(ids)).group_by(Household.site_id)):
+        found[site_id]["outstanding"] = int(total)
+    # points held at kiosks as offline allowances are still owed to the households (docs/offline.md)
+    for site_id, held in allowances.held_out_by_site().items():
+        if site_id in found:
+            found[site_id]["outstanding"] = found[site_id].get("outstanding", 0) + held
+    for site_id, total in db.session.execute(select(FundEntry.site_id, func.coalesce(func.sum(FundEntry.cash_fen), 0))
+                                             .where(FundEntry.site_id.in_(ids)).group_by(FundEntry.site_id)):
+        found[site_id]["cash"] = int(total)
+    for site_id, stock in stock_values(ids).items():
+        found[site_id]["stock"] = stock
+    since = month_totals.month_of(_months_back(today, 3))
+    for site_id, kind, total in db.session.execute(
+            select(LedgerMonthTotal.site_id, LedgerMonthTotal.kind, func.sum(LedgerMonthTotal.points))
+            .where(LedgerMonthTotal.month >= since, LedgerMonthTotal.site_id.in_(ids))
+            .group_by(LedgerMonthTotal.site_id, LedgerMonthTotal.kind)):
+        found[site_id]["flows"][kind] = int(total)
+    return found
+
+
 def dashboard(user, today: Optional[date] = None) -> dict:
     """Per site and county totals for the sites the user may see."""
-    rows = [site_fund(site, today) for site in sorted(sites_in_scope(user), key=lambda site: site.id)]
+    today = today or local_today()
+    sites = sorted(sites_in_scope(user), key=lambda site: site.id)
+    sums = site_sums([site.id for site in sites], today)
+    rows = [site_fund(site, today, sums) for site in sites]
     out = sum(r.outstanding_fen for r in rows)
     stock = sum(r.stock_fen for r in rows)
     cash = sum(r.cash_fen for r in rows)

@@ -26,6 +26,7 @@ from services.errors import (
     NotFound,
     ValidationFailed,
 )
+from services.ledger import month_totals
 
 #: debits of these kinds stop at the balance instead of failing (docs/decisions.md#deductions-clamp)
 CLAMPED_KINDS = frozenset({"rule_deduction", "reversal"})
@@ -227,8 +228,10 @@ def _write(fields: dict, moved, then, last: bool) -> Written:
     unsigned = Written(**fields)  # what the hash covers and `then` reads; the stored row adds hash and id
     fields["hash"] = entry_hash(canonical_fields(unsigned), ledger_key())
     signed = Written(**fields)
+    # the month's total in the same send: it commits with the entry or not at all
     inserted, *_ = (run_last if last else run_together)([
-        Statement(_INSERT_SQL, fields), *head_statements(signed), *(then(unsigned) if then else ())])
+        Statement(_INSERT_SQL, fields), *head_statements(signed), month_totals.statement(signed),
+        *(then(unsigned) if then else ())])
     expire_written(Household, signed.household_id, ["balance", "ledger_seq", "ledger_hash", "head_sig"])
     return Written(id=inserted[0][0], **fields)
 

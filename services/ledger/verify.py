@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from extensions import db
 from models import Household
 from services.database import stream_rows
-from services.ledger import canonical_fields, entry_hash, head_signature, ledger_key, verify_allowances
+from services.ledger import canonical_fields, entry_hash, head_signature, ledger_key, month_totals, verify_allowances
 
 _ENTRY_FIELDS = (
     "id", "household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
@@ -105,6 +105,7 @@ def verify(batch_size: int = 5000, seal: dict | None = None) -> Report:
     _check_transfers(report)
     _check_sources(report)
     verify_allowances.check(report)
+    _check_month_totals(report)
     return report
 
 
@@ -183,6 +184,15 @@ def _check_sources(report: Report) -> None:
             f"WHERE s.{column} IS NOT NULL AND e.id IS NULL ORDER BY s.id LIMIT 100")).all()
         for source_id, entry_id in rows:
             report.add(None, entry_id, "missing entry", f"{table} {source_id} names entry {entry_id}, which is gone")
+
+
+def _check_month_totals(report: Report) -> None:
+    """The month totals (docs/decisions.md#month-totals) equal the sums over the entries."""
+    for label, row in month_totals.mismatches():
+        household_id, month, kind, site_id, points, entries = row[:6]
+        what = "no total row for" if label == "missing" else "a total row disagrees for"
+        report.add(household_id, None, "month totals",
+                   f"{what} {month} {kind} at site {site_id} ({points} points, {entries} entries)")
 
 
 def format_report(report: Report) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from extensions import db
 from models import (
@@ -27,9 +27,13 @@ from models import (
     RuleEvent,
     Site,
 )
+from models import (
+    LedgerMonthTotal as T,
+)
 from models.clock import local_today, local_zone
 from models.ledger import EARNING_KINDS
-from services.database import month_text
+from services.database import as_date, month_text
+from services.ledger import month_totals
 
 #: kinds that count as issued (positive earnings)
 ISSUED_KINDS = ("evaluation", "award", "activity", "rule_award")
@@ -88,7 +92,7 @@ def dashboard(filters: Filters, today: Optional[date] = None) -> Dashboard:
     cube, people = ledger_cube(filters), households_by_site(filters)
     board.months = monthly(filters, cube)
     board.by_kind = kind_totals(filters, cube)
-    board.by_category = by_category(filters)
+    board.by_category = by_category(filters, cube)
     board.by_rule = by_rule(filters)
     board.participation = participation(filters, people)
     board.top_goods = top_goods(filters)
@@ -106,12 +110,22 @@ def _in_scope(query, filters: Filters, column=LedgerEntry.site_id):
 
 
 def ledger_cube(filters: Filters) -> list[tuple]:
-    """(site_id, 'YYYY-MM', kind, Σ points) in the period: ONE scan of the ledger feeds the monthly
-    rows, the per-kind totals and the per-site rows (a county holds about a million entries)."""
+    """(site_id, 'YYYY-MM', kind, Σ points) in the period: feeds the monthly rows, the per-kind totals
+    and the per-site rows. Whole months come from the month totals (docs/decisions.md#month-totals);
+    only an edge month holding entries outside the period is read from the entries."""
+    whole, partial = month_totals.split_period(filters.start, filters.end, filters.site_ids)
+    rows = []
+    if whole is not None:
+        query = (select(T.site_id, T.month, T.kind, func.sum(T.points)).where(T.month.between(*whole))
+                 .group_by(T.month, T.site_id, T.kind))  # the covering index's order: no sort
+        if filters.site_ids is not None:
+            query = query.where(T.site_id.in_(filters.site_ids))
+        rows += db.session.execute(query).all()
     month = month_text(LedgerEntry.effective_date)
-    rows = db.session.execute(_in_scope(
-        select(LedgerEntry.site_id, month, LedgerEntry.kind, func.sum(LedgerEntry.points))
-        .group_by(LedgerEntry.site_id, month, LedgerEntry.kind), filters)).all()
+    for lo, hi in partial:
+        rows += db.session.execute(_in_scope(
+            select(LedgerEntry.site_id, month, LedgerEntry.kind, func.sum(LedgerEntry.points))
+            .group_by(LedgerEntry.site_id, month, LedgerEntry.kind), Filters(lo, hi, filters.site_ids))).all()
     return [(site_id, str(ym), kind, int(total)) for site_id, ym, kind, total in rows]
 
 
@@ -148,7 +162,7 @@ def _months(start: date, end: date) -> list[str]:
     return found
 
 
-def by_category(filters: Filters) -> list[tuple[str, int]]:
+def by_category(filters: Filters, cube: Optional[list] = None) -> list[tuple[str, int]]:
     """Earned points (net of deductions) per rule category, plus rounds, awards and activities."""
     totals: dict[str, int] = defaultdict(int)
     rules = db.session.execute(_in_scope(
@@ -158,10 +172,9 @@ def by_category(filters: Filters) -> list[tuple[str, int]]:
         .where(LedgerEntry.kind.in_(("rule_award", "rule_deduction"))).group_by(RuleCategory.name), filters)).all()
     for name, total in rules:
         totals[name] += int(total)
-    for kind, total in db.session.execute(_in_scope(
-            select(LedgerEntry.kind, func.sum(LedgerEntry.points))
-            .where(LedgerEntry.kind.in_(tuple(KIND_CATEGORY))).group_by(LedgerEntry.kind), filters)).all():
-        totals[KIND_CATEGORY[kind]] += int(total)
+    for kind, total in kind_totals(filters, cube).items():
+        if kind in KIND_CATEGORY:
+            totals[KIND_CATEGORY[kind]] += total
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
@@ -187,11 +200,10 @@ def households_by_site(filters: Filters) -> dict[int, dict]:
             .where(KioskAllowance.household_id == Household.id).scalar_subquery())
     homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance + held), 0))
              .where(Household.status == "active").group_by(Household.site_id))
-    earners = (select(Household.site_id, func.count(func.distinct(LedgerEntry.household_id)))
-               .join(Household, Household.id == LedgerEntry.household_id)
-               .where(Household.status == "active", LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0,
-                      LedgerEntry.effective_date.between(filters.start, filters.end))
-               .group_by(Household.site_id))
+    earned = _earner_ids(filters).distinct().subquery()
+    earners = (select(Household.site_id, func.count(func.distinct(earned.c.household_id)))
+               .join(Household, Household.id == earned.c.household_id)
+               .where(Household.status == "active").group_by(Household.site_id))
     if filters.site_ids is not None:
         homes = homes.where(Household.site_id.in_(filters.site_ids))
         earners = earners.where(Household.site_id.in_(filters.site_ids))
@@ -200,6 +212,19 @@ def households_by_site(filters: Filters) -> dict[int, dict]:
     for site, n in db.session.execute(earners).all():
         found.setdefault(site, {"households": 0, "earners": 0, "balance": 0})["earners"] = n
     return found
+
+
+def _earner_ids(filters: Filters):
+    """SELECT of the ids of households with a positive earning entry in the period (with repeats)."""
+    whole, partial = month_totals.split_period(filters.start, filters.end)
+    parts = [select(LedgerEntry.household_id).where(
+        LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0, LedgerEntry.effective_date.between(lo, hi))
+        for lo, hi in partial]
+    if whole is not None:
+        parts.append(select(T.household_id).where(T.kind.in_(EARNING_KINDS), T.credits > 0, T.month.between(*whole)))
+    if not parts:
+        return select(Household.id).where(Household.id.is_(None))
+    return parts[0] if len(parts) == 1 else select(union_all(*parts).subquery().c.household_id)
 
 
 def participation(filters: Filters, people: Optional[dict] = None) -> dict:
@@ -259,17 +284,25 @@ def inactive_households(site_ids: Optional[set[int]], today: Optional[date] = No
     """Active households with no ledger entry in the last `months` months (to visit)."""
     today = today or local_today()
     cutoff = _months_before(today, months)
-    last = (select(LedgerEntry.household_id, func.max(LedgerEntry.effective_date).label("last"))
-            .group_by(LedgerEntry.household_id).subquery())
-    query = (select(Household, Site.name, last.c.last)
-             .join(Site, Site.id == Household.site_id).outerjoin(last, last.c.household_id == Household.id)
-             .where(Household.status == "active", (last.c.last.is_(None)) | (last.c.last < cutoff)))
+    # each household's last entry from its month totals, grouped once (not once for the count and
+    # again for the rows); the page's 200 households are then read by id
+    last_of = {household_id: as_date(last) for household_id, last in db.session.execute(  # MAX(): text on SQLite
+        select(T.household_id, func.max(T.last_date)).group_by(T.household_id))}
+    homes = select(Household.id).where(Household.status == "active")
     if site_ids is not None:
-        query = query.where(Household.site_id.in_(site_ids))
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(query.order_by(last.c.last.is_not(None), last.c.last, Household.id).limit(limit)).all()
+        homes = homes.where(Household.site_id.in_(site_ids))
+    due = []
+    for (household_id,) in db.session.execute(homes):
+        last = last_of.get(household_id)
+        if last is None or last < cutoff:
+            due.append((last is not None, last or date.min, household_id))
+    due.sort()
+    shown = [household_id for _known, _last, household_id in due[:limit]]
+    rows = {h.id: (h, site) for h, site in db.session.execute(
+        select(Household, Site.name).join(Site, Site.id == Household.site_id).where(Household.id.in_(shown or [-1])))}
     return [{"id": h.id, "name": h.head_name, "site": site, "building": h.building or "", "door_no": h.door_no or "",
-             "phone": h.phone or "", "last": last_day} for h, site, last_day in rows], total
+             "phone": h.phone or "", "last": last_of.get(h.id)}
+            for h, site in (rows[i] for i in shown)], len(due)
 
 
 def _months_before(day: date, months: int) -> date:

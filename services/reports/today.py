@@ -119,12 +119,20 @@ def redemptions_today(user) -> dict:
 
 
 # ------------------------------------------------------------------ auditor
-def unchecked_findings(user) -> int:
-    """Anomaly findings of the default period that nobody has marked 已核查."""
-    from services.integrity import anomalies
+def unchecked_findings(user) -> tuple[int, Optional[datetime]]:
+    """Findings at the user's sites that nobody has marked 已核查, of the newest finished anomaly run
+    with the default thresholds (the checks run in the background: services/integrity/anomaly_runs.py),
+    and when it finished (None: never run)."""
+    from models import AnomalyRun
+    from services.integrity import anomalies, anomaly_runs
 
-    start, end = anomalies.default_period()
-    return sum(1 for f in anomalies.find(start, end, None, allowed_site_ids(user)) if f.check is None)
+    run = db.session.execute(select(AnomalyRun).where(
+        AnomalyRun.state == "done", AnomalyRun.thresholds == anomaly_runs.thresholds_key(anomalies.Thresholds.from_form({})))
+        .order_by(AnomalyRun.id.desc()).limit(1)).scalar_one_or_none()
+    if run is None:
+        return 0, None
+    found = anomaly_runs.findings_of(run, allowed_site_ids(user))
+    return sum(1 for f in found if f.check is None), run.finished_at
 
 
 @dataclass

@@ -1,10 +1,15 @@
-"""Anomaly audit: every planted anomaly is found on generated data; thresholds; findings marked checked."""
+"""Anomaly audit: every planted anomaly is found on generated data; thresholds; findings marked checked;
+the page shows the findings of a run made in the background (never inside the request)."""
+import time
+
 import pytest
+from sqlalchemy import select
 
 from bench.plant_anomalies import measure, plant
-from models.recusal import AnomalyCheck
+from extensions import db
+from models.recusal import AnomalyCheck, AnomalyRun
 from services.errors import ValidationFailed
-from services.integrity import anomalies
+from services.integrity import anomalies, anomaly_runs
 
 
 @pytest.fixture
@@ -48,13 +53,32 @@ def test_mark_checked_with_note(world, make_user):
     assert isinstance(again.check, AnomalyCheck) and again.check.note.startswith("已核实")
 
 
+def _wait_for_run(timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.remove()
+        run = db.session.execute(select(AnomalyRun).order_by(AnomalyRun.id.desc())).scalars().first()
+        if run is not None and run.state != "running":
+            return run
+        time.sleep(0.1)
+    raise AssertionError("the anomaly run did not finish")
+
+
 def test_report_page_links_findings_to_entries(world, client, login, make_user):
     from flask import url_for
 
     auditor = make_user("auditor", sites=world.sites)
     login(auditor)
-    page = client.get(f"/admin/integrity/anomalies?start={world.start}&end={world.today}").get_data(as_text=True)
-    assert "非工作时间录入" in page and "/admin/integrity/entries?ids=" in page
+    query = f"?start={world.start}&end={world.today}"
+    page = client.get("/admin/integrity/anomalies" + query).get_data(as_text=True)
+    assert "还没有核查过" in page and "非工作时间录入" not in page  # nothing runs inside the request
+    assert client.post("/admin/integrity/anomalies/run" + query).status_code == 302
+    run = _wait_for_run()
+    assert run.state == "done", run.findings
+    page = client.get("/admin/integrity/anomalies" + query).get_data(as_text=True)
+    assert "非工作时间录入" in page and "/admin/integrity/entries?ids=" in page and "重新核查" in page
+    stored = {f.fingerprint for f in anomaly_runs.findings_of(run, None)}
+    assert stored == {f.fingerprint for f in anomalies.find(world.start, world.today)}
     finding = next(f for f in anomalies.find(world.start, world.today) if f.rule == "award_before_redemption")
     with client.application.test_request_context():
         url = url_for("admin.integrity_entries", ids=",".join(map(str, finding.entry_ids)))
@@ -63,3 +87,28 @@ def test_report_page_links_findings_to_entries(world, client, login, make_user):
     response = client.post("/admin/integrity/anomalies/check", data={
         "rule": finding.rule, "fingerprint": finding.fingerprint, "note": "已问询,属实"}, follow_redirects=True)
     assert "已标记为已核查" in response.get_data(as_text=True)
+    # the stored finding shows the check made after the run
+    page = client.get("/admin/integrity/anomalies" + query + "&open=1").get_data(as_text=True)
+    assert finding.fingerprint not in page
+
+
+def test_a_run_answers_for_its_period_and_thresholds_and_each_user_sees_their_sites(world, make_user):
+    auditor = make_user("auditor", sites=world.sites)
+    thresholds = anomalies.Thresholds()
+    run = anomaly_runs.start_run(auditor, world.start, world.today, thresholds)
+    with pytest.raises(anomaly_runs.AnomalyRunning):
+        anomaly_runs.start_run(auditor, world.start, world.today, thresholds)
+    anomaly_runs.finish(run.id, anomaly_runs.compute(run.id))
+    assert anomaly_runs.latest(world.start, world.today, thresholds).id == run.id
+    assert anomaly_runs.latest(world.start, world.today, anomalies.Thresholds(top_n=3)) is None
+    everything = anomaly_runs.findings_of(run, None)
+    one_site = world.sites[0].id
+    mine = anomaly_runs.findings_of(run, {one_site})
+    assert mine and len(mine) < len(everything) and all(f.site_id == one_site for f in mine)
+    from services.reports import today
+
+    assert today.unchecked_findings(auditor) == (len(anomaly_runs.findings_of(run, {s.id for s in world.sites})),
+                                                 run.finished_at)  # the home page's count, from the run
+    failed = anomaly_runs.start_run(auditor, world.start, world.today, thresholds)
+    anomaly_runs.finish(failed.id, None, "数据库断开")
+    assert anomaly_runs.findings_of(failed, None) == []

@@ -64,6 +64,9 @@ def test_anomaly_report_on_planted_data(browser, live_server, make_user, screens
     page.fill("input[name=password]", "password123")
     page.click("button[type=submit]")
     page.goto(f"{base}/admin/integrity/anomalies?start={start}&end={end}")
+    assert "还没有核查过" in page.inner_text("main")
+    page.click("button:has-text('开始核查')")  # runs in the background; the page refreshes until it is done
+    page.wait_for_selector("table.grid", timeout=60_000)
     assert "大额加分后很快兑换" in page.inner_text("table.grid")
     page.screenshot(path=os.path.join(screenshot_dir, "integrity-04-anomalies-found.png"))
     row = page.locator("table.grid tbody tr", has_text="非工作时间录入").first

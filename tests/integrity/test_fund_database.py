@@ -41,3 +41,28 @@ def test_chain_and_verify_catch_an_edit(any_app):
     db.session.commit()
     problems = fund_verify().problems
     assert [p.kind for p in problems] == ["fund bad hash"]
+
+
+def test_the_dashboard_reads_every_site_at_once_and_the_last_three_months_from_the_totals(
+        any_app, make_site, make_household, make_user):
+    from datetime import date
+
+    from services import ledger
+
+    today = date(2026, 6, 15)  # the 3 months: 2026-03-01 onwards
+    sites = [make_site(), make_site()]
+    for n, site in enumerate(sites):
+        home = make_household(site=site)
+        ledger.post(home, 500, "rule_award", None, None, None, f"old:{n}", effective_date=date(2026, 2, 28))
+        ledger.post(home, 90 * (n + 1), "activity", None, None, None, f"new:{n}", effective_date=date(2026, 3, 1))
+        ledger.post(home, -30, "redemption", None, None, None, f"spent:{n}", effective_date=date(2026, 6, 20))
+        fund.receive_money(make_user("admin", username=f"a{n}"), site.id, 1000 * (n + 1), "fiscal", "县财政局", "x")
+    db.session.commit()
+    data = fund.dashboard(make_user("admin", username="viewer"), today)
+    rows = {row.site.id: row for row in data["sites"]}
+    for n, site in enumerate(sites):
+        alone = fund.site_fund(site, today)
+        row = rows[site.id]
+        assert (row.issued_3m, row.redeemed_3m) == (alone.issued_3m, alone.redeemed_3m) == (90 * (n + 1), 30)
+        assert (row.outstanding_points, row.cash_fen) == (alone.outstanding_points, alone.cash_fen) == (
+            560 + 90 * n, 1000 * (n + 1))

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from extensions import db
 from models import LedgerEntry
 from services import ledger
+from services.ledger import month_totals
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,11 @@ def test_seal_and_verify_in_the_browser(browser, live_server, make_site, make_ho
         for statement in ("DROP TRIGGER ledger_entry_no_delete", "DROP TRIGGER household_seq_no_lower",
                           "DELETE FROM ledger_entry WHERE household_id = :h AND seq = 2",
                           "UPDATE household SET ledger_seq = 1, balance = 20, ledger_hash = :hash, head_sig = :sig "
-                          "WHERE id = :h"):
+                          "WHERE id = :h",
+                          # a careful insider recomputes the month totals too (docs/decisions.md#month-totals)
+                          "DELETE FROM ledger_month_total WHERE household_id = :h",
+                          f"INSERT INTO ledger_month_total ({', '.join(month_totals.COLUMNS)}) SELECT * FROM "
+                          f"({month_totals.recompute_sql(month_totals.month_sql('sqlite'))}) r WHERE r.household_id = :h"):
             db.session.execute(text(statement), old)
         db.session.commit()
     page.click("button:has-text(\"开始校验\")")

@@ -160,3 +160,22 @@ def test_postgresql_redeems_in_one_function_call(shop, monkeypatch):
     assert calls == ([] if postgres else [1])
     if postgres:  # created by the migration
         assert db.session.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'jifen_redeem'")).scalar() == 1
+
+
+def test_the_redemption_and_its_void_keep_the_month_totals(shop, make_user):
+    """On PostgreSQL the entry comes through post_moved in the function's pipelined send; the void
+    through post(): each counts in the household's month total in its own transaction."""
+    from models import LedgerMonthTotal, Redemption, Site
+    from services.ledger import month_totals
+    from services.supermarket import redemption
+
+    status, body = redeem(shop, [(shop["soap"], 2)])
+    assert status == 200, body
+    totals = lambda: {t.kind: t.points for t in db.session.execute(select(LedgerMonthTotal).where(  # noqa: E731
+        LedgerMonthTotal.household_id == shop["home"])).scalars()}
+    assert totals() == {"adjustment": 120, "redemption": -10}
+    sale = db.session.execute(select(Redemption)).scalar_one()
+    redemption.void(sale.id, make_user("shopkeeper", sites=[db.session.execute(select(Site)).scalar_one()]), "拿错了")
+    db.session.commit()
+    assert totals() == {"adjustment": 120, "redemption": -10, "redemption_void": 10}
+    assert month_totals.mismatches() == [] and verify().ok
