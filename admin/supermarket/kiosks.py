@@ -1,0 +1,80 @@
+"""Kiosk devices: the list with each kiosk's offline figures (docs/offline.md#staff), new devices,
+pairing codes, disabling. Shopkeepers and auditors see the kiosks of their sites; only an admin
+creates, re-pairs or disables one."""
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from admin import bp
+from admin.auth import roles_required
+from admin.fields import refused
+from admin.scope import chosen_site
+from admin.supermarket.forms import KioskForm
+from extensions import db
+from models import KioskDevice
+from services.errors import DomainError
+from services.staff import audit
+from services.staff.scope import allowed_site_ids, sites_in_scope
+from services.supermarket import devices as kiosk_devices
+from services.supermarket import offline_admin
+
+STATUS_LABELS = {"pending": "待配对", "active": "使用中", "disabled": "已停用"}
+
+
+@bp.route("/kiosks")
+@roles_required("shopkeeper", "auditor")
+def kiosks_list():
+    return _kiosks_page(KioskForm(formdata=None))
+
+
+def _kiosks_page(form: KioskForm):
+    allowed = allowed_site_ids(current_user)
+    query = select(KioskDevice).options(joinedload(KioskDevice.site)).order_by(KioskDevice.site_id, KioskDevice.id)
+    if allowed is not None:
+        query = query.where(KioskDevice.site_id.in_(allowed or {-1}))
+    devices = db.session.execute(query).scalars().all()
+    manage = current_user.has_role("admin")
+    return render_template("admin/goods/kiosks.html", devices=devices, form=form, manage=manage,
+                           sites=sites_in_scope(current_user) if manage else [], statuses=STATUS_LABELS,
+                           offline=offline_admin.figures(allowed), nothing=offline_admin.NOTHING,
+                           can_disable={d.id for d in devices if d.status != "disabled"})
+
+
+@bp.route("/kiosks/new", methods=["POST"])
+@roles_required()
+def kiosk_new():
+    form = KioskForm()
+    if not form.validate():
+        return refused(lambda: _kiosks_page(form))
+    site = chosen_site()
+    try:
+        device, code = kiosk_devices.create_device(site.id, form.name.data, current_user)
+    except DomainError as error:
+        return refused(lambda: _kiosks_page(form), error)
+    audit.record(current_user, "kiosk.create", "kiosk_device", device.id, site_id=site.id)
+    db.session.commit()
+    return render_template("admin/goods/kiosk_code.html", device=device, code=code)
+
+
+@bp.route("/kiosks/<int:device_id>/code", methods=["POST"])
+@roles_required()
+def kiosk_code(device_id: int):
+    device = db.get_or_404(KioskDevice, device_id)
+    if device.status == "disabled":
+        device.status = "pending"
+    code = kiosk_devices.new_pairing_code(device)
+    audit.record(current_user, "kiosk.pairing_code", "kiosk_device", device.id, site_id=device.site_id)
+    db.session.commit()
+    return render_template("admin/goods/kiosk_code.html", device=device, code=code)
+
+
+@bp.route("/kiosks/<int:device_id>/disable", methods=["POST"])
+@roles_required()
+def kiosk_disable(device_id: int):
+    device = db.get_or_404(KioskDevice, device_id)
+    kiosk_devices.disable(device)
+    audit.record(current_user, "kiosk.disable", "kiosk_device", device.id, site_id=device.site_id)
+    db.session.commit()
+    flash(f"已停用终端“{device.name}”,它不能再兑换", "success")
+    return redirect(url_for("admin.kiosks_list"))
