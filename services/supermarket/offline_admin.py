@@ -125,7 +125,7 @@ def kiosk_offline(device: KioskDevice) -> KioskOffline:
     sales_count = db.session.execute(select(func.count()).select_from(OfflineSale)
                                      .where(OfflineSale.device_id == device.id)).scalar_one()
     refusals = db.session.execute(select(SyncRefusal).where(SyncRefusal.device_id == device.id)
-                                  .order_by(SyncRefusal.id.desc()).limit(DETAIL_ROWS)).scalars().all()
+                                  .order_by(SyncRefusal.received_at.desc(), SyncRefusal.id.desc()).limit(DETAIL_ROWS)).scalars().all()
     owed = db.session.execute(
         select(OwedLine, OfflineSale, Goods.name, Goods.unit, StaffUser.display_name)
         .join(OfflineSale, OfflineSale.id == OwedLine.offline_sale_id)
