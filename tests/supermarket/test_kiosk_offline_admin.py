@@ -122,8 +122,10 @@ def test_settle_out_of_scope_or_by_a_reader_is_refused(any_app, world):
     auditor = _client(any_app, make_user("auditor", sites=[world["site"]]))
     assert auditor.get(f"/admin/kiosks/{world['device'].id}/offline").status_code == 200
     assert auditor.post(url, data={"note": "审计"}).status_code == 403
-    cadre = _client(any_app, make_user("cadre", sites=[world["site"]]))
+    cadre = _client(any_app, make_user("cadre", "committee", sites=[world["site"]]))
     assert cadre.get("/admin/kiosks").status_code == 403
+    assert cadre.get(f"/admin/kiosks/{world['device'].id}/offline").status_code == 403
+    assert cadre.post(url, data={"note": "干部"}).status_code == 403
     assert stranger.post("/admin/kiosks/owed/999999/settle", data={"note": "x"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(OwedLine, line.id).settled_at is None
