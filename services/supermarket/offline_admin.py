@@ -23,6 +23,7 @@ from models.redemption import receipt_number
 from services import fields
 from services.errors import ConcurrentChange, NotFound, ValidationFailed
 from services.staff import audit
+from services.supermarket import allowance_returns
 
 #: sync's refusal codes (services/supermarket/offline_sync.py) as staff read them
 REFUSAL_LABELS = {
@@ -185,14 +186,10 @@ def allowances_out(device_id: int) -> tuple[int, int]:
 
 def return_allowances(device: KioskDevice, actor) -> tuple[int, int]:
     """退回离线额度 of a lost or retired kiosk: every allowance it holds goes back to its household's
-    balance (offline_refresh.return_all, one ledger entry per household). Returns (households, points).
-    Sales the kiosk made offline and syncs later are still recorded; what the balance cannot pay then
-    becomes an owed points line."""
+    balance (allowance_returns.return_all: one move and ledger entry each, audit-logged). Returns
+    (households, points). Sales the kiosk made offline and syncs later are still recorded; what the
+    balance cannot pay then becomes an owed points line (docs/offline.md#staff)."""
     households, points = allowances_out(device.id)
-    if points == 0:
+    if points == 0 or allowance_returns.return_all(device, actor) == 0:
         raise ValidationFailed("这台终端没有保管离线额度,不用退回")
-    from services.supermarket.offline_refresh import return_all
-    return_all(device, actor)
-    audit.record(actor, "kiosk.allowance_return", "kiosk_device", device.id, site_id=device.site_id,
-                 after={"households": households, "points": points})
     return households, points

@@ -144,3 +144,31 @@ def test_return_page_explains_and_its_refusals(any_app, world):
     auditor = _client(any_app, make_user("auditor", sites=[world["site"]]))
     assert auditor.post(url).status_code == 403
     assert allowances.held(device.id, world["homes"][0].id) == 100
+
+
+def test_return_moves_every_allowance_back_through_the_ledger(any_app, world):
+    from models import AllowanceMove, LedgerEntry
+    from services.ledger import balance_of
+    from services.ledger.verify import verify
+
+    device, homes = world["device"], world["homes"]
+    before = [balance_of(home.id) for home in homes]
+    shop = _client(any_app, world["shop"])
+    done = shop.post(f"/admin/kiosks/{device.id}/offline/return", follow_redirects=True)
+    assert done.request.path == f"/admin/kiosks/{device.id}/offline"
+    assert "已把这台终端保管的 130 分退回 2 户" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert [balance_of(home.id) for home in homes] == [before[0] + 100, before[1] + 30]
+    assert allowances.held(device.id, homes[0].id) == allowances.held(device.id, homes[1].id) == 0
+    moves = db.session.execute(select(AllowanceMove.points, AllowanceMove.reason, AllowanceMove.actor_id)
+                               .where(AllowanceMove.device_id == device.id, AllowanceMove.points > 0)).all()
+    assert sorted(tuple(m) for m in moves) == [(30, "staff", world["shop"].id), (100, "staff", world["shop"].id)]
+    assert db.session.execute(select(func.count()).select_from(LedgerEntry)
+                              .where(LedgerEntry.kind == "allowance_return")).scalar_one() == 2
+    assert db.session.execute(select(AuditLog.actor_id).where(
+        AuditLog.action == "kiosk.allowances_return")).scalar_one() == world["shop"].id
+    assert allowances.held(world["far"].id, db.session.execute(
+        select(AllowanceMove.household_id).where(AllowanceMove.device_id == world["far"].id)).scalar()) == 20
+    again = shop.post(f"/admin/kiosks/{device.id}/offline/return")
+    assert again.status_code == 400 and "没有保管离线额度" in again.get_data(as_text=True)
+    assert verify().ok
