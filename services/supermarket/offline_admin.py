@@ -31,6 +31,10 @@ REFUSAL_LABELS = {
     "bad_signature": "签名对不上(记录可能被改动过)",
     "other_device": "不是这台终端的记录",
     "counter_gap": "记录编号不连续(中间缺了记录,等终端补传)",
+    "uid_used": "记录编号已被一笔联网兑换用过",
+    "counter_used": "这个序号已经记过另一笔",
+    "unknown_card": "找不到这张积分卡",
+    "unknown_goods": "商品不存在或不是本安置点的",
 }
 OWED_KINDS = {"stock": "欠货", "points": "欠分"}
 #: the list's 同步拒收 column counts these days apart from the total
