@@ -172,3 +172,27 @@ def test_return_moves_every_allowance_back_through_the_ledger(any_app, world):
     again = shop.post(f"/admin/kiosks/{device.id}/offline/return")
     assert again.status_code == 400 and "没有保管离线额度" in again.get_data(as_text=True)
     assert verify().ok
+
+
+def test_settling_at_once_settles_once(any_app, world):
+    """Six shopkeepers settle the same line at the same moment: one wins, the others hear 409."""
+    import threading
+
+    line_id, clients = world["open_stock"].id, [_client(any_app, world["shop"]) for _ in range(6)]
+    db.session.remove()
+    barrier, results = threading.Barrier(len(clients)), [None] * len(clients)
+
+    def settle(i, client):
+        barrier.wait()
+        results[i] = client.post(f"/admin/kiosks/owed/{line_id}/settle", data={"note": f"第{i}位"}).status_code
+
+    threads = [threading.Thread(target=settle, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == [302] + [409] * 5, results
+    winner = results.index(302)
+    assert db.session.get(OwedLine, line_id).settle_note == f"第{winner}位"
+    assert db.session.execute(select(func.count()).select_from(AuditLog)
+                              .where(AuditLog.action == "kiosk.owed_settle")).scalar_one() == 1
