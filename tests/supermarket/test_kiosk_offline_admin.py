@@ -196,3 +196,26 @@ def test_settling_at_once_settles_once(any_app, world):
     assert db.session.get(OwedLine, line_id).settle_note == f"第{winner}位"
     assert db.session.execute(select(func.count()).select_from(AuditLog)
                               .where(AuditLog.action == "kiosk.owed_settle")).scalar_one() == 1
+
+
+def test_the_demo_shows_every_offline_state_on_day_one(demo_app):
+    """The demo's offline kiosk, made through pairing, refresh and sync with signed items: allowances
+    out, synced offline sales, one open and one settled owed line, one refused (tampered) item."""
+    from models import KioskDevice
+    from services.demo.offline_kiosk import DEMO_OFFLINE_KIOSK
+    from services.ledger.verify import verify
+    from services.supermarket import offline_admin
+    from tests.reliability.bad_input_helpers import logged_in
+
+    device = db.session.execute(select(KioskDevice).where(KioskDevice.name == DEMO_OFFLINE_KIOSK)).scalar_one()
+    figures = offline_admin.figures(None)[device.id]
+    assert figures.households > 0 and figures.points > 0 and figures.owed_open == 1 and figures.refusals == 1
+    view = offline_admin.kiosk_offline(device)
+    assert view.sales_count == 3 and all(receipt for _s, _h, _r, receipt in view.sales)
+    assert [row.line.settled_at is not None for row in view.owed] == [False, True]
+    assert view.refusals[0].error == "bad_signature" and device.last_sync_at and device.queue_reported == 1
+    shop = logged_in(demo_app, "shop", "shop12345")
+    assert DEMO_OFFLINE_KIOSK in shop.get("/admin/kiosks").get_data(as_text=True)
+    page = shop.get(f"/admin/kiosks/{device.id}/offline").get_data(as_text=True)
+    assert "签名对不上" in page and "次日补货后已交给户主" in page and page.count('name="note"') == 1
+    assert verify().ok
