@@ -8,11 +8,14 @@ kiosk (refresh, sync, the online scan's return, staff) hold the kiosk's device r
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 
 from extensions import db
-from models import AllowanceMove, Household, KioskAllowance, KioskDevice
+from models import Household, KioskAllowance, KioskDevice
+from models.clock import utcnow
+from models.offline import ALLOWANCE_REASONS
 from services import ledger
+from services.database import Statement, run_together
 from services.errors import LedgerRefused, NotFound, ValidationFailed
 
 HOLD_KIND = "allowance_hold"
@@ -20,10 +23,20 @@ RETURN_KIND = "allowance_return"
 #: the two ledger kinds of allowance moves: points that leave the balance but stay the household's
 ALLOWANCE_KINDS = (HOLD_KIND, RETURN_KIND)
 
-_ADD_SQL = text("UPDATE kiosk_allowance SET points = points + :points, issued_at = :issued, expires_at = :expires "
-                "WHERE device_id = :device AND household_id = :household")
+#: the allowance row and the move go in one round trip (plain SQL: a kiosk's first refresh holds for
+#: every household of its site, and the ORM's flush per move cost more than the database work)
+_ADD_SQL = text(
+    "INSERT INTO kiosk_allowance (device_id, household_id, points, issued_at, expires_at) "
+    "VALUES (:device, :household, :points, :issued, :expires) ON CONFLICT (device_id, household_id) DO UPDATE "
+    "SET points = kiosk_allowance.points + excluded.points, issued_at = excluded.issued_at, "
+    "expires_at = excluded.expires_at RETURNING points").bindparams(
+    bindparam("issued", type_=DateTime()), bindparam("expires", type_=DateTime()))
 _TAKE_SQL = text("UPDATE kiosk_allowance SET points = points - :points "
-                 "WHERE device_id = :device AND household_id = :household AND points >= :points")
+                 "WHERE device_id = :device AND household_id = :household AND points >= :points RETURNING points")
+_MOVE_SQL = text(
+    "INSERT INTO kiosk_allowance_move (device_id, household_id, points, reason, actor_id, created_at) "
+    "VALUES (:device, :household, :move_points, :reason, :actor, :created) RETURNING id").bindparams(
+    bindparam("created", type_=DateTime()))
 
 
 def hold(device_id: int, household_id: int, points: int, issued_at: datetime, expires_at: datetime,
@@ -31,24 +44,22 @@ def hold(device_id: int, household_id: int, points: int, issued_at: datetime, ex
     """Move `points` (> 0) from the household's balance into the kiosk's allowance, valid until
     `expires_at`. Raises InsufficientPoints when the balance (above its base points) is short."""
     _check_points(points)
-    params = {"points": points, "device": device_id, "household": household_id,
-              "issued": issued_at, "expires": expires_at}
-    if db.session.execute(_ADD_SQL, params).rowcount == 0:
-        db.session.add(KioskAllowance(device_id=device_id, household_id=household_id, points=points,
-                                      issued_at=issued_at, expires_at=expires_at))
-    return _post(device_id, household_id, -points, "refresh", actor)
+    change = Statement(_ADD_SQL, {"points": points, "device": device_id, "household": household_id,
+                                  "issued": issued_at, "expires": expires_at})
+    return _move(change, device_id, household_id, -points, "refresh", actor)
 
 
 def give_back(device_id: int, household_id: int, points: int, reason: str, *, actor=None) -> ledger.Written:
     """Return `points` (> 0) of the kiosk's allowance to the household's balance. `reason`: expired,
     online (an online redemption at the kiosk spends it), offline_sale (a synced offline sale pays
     with it; the caller then posts the redemption, and the OfflineSale names the move: its
-    source_id), staff. Raises LedgerRefused when the allowance holds less."""
+    source_id), staff, refresh. Raises LedgerRefused when the allowance holds less."""
     _check_points(points)
-    taken = db.session.execute(_TAKE_SQL, {"points": points, "device": device_id, "household": household_id})
-    if taken.rowcount == 0:
-        raise LedgerRefused("这台终端为这一户保留的离线额度不够")
-    return _post(device_id, household_id, points, reason, actor)
+    if reason not in ALLOWANCE_REASONS:
+        raise ValidationFailed(f"未知的离线额度退回原因:{reason}")
+    change = Statement(_TAKE_SQL, {"points": points, "device": device_id, "household": household_id},
+                       refusal=LedgerRefused("这台终端为这一户保留的离线额度不够"))
+    return _move(change, device_id, household_id, points, reason, actor)
 
 
 def held(device_id: int, household_id: int) -> int:
@@ -89,15 +100,18 @@ def lock_device(device_id: int) -> KioskDevice:
     return device
 
 
-def _post(device_id, household_id, points, reason, actor) -> ledger.Written:
-    move = AllowanceMove(device_id=device_id, household_id=household_id, points=points, reason=reason,
-                         actor_id=actor if actor is None or isinstance(actor, int) else actor.id)
-    db.session.add(move)
-    db.session.flush()
+def _move(change: Statement, device_id, household_id, points, reason, actor) -> ledger.Written:
+    """The allowance row's change and the append-only move (one round trip), then the move's ledger entry."""
+    db.session.flush()  # the SQL below must see what the caller added
+    actor_id = actor if actor is None or isinstance(actor, int) else actor.id
+    _changed, moved = run_together([change, Statement(_MOVE_SQL, {
+        "device": device_id, "household": household_id, "move_points": points, "reason": reason,
+        "actor": actor_id, "created": utcnow()})])
     kind = HOLD_KIND if points < 0 else RETURN_KIND
     note = "离线额度暂存在超市终端" if points < 0 else "离线额度退回"
-    return ledger.post(household_id, points, kind, ledger.Source("allowance_move", move.id), actor, note,
-                       f"allowance:{move.id}")
+    move_id = moved[0][0]
+    return ledger.post(household_id, points, kind, ledger.Source("allowance_move", move_id), actor_id, note,
+                       f"allowance:{move_id}")
 
 
 def _check_points(points) -> None:

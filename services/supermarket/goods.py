@@ -124,6 +124,18 @@ def add_stock(goods: Goods, quantity: int) -> int:
     return db.session.execute(_ADD_SQL, {"q": quantity, "id": goods.id}).scalar_one()
 
 
+def restock_voided(redemption_id: int, actor, note: str) -> None:
+    """A voided redemption's goods back on the shelf, each with its void movement: what its movements
+    took (a synced offline sale took only what the shelf had, docs/offline.md), in goods-id order."""
+    taken = db.session.execute(
+        select(StockMovement.goods_id, func.sum(StockMovement.quantity))
+        .where(StockMovement.redemption_id == redemption_id, StockMovement.kind == "redeem")
+        .group_by(StockMovement.goods_id).order_by(StockMovement.goods_id)).all()
+    for goods_id, moved in taken:
+        goods = db.session.get(Goods, goods_id)
+        _movement(goods, "void", -moved, add_stock(goods, -moved), actor, redemption_id=redemption_id, note=note)
+
+
 def take_what_is_there(goods: Goods, quantity: int, redemption_id: int) -> int:
     """A synced offline sale's line (docs/offline.md): the goods left the shelf while the kiosk was
     offline, so take what the shelf has, up to `quantity`, with its movement; returns the pieces taken

@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlalchemy import text
 
 from extensions import db
+from models import KioskDevice
 from services.database import expire_written
 from services.errors import DomainError, ValidationFailed
 from services.supermarket.goods import MAX_PRICE
@@ -91,8 +91,6 @@ def register_key(device_id: int, jwk) -> str:
     key = parse_public_key(jwk)
     if db.session.execute(_SET_KEY, {"key": key, "id": device_id}).rowcount != 1:
         raise KeyAlreadySet()
-    from models import KioskDevice
-
     expire_written(KioskDevice, device_id, ["public_key"])
     return key
 
@@ -165,8 +163,7 @@ def parse_item(raw) -> OfflineItem:
         parsed.append((goods_id, qty, price))
     if len({g for g, _q, _p in parsed}) != len(parsed) or sum(q * p for _g, q, p in parsed) != total:
         raise bad
-    return OfflineItem(str(uuid.UUID(uid)), counter, card_hash, tuple(parsed), total, client_time, issued_at,
-                       signature, raw)
+    return OfflineItem(uid, counter, card_hash, tuple(parsed), total, client_time, issued_at, signature, raw)
 
 
 def parse_client_time(value: str) -> datetime:

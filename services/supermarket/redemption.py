@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy import Date, DateTime, bindparam, select, text, update
 
 from extensions import db
-from models import Goods, Redemption, StockMovement
+from models import LedgerEntry, Redemption
 from models.clock import local_today, utcnow
 from models.goods import LIMIT_PERIODS
 from models.redemption import receipt_number
@@ -26,8 +26,8 @@ from services.staff import audit
 from services.supermarket import devices as kiosk_devices
 from services.supermarket.goods import (
     USED_IN_PERIOD_SQL,
-    add_stock,
     period_starts,
+    restock_voided,
     take_stock_statement,
     used_in_period_query,
 )
@@ -361,7 +361,7 @@ _WITHIN_LIMIT = used_in_period_query(
 
 
 def void(redemption_id: int, actor, reason: str) -> Redemption:
-    """作废: credit the points back (redemption_void) and restock, exactly once."""
+    """作废: credit the points its entry took back (redemption_void) and restock what it took, exactly once."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写作废原因")
@@ -378,15 +378,12 @@ def void(redemption_id: int, actor, reason: str) -> Redemption:
     db.session.refresh(redemption)
     if claimed != 1:
         return redemption
-    for line in sorted(redemption.lines, key=lambda l: l.goods_id):
-        goods = db.session.get(Goods, line.goods_id)
-        after = add_stock(goods, line.quantity)
-        db.session.add(StockMovement(goods_id=goods.id, site_id=goods.site_id, kind="void", quantity=line.quantity,
-                                     stock_after=after, movement_date=local_today(),
-                                     redemption_id=redemption.id, actor_id=actor.id, note=reason))
-    entry = ledger.post(redemption.household_id, redemption.total_points, "redemption_void",
-                        ledger.Source("redemption_void", redemption.id), actor, reason, f"void:{redemption.id}")
-    redemption.void_entry_id = entry.id
+    restock_voided(redemption.id, actor, reason)
+    # what its entry took: a synced offline sale's owed points never left the balance (docs/offline.md)
+    paid = -db.session.get(LedgerEntry, redemption.ledger_entry_id).points if redemption.ledger_entry_id else 0
+    if paid:
+        redemption.void_entry_id = ledger.post(redemption.household_id, paid, "redemption_void", ledger.Source(
+            "redemption_void", redemption.id), actor, reason, f"void:{redemption.id}").id
     audit.record(actor, "redemption.void", "redemption", redemption.id, after={"reason": reason},
                  site_id=redemption.site_id)
     db.session.flush()

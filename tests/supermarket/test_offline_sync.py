@@ -258,3 +258,26 @@ def test_a_bad_request_is_400_and_writes_nothing(shop, payload):
 def test_sync_needs_a_credential(shop):
     res = shop["client"].post("/kiosk/api/offline/sync", json={"items": [], "queue": 0})
     assert res.status_code == 401
+
+
+def test_voiding_a_sale_with_owed_lines_gives_back_only_what_it_took(any_app, make_site, make_household, make_user):
+    from services.supermarket import redemption
+
+    site = make_site()
+    oil = add_goods(site, "食用油", price=25, stock=1, unit="桶")
+    home = make_household(site=site, balance=30)
+    card = card_for(home)
+    kiosk = FakeKiosk.paired(site)
+    _hold(kiosk, home, 30)
+    shopkeeper = make_user("shopkeeper", sites=[site])
+    db.session.commit()
+    shop = {"client": any_app.test_client(), "kiosk": kiosk, "home": home.id}
+    (result,) = _sync(shop, [kiosk.sell(card, [(oil.id, 2, 25)])])["results"]  # 1 on the shelf, 30 points held
+    assert [line["kind"] for line in result["owed"]] == ["stock", "points"]
+    assert (_balance(shop), db.session.get(Goods, oil.id).stock) == (0, 0)
+    sale = db.session.execute(select(OfflineSale)).scalar_one()
+    redemption.void(sale.redemption_id, shopkeeper, "重复兑换")
+    db.session.commit()
+    db.session.expire_all()
+    assert (_balance(shop), db.session.get(Goods, oil.id).stock) == (30, 1)  # paid 30 back, 1 piece back
+    assert verify().ok
