@@ -25,7 +25,7 @@ from admin.integrity import anomalies, controls, fund, recusal, stocktake  # noq
 from admin.ledger import verify, year_end  # noqa: E402,F401
 from admin.reports import dashboard, monthly_report  # noqa: E402,F401
 from admin.staff import audit_log, users  # noqa: E402,F401
-from admin.supermarket import goods  # noqa: E402,F401
+from admin.supermarket import goods, kiosk_offline, kiosks  # noqa: E402,F401
 from admin.support import (  # noqa: E402,F401,F811
     archive,
     assessment,

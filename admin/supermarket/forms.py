@@ -56,3 +56,13 @@ class KioskForm(FlaskForm):
 
     site_id = IdField("安置点", message="请选择安置点", required=False)
     name = TextField("终端名称", limit=64, required=True)
+
+
+class SettleForm(FlaskForm):
+    """对账 of one owed line: how it was squared (goods handed over later, points collected …)."""
+
+    note = TextField("对账说明", limit=500, required=True)
+
+
+class ReturnAllowancesForm(FlaskForm):
+    """退回离线额度: the confirmation page's button (CSRF only)."""

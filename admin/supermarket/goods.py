@@ -1,5 +1,5 @@
 """积分超市 staff pages: goods and photos, 入库/报损/盘点, low stock, monthly reconciliation and its
-Excel export (兑换台账), redemptions and 作废, kiosk devices (pairing codes, disable)."""
+Excel export (兑换台账), redemptions and 作废. Kiosk devices: admin/supermarket/kiosks.py."""
 from datetime import date
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -13,17 +13,16 @@ from admin.auth import roles_required
 from admin.fields import refused
 from admin.integrity import controls as integrity
 from admin.scope import chosen_site
-from admin.supermarket.forms import GoodsForm, KioskForm, StockForm, VoidForm
+from admin.supermarket.forms import GoodsForm, StockForm, VoidForm
 from admin.supermarket.goods_export import ledger_workbook
 from extensions import db
-from models import Goods, KioskDevice, Redemption, Site, StockMovement
+from models import Goods, Redemption, Site, StockMovement
 from models.clock import local_today
 from models.goods import LIMIT_PERIODS, MOVEMENT_KINDS, STOCK_SOURCES
 from services import fields
 from services.errors import DomainError
 from services.staff import audit
 from services.staff.scope import require_site, sites_in_scope
-from services.supermarket import devices as kiosk_devices
 from services.supermarket import goods as goods_service
 from services.supermarket import redemption
 
@@ -213,56 +212,3 @@ def redemption_void(redemption_id: int):
     db.session.commit()
     flash("已作废:积分已退回,商品已退回库存", "success")
     return redirect(url_for("admin.redemption_detail", redemption_id=redemption_id))
-
-
-@bp.route("/kiosks")
-@roles_required()
-def kiosks_list():
-    return _kiosks_page(KioskForm(formdata=None))
-
-
-def _kiosks_page(form: KioskForm):
-    devices = db.session.execute(select(KioskDevice).options(joinedload(KioskDevice.site))
-                                 .order_by(KioskDevice.site_id, KioskDevice.id)).scalars().all()
-    return render_template("admin/goods/kiosks.html", devices=devices, sites=sites_in_scope(current_user), form=form,
-                           can_disable={d.id for d in devices if d.status != "disabled"})
-
-
-@bp.route("/kiosks/new", methods=["POST"])
-@roles_required()
-def kiosk_new():
-    form = KioskForm()
-    if not form.validate():
-        return refused(lambda: _kiosks_page(form))
-    site = chosen_site()
-    try:
-        device, code = kiosk_devices.create_device(site.id, form.name.data, current_user)
-    except DomainError as error:
-        return refused(lambda: _kiosks_page(form), error)
-    audit.record(current_user, "kiosk.create", "kiosk_device", device.id, site_id=site.id)
-    db.session.commit()
-    return render_template("admin/goods/kiosk_code.html", device=device, code=code)
-
-
-@bp.route("/kiosks/<int:device_id>/code", methods=["POST"])
-@roles_required()
-def kiosk_code(device_id: int):
-    device = db.get_or_404(KioskDevice, device_id)
-    if device.status == "disabled":
-        device.status = "pending"
-    code = kiosk_devices.new_pairing_code(device)
-    audit.record(current_user, "kiosk.pairing_code", "kiosk_device", device.id, site_id=device.site_id)
-    db.session.commit()
-    return render_template("admin/goods/kiosk_code.html", device=device, code=code)
-
-
-@bp.route("/kiosks/<int:device_id>/disable", methods=["POST"])
-@roles_required()
-def kiosk_disable(device_id: int):
-    device = db.get_or_404(KioskDevice, device_id)
-    returned = kiosk_devices.disable(device, current_user)
-    audit.record(current_user, "kiosk.disable", "kiosk_device", device.id, site_id=device.site_id)
-    db.session.commit()
-    back = f";它保留的 {returned} 分离线额度已退回各户余额" if returned else ""
-    flash(f"已停用终端“{device.name}”,它不能再兑换{back}", "success")
-    return redirect(url_for("admin.kiosks_list"))

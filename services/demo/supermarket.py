@@ -1,10 +1,12 @@
-"""Demo supermarket: goods and stock for every demo site, a few redemptions, one demo kiosk."""
+"""Demo supermarket: goods and stock for every demo site, a few redemptions, one demo kiosk to pair, and
+one that sold offline (services/demo/offline_kiosk.py)."""
 import uuid
 
 from sqlalchemy import select
 
 from extensions import db
 from models import Card, KioskDevice
+from services.demo import offline_kiosk
 from services.households.cards import issue_card
 from services.supermarket import devices as kiosk_devices
 from services.supermarket import goods as goods_service
@@ -33,6 +35,7 @@ def build(rng, sites, homes, staff) -> None:
                                        actor=staff["shop"])
     device, _code = kiosk_devices.create_device(sites[0].id, DEMO_KIOSK_NAME, staff["admin"])
     _demo_redemptions(rng, device, [h for h in homes if h.site_id == sites[0].id and h.balance >= 30][:10])
+    offline_kiosk.build(rng, sites[0], staff)
 
 
 def _demo_redemptions(rng, device, homes) -> None:

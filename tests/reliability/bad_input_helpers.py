@@ -50,6 +50,7 @@ ARG_TABLES = {
     "device_id": "kiosk_device", "redemption_id": "redemption", "rule_id": "rule", "event_id": "rule_event",
     "cadre_id": "support_cadre", "case_id": "support_monitoring_case", "problem_id": "support_problem",
     "row_id": "support_responsibility", "item_id": "rule_event", "visit_id": "support_visit",
+    "owed_line_id": "kiosk_owed_line",
 }
 FIGURES_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             "artifacts", "reliability", "bad-input.json")
