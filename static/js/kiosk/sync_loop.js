@@ -1,0 +1,80 @@
+/* When the kiosk refreshes its offline snapshot and syncs its queue (docs/offline.md, "The kiosk side"):
+ * on load, every REFRESH_EVERY, after each sync, and when the network comes back (the `online` event or
+ * a request that got an answer again); sync retries with backoff (queue.js scheduleSync). Also registers
+ * the service worker and shows the queue's state to staff on the attract screen. */
+import { api } from "./api.js";
+import { layoutPages } from "./cart.js";
+import { $, root, text } from "./dom.js";
+import { registerKey } from "./keys.js";
+import { browserOffline, refresh, renderBanner, setOnline } from "./offline.js";
+import { phrase } from "./phrases.js";
+import { queueLength, refusedItems, scheduleSync } from "./queue.js";
+import { state } from "./state.js";
+
+const REFRESH_EVERY = 3 * 60 * 1000;
+const PROBE_EVERY = 30 * 1000;
+let started = false;
+let refreshing = null;
+
+function registerWorker() {
+  if (!("serviceWorker" in navigator) || !root.dataset.worker) { return; }
+  navigator.serviceWorker.register(root.dataset.worker, { scope: "/kiosk/" }).catch(() => { /* no worker: online only */ });
+}
+
+/* Refresh now unless one is on its way; sync_first: sync, whose end refreshes again. */
+export function refreshNow() {
+  if (refreshing || state.offline) { return refreshing || Promise.resolve("offline"); }
+  refreshing = registerKey().catch(() => false).then(() => refresh()).then((result) => {
+    if (result === "sync_first") { scheduleSync(0); }
+    return result;
+  }, () => { setOnline(false); return "failed"; }).then((result) => {
+    refreshing = null;
+    renderQueue();
+    return result;
+  });
+  return refreshing;
+}
+
+/* Staff see on the attract screen what waits for sync and what the server refused. */
+export function renderQueue() {
+  Promise.all([queueLength(), refusedItems()]).then((found) => {
+    const lines = [];
+    if (found[0]) { lines.push(phrase("ui.queue_waiting", { count: found[0] })); }
+    if (found[1].length) { lines.push(phrase("ui.queue_refused", { count: found[1].length })); }
+    const box = $("queue-status");
+    text(box, lines.join(" · "));
+    box.hidden = !lines.length;
+  }).catch(() => {});
+}
+
+/* While offline, a light request now and then finds out when the server answers again (the browser's
+   `online` event only knows about the local link). */
+function probe() {
+  if (!state.offline || browserOffline()) { return; }
+  api("GET", "/device").then(() => { setOnline(true); }, () => {});
+}
+
+export function startOffline(online) {
+  setOnline(online && !browserOffline());
+  renderBanner();
+  if (!started) {
+    started = true;
+    registerWorker();
+    window.addEventListener("online", () => { probe(); });
+    window.addEventListener("offline", () => { setOnline(false); });
+    document.addEventListener("kiosk:reachable", () => { setOnline(true); });
+    document.addEventListener("kiosk:unreachable", () => { setOnline(false); });
+    document.addEventListener("kiosk:network", (ev) => {
+      if (ev.detail.online) { scheduleSync(0); }
+      if (state.screen === "household" || state.screen === "confirm") { layoutPages(true); }  // the banner moved the grid
+      renderQueue();
+    });
+    document.addEventListener("kiosk:synced", () => { refreshNow(); });
+    document.addEventListener("kiosk:queue", renderQueue);
+    document.addEventListener("kiosk:screen", (ev) => { renderBanner(); if (ev.detail.screen === "attract") { renderQueue(); } });
+    setInterval(() => { refreshNow(); }, REFRESH_EVERY);
+    setInterval(probe, PROBE_EVERY);
+  }
+  if (!state.offline) { scheduleSync(0); }  // its end refreshes (kiosk:synced)
+  renderQueue();
+}
