@@ -20,7 +20,10 @@
  */
 import { api, saveToken, token } from "./api.js";
 import { ensureKey, markRegistered } from "./keys.js";
-import { startOffline } from "./sync_loop.js";
+import { loadSnapshot } from "./offline.js";
+import { refusedItems, sync } from "./queue.js";
+import { all } from "./store.js";
+import { refreshNow, startOffline } from "./sync_loop.js";
 import { layoutPages, turnPage } from "./cart.js";
 import { $, text } from "./dom.js";
 import { activity, endSession, extend, idleTick, setLarge } from "./idle.js";
@@ -108,7 +111,9 @@ $("msg-ok").addEventListener("click", () => { show("attract"); });
 document.addEventListener("click", keepFocus);
 window.addEventListener("popstate", () => { history.replaceState({ screen: state.screen }, "", location.pathname); });
 
-window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession, setLarge: setLarge };
+window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession, setLarge: setLarge,
+                 offline: { snapshot: loadSnapshot, queue: () => all("queue"), refused: refusedItems, sync: sync,
+                            refresh: refreshNow } };
 tickClock();
 setInterval(idleTick, 1000);
 setInterval(refreshAttract, 5 * 60 * 1000);
