@@ -8,9 +8,21 @@ import pytest
 
 from extensions import db
 from models import Household
-from tests.supermarket.offline_browser_helpers import (VIEWPORT, checkout, make_shop, offline_sales, pair, persistent,
-                                                       plus, queue, scan, sell_offline, shot, snapshot, verify_clean,
-                                                       wait_ready)
+from tests.supermarket.offline_browser_helpers import (
+    VIEWPORT,
+    checkout,
+    make_shop,
+    offline_sales,
+    pair,
+    persistent,
+    plus,
+    queue,
+    scan,
+    sell_offline,
+    shot,
+    snapshot,
+    verify_clean,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,8 @@
  * kiosk/offline_shell.py and docs/offline.md): a reload with the network cut still shows a working kiosk.
  *
  *   install   caches the shell (/kiosk/offline-shell.json: the page, scripts, CSS, pictograms) in
- *             "kiosk-shell-<version>", and, best effort, the fixed spoken phrases' audio
+ *             "kiosk-shell-<version>"
+ *   message   "cache-audio": caches the fixed spoken phrases' audio, one at a time, best effort
  *   activate  deletes every kiosk cache of another version
  *   fetch     the page: network first, the cached copy when the network fails (or takes > 6 s);
  *             static files, pictograms, goods photos and fixed audio: cache first, filled on use;
@@ -16,9 +17,22 @@ const PAGE_TIMEOUT = 6000;
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) =>
     fetch("/kiosk/offline-shell.json", { cache: "no-store" }).then((res) => res.json()).then((shell) =>
-      cache.addAll(shell.urls).then(() => Promise.all(shell.speech.map((url) =>
-        cache.add(url).catch(() => { /* no audio for one phrase: the kiosk stays silent there */ })))))
+      cache.addAll(shell.urls))
   ).then(() => self.skipWaiting()));
+});
+
+/* The fixed phrases' audio, one file after the other, when the page asks (sync_loop.js: on the attract
+   screen, a while after a refresh): rendering them all at once at install would delay a resident's own
+   phrases on a small server. Already cached files are skipped. */
+function cacheAudio() {
+  return caches.open(CACHE).then((cache) =>
+    fetch("/kiosk/offline-shell.json", { cache: "no-store" }).then((res) => res.json()).then((shell) =>
+      shell.speech.reduce((done, url) => done.then(() => cache.match(url)).then((hit) => hit || cache.add(url))
+        .catch(() => { /* no audio for one phrase: the kiosk stays silent there */ }), Promise.resolve())));
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "cache-audio") { event.waitUntil(cacheAudio()); }
 });
 
 self.addEventListener("activate", (event) => {

@@ -13,12 +13,20 @@ import { state } from "./state.js";
 
 const REFRESH_EVERY = 3 * 60 * 1000;
 const PROBE_EVERY = 30 * 1000;
+const AUDIO_AFTER = 10 * 1000;
+const WORKER_AFTER = 3 * 1000;
 let started = false;
 let refreshing = null;
 
+/* The worker registers once the attract screen has been quiet for a moment: its install fetches the
+   whole shell, which should not compete with a resident's first scan on a small server. */
 function registerWorker() {
   if (!("serviceWorker" in navigator) || !root.dataset.worker) { return; }
-  navigator.serviceWorker.register(root.dataset.worker, { scope: "/kiosk/" }).catch(() => { /* no worker: online only */ });
+  setTimeout(() => {
+    if (state.screen !== "attract" && state.screen !== "pair") { registerWorker(); return; }
+    navigator.serviceWorker.addEventListener("controllerchange", askForAudio);
+    navigator.serviceWorker.register(root.dataset.worker, { scope: "/kiosk/" }).catch(() => { /* online only */ });
+  }, WORKER_AFTER);
 }
 
 /* Refresh now unless one is on its way; sync_first: sync, whose end refreshes again. */
@@ -26,6 +34,7 @@ export function refreshNow() {
   if (refreshing || state.offline) { return refreshing || Promise.resolve("offline"); }
   refreshing = registerKey().catch(() => false).then(() => refresh()).then((result) => {
     if (result === "sync_first") { scheduleSync(0); }
+    if (result === "ok") { askForAudio(); }
     return result;
   }, () => { setOnline(false); return "failed"; }).then((result) => {
     refreshing = null;
@@ -33,6 +42,17 @@ export function refreshNow() {
     return result;
   });
   return refreshing;
+}
+
+/* Once per page load, on a quiet attract screen: the worker caches the fixed phrases' audio. */
+let audioAsked = false;
+function askForAudio() {
+  if (audioAsked || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
+  setTimeout(() => {
+    if (audioAsked || state.screen !== "attract" || !navigator.serviceWorker.controller) { return; }
+    audioAsked = true;
+    navigator.serviceWorker.controller.postMessage({ type: "cache-audio" });
+  }, AUDIO_AFTER);
 }
 
 /* Staff see on the attract screen what waits for sync and what the server refused. */
