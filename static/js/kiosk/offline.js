@@ -100,16 +100,11 @@ export function refresh() {
         });
         return box;
       }, true).then(() => {
-        if (box.value === "ok") { cachePhotos(snapshot.goods); emit("snapshot"); }
+        if (box.value === "ok") { emit("snapshot"); }
         return box.value;
       });
     });
   });
-}
-
-/* Goods photos through the service worker, so that they show offline too. */
-function cachePhotos(goods) {
-  goods.forEach((g) => { if (g.photo_url) { fetch(g.photo_url).catch(() => {}); } });
 }
 
 /* The household's allowance counts as 0 until the next refresh: the server returned it (an online

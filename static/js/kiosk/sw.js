@@ -3,7 +3,8 @@
  *
  *   install   caches the shell (/kiosk/offline-shell.json: the page, scripts, CSS, pictograms) in
  *             "kiosk-shell-<version>"
- *   message   "cache-audio": caches the fixed spoken phrases' audio, one at a time, best effort
+ *   message   "cache-more": caches the fixed spoken phrases' audio and the given goods photos, one at a
+ *             time, best effort
  *   activate  deletes every kiosk cache of another version
  *   fetch     the page: network first, the cached copy when the network fails (or takes > 6 s);
  *             static files, pictograms, goods photos and fixed audio: cache first, filled on use;
@@ -21,18 +22,20 @@ self.addEventListener("install", (event) => {
   ).then(() => self.skipWaiting()));
 });
 
-/* The fixed phrases' audio, one file after the other, when the page asks (sync_loop.js: on the attract
-   screen, a while after a refresh): rendering them all at once at install would delay a resident's own
-   phrases on a small server. Already cached files are skipped. */
-function cacheAudio() {
+/* The fixed phrases' audio and the goods photos of the last refresh, one file after the other, when
+   the page asks (sync_loop.js: after a refresh, on the attract screen): all at once at install would
+   delay a resident's own phrases on a small server. Files already cached are skipped. */
+function cacheMore(photos) {
   return caches.open(CACHE).then((cache) =>
     fetch("/kiosk/offline-shell.json", { cache: "no-store" }).then((res) => res.json()).then((shell) =>
-      shell.speech.reduce((done, url) => done.then(() => cache.match(url)).then((hit) => hit || cache.add(url))
-        .catch(() => { /* no audio for one phrase: the kiosk stays silent there */ }), Promise.resolve())));
+      shell.speech.concat(photos).reduce((done, url) => done.then(() => cache.match(url)).then((hit) => hit || cache.add(url))
+        .catch(() => { /* one file missing: silent there, or the pictogram's place stays empty */ }), Promise.resolve())));
 }
 
 self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "cache-audio") { event.waitUntil(cacheAudio()); }
+  if (event.data && event.data.type === "cache-more") {
+    event.waitUntil(cacheMore((event.data.photos || []).filter((url) => typeof url === "string" && url.indexOf("/kiosk/photo/") === 0)));
+  }
 });
 
 self.addEventListener("activate", (event) => {

@@ -6,14 +6,14 @@ import { api } from "./api.js";
 import { layoutPages } from "./cart.js";
 import { $, root, text } from "./dom.js";
 import { registerKey } from "./keys.js";
-import { browserOffline, refresh, renderBanner, setOnline } from "./offline.js";
+import { browserOffline, loadSnapshot, refresh, renderBanner, setOnline } from "./offline.js";
 import { phrase } from "./phrases.js";
 import { queueLength, refusedItems, scheduleSync } from "./queue.js";
 import { state } from "./state.js";
 
 const REFRESH_EVERY = 3 * 60 * 1000;
 const PROBE_EVERY = 30 * 1000;
-const AUDIO_AFTER = 10 * 1000;
+const MORE_AFTER = 10 * 1000;
 const WORKER_AFTER = 3 * 1000;
 let started = false;
 let refreshing = null;
@@ -24,7 +24,7 @@ function registerWorker() {
   if (!("serviceWorker" in navigator) || !root.dataset.worker) { return; }
   setTimeout(() => {
     if (state.screen !== "attract" && state.screen !== "pair") { registerWorker(); return; }
-    navigator.serviceWorker.addEventListener("controllerchange", askForAudio);
+    navigator.serviceWorker.addEventListener("controllerchange", askForMore);
     navigator.serviceWorker.register(root.dataset.worker, { scope: "/kiosk/" }).catch(() => { /* online only */ });
   }, WORKER_AFTER);
 }
@@ -34,7 +34,7 @@ export function refreshNow() {
   if (refreshing || state.offline) { return refreshing || Promise.resolve("offline"); }
   refreshing = registerKey().catch(() => false).then(() => refresh()).then((result) => {
     if (result === "sync_first") { scheduleSync(0); }
-    if (result === "ok") { askForAudio(); }
+    if (result === "ok") { askForMore(); }
     return result;
   }, () => { setOnline(false); return "failed"; }).then((result) => {
     refreshing = null;
@@ -44,15 +44,20 @@ export function refreshNow() {
   return refreshing;
 }
 
-/* Once per page load, on a quiet attract screen: the worker caches the fixed phrases' audio. */
-let audioAsked = false;
-function askForAudio() {
-  if (audioAsked || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
-  setTimeout(() => {
-    if (audioAsked || state.screen !== "attract" || !navigator.serviceWorker.controller) { return; }
-    audioAsked = true;
-    navigator.serviceWorker.controller.postMessage({ type: "cache-audio" });
-  }, AUDIO_AFTER);
+/* After a refresh, on a quiet attract screen: the worker caches the fixed phrases' audio and the
+   snapshot's goods photos (what it has already is skipped). */
+let moreTimer = null;
+function askForMore() {
+  clearTimeout(moreTimer);
+  moreTimer = setTimeout(() => {
+    const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (!worker) { return; }
+    if (state.screen !== "attract") { askForMore(); return; }
+    loadSnapshot().then((snap) => {
+      const photos = snap ? snap.goods.map((g) => g.photo_url).filter(Boolean) : [];
+      worker.postMessage({ type: "cache-more", photos: photos });
+    }).catch(() => {});
+  }, MORE_AFTER);
 }
 
 /* Staff see on the attract screen what waits for sync and what the server refused. */
