@@ -202,6 +202,8 @@ PHRASES: dict[str, str] = {
     "ui.receipt_pending": "待同步:网络恢复后自动上传",
     "ui.queue_waiting": "有 {count} 笔离线兑换待同步",
     "ui.queue_refused": "有 {count} 笔离线兑换同步被拒,请联系管理员",
+    "ui.queue_owed": "欠货(请补货后交给村民):{lines}",
+    "ui.owed_line": "{goods} {qty}{unit}(离线第{counter}笔)",
     # --- the resident's own page behind the card QR (/c/<token>)
     "resident.title": "我的家庭积分",
     "resident.head": "{site} · 户主 {name}",

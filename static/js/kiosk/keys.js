@@ -28,11 +28,12 @@ export function markRegistered() {
   });
 }
 
-/* A device paired before offline mode sends its public key once. A 409 (the server already holds a
-   key for it) is final too: only pairing again replaces a key. */
-export function registerKey() {
+/* A device paired before offline mode sends its public key once (`again`: also when it thinks the
+   server has it, after a sync answered no_key). A 409 (the server already holds a key for it) is
+   final too: only pairing again replaces a key. */
+export function registerKey(again) {
   return ensureKey().then((record) => {
-    if (record.registered) { return true; }
+    if (record.registered && !again) { return true; }
     return api("POST", "/offline/key", { public_key: record.jwk }).then((res) => {
       if (res.ok || res.status === 409) { return markRegistered().then(() => true); }
       return false;

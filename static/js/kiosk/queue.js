@@ -7,13 +7,14 @@
  * only once the server answered it; refused items move to the `refused` store for staff. */
 import { api, uuid4 } from "./api.js";
 import { emit } from "./dom.js";
-import { sign } from "./keys.js";
+import { registerKey, sign } from "./keys.js";
 import { correctedNow, setOnline, windowOpen } from "./offline.js";
 import { all, count, request, transact } from "./store.js";
 
 const BATCH = 20;
 const SALE_LOCK = "jifen-kiosk-sale";
 const SYNC_LOCK = "jifen-kiosk-sync";
+let keyResent = false;
 
 /* Runs fn() alone across every tab of this origin (Web Locks); without the API, as is. */
 function locked(name, fn) {
@@ -101,6 +102,10 @@ function syncBatches() {
     const batch = items.slice(0, BATCH);
     return api("POST", "/offline/sync", { items: batch, queue: items.length }).then((res) => {
       setOnline(true);
+      if (res.status === 409 && res.data.error === "no_key" && !keyResent) {  // the server lost or never had the key
+        keyResent = true;
+        return registerKey(true).then(syncBatches);
+      }
       if (!res.ok) { return "failed"; }
       return settle(batch, res.data.results || res.data.items || []).then((answered) => {
         emit("queue");
@@ -110,13 +115,15 @@ function syncBatches() {
   });
 }
 
-/* Removes the answered items; refused ones are kept in `refused` with the server's answer.
-   -> Promise of how many were answered. */
+/* Removes the answered items; refused ones are kept in `refused` with the server's answer, goods an
+   applied sale could not take off the shelf (owed, kind stock) are noted in meta "owed" for the
+   shopkeeper. -> Promise of how many were answered. */
 function settle(batch, answers) {
   const byUid = {};
   answers.forEach((a) => { byUid[a.uid] = a; });
   let answered = 0;
-  return transact(["queue", "refused"], "readwrite", (s) => {
+  return transact(["queue", "refused", "meta"], "readwrite", (s) => {
+    const owed = [];
     batch.forEach((item) => {
       const answer = byUid[item.uid];
       if (!answer || (answer.status !== "applied" && answer.status !== "refused")) { return; }
@@ -124,9 +131,28 @@ function settle(batch, answers) {
       if (answer.status === "refused") {
         s.refused.put({ uid: item.uid, item: item, answer: answer, at: new Date().toISOString() });
       }
+      (answer.owed || []).filter((o) => o.kind === "stock").forEach((o) => {
+        owed.push({ counter: item.counter, name: o.name, unit: o.unit, quantity: o.quantity, at: Date.now() });
+      });
       s.queue.delete(item.counter);
     });
+    if (owed.length) {
+      request(s.meta.get("owed")).then((before) => { s.meta.put((before || []).concat(owed), "owed"); });
+    }
   }, true).then(() => answered);
+}
+
+/* Owed goods noted in the last OWED_DAYS days (older notes are dropped). */
+const OWED_DAYS = 3;
+export function owedGoods() {
+  const box = {};
+  return transact(["meta"], "readwrite", (s) => {
+    request(s.meta.get("owed")).then((owed) => {
+      const recent = (owed || []).filter((o) => Date.now() - o.at < OWED_DAYS * 86400000);
+      if (owed && recent.length !== owed.length) { s.meta.put(recent, "owed"); }
+      box.value = recent;
+    });
+  }).then(() => box.value || []);
 }
 
 /* When to try again after a failed sync: 5 s doubling up to 5 minutes. */
@@ -137,6 +163,7 @@ export function scheduleSync(delay) {
   timer = setTimeout(() => {
     sync().then((result) => {
       if (result === "failed") { failures += 1; scheduleSync(Math.min(300000, 5000 * Math.pow(2, failures))); return; }
+      if (result === "busy") { scheduleSync(3000); return; }  // another tab syncs: look again once it is done
       failures = 0;
       emit("synced", { result: result });
     }, () => { failures += 1; scheduleSync(Math.min(300000, 5000 * Math.pow(2, failures))); });

@@ -8,7 +8,7 @@ import { $, root, text } from "./dom.js";
 import { registerKey } from "./keys.js";
 import { browserOffline, loadSnapshot, refresh, renderBanner, setOnline } from "./offline.js";
 import { phrase } from "./phrases.js";
-import { queueLength, refusedItems, scheduleSync } from "./queue.js";
+import { owedGoods, queueLength, refusedItems, scheduleSync } from "./queue.js";
 import { state } from "./state.js";
 
 const REFRESH_EVERY = 3 * 60 * 1000;
@@ -62,10 +62,14 @@ function askForMore() {
 
 /* Staff see on the attract screen what waits for sync and what the server refused. */
 export function renderQueue() {
-  Promise.all([queueLength(), refusedItems()]).then((found) => {
+  Promise.all([queueLength(), refusedItems(), owedGoods()]).then((found) => {
     const lines = [];
     if (found[0]) { lines.push(phrase("ui.queue_waiting", { count: found[0] })); }
     if (found[1].length) { lines.push(phrase("ui.queue_refused", { count: found[1].length })); }
+    if (found[2].length) {
+      const owed = found[2].map((o) => phrase("ui.owed_line", { goods: o.name, qty: o.quantity, unit: o.unit, counter: o.counter }));
+      lines.push(phrase("ui.queue_owed", { lines: owed.join(phrase("list_separator")) }));
+    }
     const box = $("queue-status");
     text(box, lines.join(" · "));
     box.hidden = !lines.length;
