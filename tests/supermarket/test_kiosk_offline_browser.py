@@ -217,3 +217,28 @@ def test_a_wrong_kiosk_clock_still_sells_within_the_window_and_syncs(browser, sh
     assert [total for _c, _u, total in offline_sales(shop["app"])[0]] == [15]
     verify_clean(shop["app"])
     context.close()
+
+
+def test_a_refused_item_is_kept_for_staff_not_dropped(browser, shop):
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    pair(page, shop["base"], shop["code"])
+    context.set_offline(True)
+    sell_offline(page, shop["cards"]["zhang"], {shop["ids"]["soap"]: 1})
+    # the stored item no longer matches its signature (as if altered on the kiosk's disk)
+    page.evaluate("""() => import('/static/js/kiosk/store.js').then(m => m.all('queue').then(items => {
+        items[0].total = 4; items[0].lines[0].price = 4; return m.put('queue', items[0]); }))""")
+    context.set_offline(False)
+    _wait_synced(page)
+    refused = page.evaluate("() => window.Kiosk.offline.refused()")
+    assert len(refused) == 1 and refused[0]["answer"]["status"] == "refused"
+    assert refused[0]["answer"]["error"] == "bad_signature" and refused[0]["item"]["total"] == 4
+    page.wait_for_selector("#queue-status:not([hidden])")
+    assert "1 笔离线兑换同步被拒" in page.inner_text("#queue-status")
+    assert offline_sales(shop["app"]) == ([], 0)
+    with shop["app"].app_context():
+        from models import SyncRefusal
+
+        assert [r.error for r in db.session.query(SyncRefusal).all()] == ["bad_signature"]
+        db.session.remove()
+    context.close()

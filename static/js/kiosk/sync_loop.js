@@ -33,7 +33,9 @@ function registerWorker() {
 export function refreshNow() {
   if (refreshing || state.offline) { return refreshing || Promise.resolve("offline"); }
   refreshing = registerKey().catch(() => false).then(() => refresh()).then((result) => {
-    if (result === "sync_first") { scheduleSync(0); }
+    // sync_first with nothing queued: the server misses a counter this kiosk no longer has (a refused
+    // item): syncing again cannot help, staff must (the attract screen shows the refusal)
+    if (result === "sync_first") { queueLength().then((n) => { if (n) { scheduleSync(0); } }); }
     if (result === "ok") { askForMore(); }
     return result;
   }, () => { setOnline(false); return "failed"; }).then((result) => {
