@@ -117,3 +117,13 @@ def verify_clean(app):
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def axe_problems(page):
+    """Serious or critical axe-core findings (AAA contrast on), as test_kiosk_a11y.py runs it; axe must be
+    on the page (add_script_tag while online)."""
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {rules: {'color-contrast-enhanced': {enabled: true}}, resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""")
+    return [v for v in found if v["impact"] in ("serious", "critical")]

@@ -10,6 +10,7 @@ from extensions import db
 from models import Household
 from tests.supermarket.offline_browser_helpers import (
     VIEWPORT,
+    axe_problems,
     checkout,
     make_shop,
     offline_sales,
@@ -169,11 +170,14 @@ def test_an_exhausted_allowance_is_refused_with_what_is_left(browser, shop, scre
     context.add_init_script(HEARD)
     page = context.new_page()
     pair(page, shop["base"], shop["code"])
+    page.add_script_tag(url="/static/vendor/axe/axe.min.js")  # while online: the worker does not keep it
     context.set_offline(True)
+    assert axe_problems(page) == []  # the attract screen with the banner
     sell_offline(page, shop["cards"]["zhang"], {ids["rice"]: 1, ids["oil"]: 1})  # 80 of 100
     scan(page, shop["cards"]["zhang"])
     page.wait_for_selector("#screen-household:not([hidden])")
     assert page.inner_text("#hh-allowance") == "20" and "最多20分" in page.inner_text("#offline-banner")
+    assert axe_problems(page) == []
     rice = page.locator(f'.goods[data-goods-id="{ids["rice"]}"]')
     assert "积分不够" in rice.inner_text()
     plus(page, ids["rice"])
@@ -183,6 +187,7 @@ def test_an_exhausted_allowance_is_refused_with_what_is_left(browser, shop, scre
     checkout(page)
     page.wait_for_selector("#screen-success:not([hidden])")
     assert page.inner_text("#ok-left") == "0"
+    assert axe_problems(page) == []
     page.click("#finish-btn")
     scan(page, shop["cards"]["zhang"])
     page.wait_for_selector("#screen-message:not([hidden])")
