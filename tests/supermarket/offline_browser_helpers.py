@@ -1,6 +1,7 @@
 """Shared steps of the offline kiosk browser tests (tests/supermarket/test_kiosk_offline_*browser.py)."""
 import io
 import os
+import time
 
 from sqlalchemy import func, select
 
@@ -45,9 +46,21 @@ def pair(page, base, code):
     wait_ready(page)
 
 
+def wait_until(page, script, arg=None, timeout=20.0):
+    """Polls `script` (a function, may return a promise: page.wait_for_function does not await one)
+    until its value is truthy; returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
+        page.wait_for_timeout(200)
+
+
 def wait_ready(page):
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20000)
-    page.wait_for_function("() => window.Kiosk.offline.snapshot().then(s => !!s)", polling=200, timeout=20000)
+    wait_until(page, "() => window.Kiosk.offline.snapshot().then(s => !!s)")
 
 
 def snapshot(page):
@@ -113,9 +126,9 @@ def offline_sales(app):
 
 def verify_clean(app):
     """`flask ledger verify` finds nothing wrong."""
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["ledger", "verify"])
-    assert result.exit_code == 0, result.output
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, (result.output, repr(result.exception))
     return result.output
 
 

@@ -4,7 +4,7 @@ cache. Also the card hash the browser computes equals services/households/cards.
 import pytest
 
 from services.households.cards import token_from_scan, token_hash
-from tests.supermarket.offline_browser_helpers import VIEWPORT, make_shop
+from tests.supermarket.offline_browser_helpers import VIEWPORT, make_shop, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +55,7 @@ def test_a_new_version_replaces_the_old_cache(browser, shop):
     worker = page.get_attribute("#kiosk", "data-worker")
     # a new worker URL (a new version) installs, activates and deletes every other kiosk cache
     page.evaluate("navigator.serviceWorker.register(%r, {scope: '/kiosk/'})" % worker.replace("v=", "v=next"))
-    page.wait_for_function("() => caches.keys().then(k => k.length === 1 && k[0].indexOf('next') > 0)", polling=200,
-                           timeout=20000)
+    wait_until(page, "() => caches.keys().then(k => k.length === 1 && k[0].indexOf('next') > 0)")
     context.close()
 
 
