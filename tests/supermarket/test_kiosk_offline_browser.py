@@ -74,6 +74,9 @@ def test_offline_sales_survive_reload_and_relaunch_and_sync_once(browser, shop, 
     assert snap["valid_until"] > snap["issued_at"]
     held = _balance(app, ids["zhang"])
     assert held == 50  # 150, of which 100 are held at the kiosk
+    # the worker keeps the goods photos of the snapshot (asked a while after the refresh)
+    wait_until(page, """() => caches.keys().then(n => caches.open(n[0])).then(c => c.keys())
+                          .then(k => k.some(r => r.url.indexOf('/kiosk/photo/') > 0))""", timeout=40.0)
 
     context.set_offline(True)
     page.wait_for_selector("#offline-banner:not([hidden])")
@@ -88,6 +91,7 @@ def test_offline_sales_survive_reload_and_relaunch_and_sync_once(browser, shop, 
     plus(page, ids["rice"])
     plus(page, ids["soap"], 2)
     assert page.inner_text("#cart-total") == "60"
+    assert page.evaluate(f"document.querySelector('.goods[data-goods-id=\"{ids['rice']}\"] img.real').naturalWidth") == 400
     shot(page, screenshot_dir, f"{shop['db']}-2-cart")
     checkout(page)
     page.wait_for_selector("#screen-success:not([hidden])")

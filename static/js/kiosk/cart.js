@@ -183,6 +183,8 @@ function goodsCard(g) {
   const img = make("img", g.photo_url ? "real" : "pictogram");
   img.src = g.photo_url || g.pictogram_url;
   img.alt = "";  // the name is written right below
+  // a photo the service worker does not have yet (offline): the goods' pictogram instead
+  if (g.photo_url) { img.addEventListener("error", () => { img.className = "pictogram"; img.src = g.pictogram_url; }, { once: true }); }
   photo.appendChild(img);
   card.appendChild(photo);
   card.appendChild(make("div", "name", g.name));
