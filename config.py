@@ -56,6 +56,11 @@ class Config:
     #: per-county overrides of APPROVAL_THRESHOLD and BASE_POINTS:
     #: {county id or name: {"approval_threshold": 20, "base_points": 10}} (services/staff/county_settings.py)
     COUNTY_SETTINGS: dict = {}
+    #: offline kiosk (docs/offline.md): the most points a kiosk may hold per household while cut off,
+    #: and how long after its last refresh it may sell offline; per county in COUNTY_SETTINGS
+    #: ("offline_allowance_cap", "offline_window_hours")
+    OFFLINE_ALLOWANCE_CAP = int(os.environ.get("JIFEN_OFFLINE_ALLOWANCE_CAP", "100"))
+    OFFLINE_WINDOW_HOURS = int(os.environ.get("JIFEN_OFFLINE_WINDOW_HOURS", "72"))
     #: kiosk idle timeout and warning, seconds
     KIOSK_IDLE_SECONDS = 60
     KIOSK_WARN_SECONDS = 20

@@ -12,8 +12,8 @@ from models import Site
 from services import database
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.households.cards import CardUnusable, card_statement
+from services.supermarket import allowance_returns, offline_refresh, redemption
 from services.supermarket import devices as kiosk_devices
-from services.supermarket import redemption
 from services.supermarket.goods import shelf_statement
 from services.supermarket.kiosk_phrases import phrase
 
@@ -129,29 +129,47 @@ def honor_notices(site_id: int) -> list[str]:
 
 
 def scanned_card_read() -> list:
-    scanned = body().get("card")
+    """The card, and what the kiosk holds offline for its household with the kiosk's applied offline
+    counter (docs/offline.md "Online scan"): both sent with the device's query."""
+    data = body()
+    scanned = data.get("card")
     if not isinstance(scanned, str) or len(scanned) > 500:
         raise CardUnusable(phrase("card.unreadable"), reason="unreadable")
-    return [card_statement(scanned)]
+    if data.get("offline_counter") is not None:
+        offline_refresh.parse_count(data["offline_counter"], "离线编号")
+    card = card_statement(scanned)
+    device_hash = kiosk_devices.credential_hash(request.headers.get("Authorization"))
+    return [card, allowance_returns.at_scan_statement(device_hash, card.params["token_hash"])]
 
 
-# The scan, the kiosk's busiest request, in two round trips on PostgreSQL: the device and the card;
-# then the new session (which records the device's visit), the recent entries, the shelf and the COMMIT.
-# It writes only its session row, which a crash may lose: the resident scans again.
+# The scan, the kiosk's busiest request, in two round trips on PostgreSQL: the device, the card and
+# the kiosk's offline allowance for the household; then the new session (which records the device's
+# visit), the recent entries, the shelf and the COMMIT. Without an allowance it writes only its
+# session row, which a crash may lose: the resident scans again. With one, the allowance goes back to
+# the balance first, durably (docs/offline.md "Online scan").
 @api_route("/scan", methods=["POST"], device=scanned_card_read, transaction=database.LOSABLE_WRITE)
 def api_scan():
-    (card,) = g.device_reads
+    card, (applied, held) = g.device_reads
     household = card.household
+    counter = body().get("offline_counter")
+    if counter is not None:
+        offline_refresh.check_counter(applied, counter)
     if household.site_id != g.device.site_id:
         site = db.session.get(Site, household.site_id).name
         raise CardUnusable(phrase("card.other_site", site=site), reason="other_site",
                            site_id=household.site_id)
+    returned = 0
+    if held:
+        back = allowance_returns.return_online(g.device.id, household.id)
+        if back is not None:
+            returned, balance = back
+            household = household._replace(balance=balance)
     with database.commit_follows():
         session, (recent, goods) = kiosk_devices.start_session(
             g.device, card, reads=[recent_statement(household.id), shelf_statement(g.device.site_id, household.id)])
     payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
                "household": household_json(household, recent),
-               "goods": shelf_json(goods, household)}
+               "goods": shelf_json(goods, household), "allowance_returned": returned}
     db.session.commit()
     return jsonify(payload)
 

@@ -8,6 +8,7 @@ from models.household import mask_name
 from services import database
 from services.households import base_points
 from services.households.cards import CardUnusable, card_statement
+from services.supermarket import allowances
 from services.supermarket.kiosk_phrases import phrase
 
 
@@ -18,9 +19,11 @@ def card_page(token: str):
     except CardUnusable as error:
         return render_template("kiosk/resident.html", error=error.message, say=phrase), 404
     household = db.session.get(Household, card.household_id)
+    held = allowances.held_out(household.id)  # still the household's: what it can spend counts it
     response = render_template("kiosk/resident.html", error=None, say=phrase, name=mask_name(household.head_name),
                                site=household.site.name,
-                               balance=base_points.spendable(household.balance, household.base_points),
+                               balance=base_points.spendable(household.balance + held, household.base_points),
+                               held_out=held,
                                base_points=household.base_points, entries=database.run(recent_statement(household.id, 30)))
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                            "X-Robots-Tag": "noindex"}

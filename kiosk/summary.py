@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from kiosk import pictograms
 from models.clock import to_local
-from models.household import mask_name
+from models.household import kiosk_name, mask_name
 from services.database import Statement, as_date
 from services.supermarket.kiosk_phrases import kind_label, phrase
 from services.supermarket.redemption import limit_left
@@ -16,7 +16,9 @@ def recent_statement(household_id: int, limit: int = 5) -> Statement:
     (services.database.run) or with others (the scan's). Its value: [{date, label, points}], newest
     first by the entry's date (an entry dated back, e.g. a round's points, sorts by its date), then by
     posting order. The label is the entry's kind and, for a rule's points, the rule's name; never the
-    staff's free-text note: the card page and the kiosk are public places (docs/decisions.md#privacy)."""
+    staff's free-text note: the card page and the kiosk are public places (docs/decisions.md#privacy).
+    Offline allowances moving between the balance and a kiosk are left out: the points stay the
+    household's, and every refresh would push its real entries off the list (docs/offline.md)."""
     return Statement(_recent_query(limit), {"household_id": household_id}, read=_recent_json)
 
 
@@ -38,14 +40,8 @@ def _recent_query(limit: int):
     return text("SELECT e.effective_date, e.kind, e.source_type, r.name, e.points FROM ledger_entry e "
                 "LEFT JOIN rule_event v ON e.source_type = 'rule_event' AND v.id = e.source_id "
                 "LEFT JOIN rule r ON r.id = v.rule_id WHERE e.household_id = :household_id "
+                "AND e.kind NOT IN ('allowance_hold', 'allowance_return') "
                 f"ORDER BY e.effective_date DESC, e.seq DESC LIMIT {int(limit)}")
-
-
-def kiosk_name(head_name: str) -> str:
-    """The masked name for the kiosk's header, shortened so it never pushes 可用积分 off its line:
-    张小三 -> 张*三, a long name -> its first character, ** and its last (阿**逊)."""
-    masked = mask_name(head_name)
-    return masked if len(masked) <= 5 else masked[0] + "**" + masked[-1]
 
 
 def household_json(household, recent: list[dict]) -> dict:

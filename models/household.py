@@ -116,6 +116,13 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def kiosk_name(head_name: str) -> str:
+    """The masked name for the kiosk's header (and its offline list), shortened so it never pushes
+    可用积分 off its line: 张小三 -> 张*三, a long name -> its first character, ** and its last (阿**逊)."""
+    masked = mask_name(head_name)
+    return masked if len(masked) <= 5 else masked[0] + "**" + masked[-1]
+
+
 def mask_phone(phone: Optional[str]) -> str:
     """13812345678 -> 138****5678; '' for none."""
     if not phone:

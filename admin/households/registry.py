@@ -16,6 +16,7 @@ from services.households import registry as svc
 from services.households.life_events import MOVE_OUT_POLICIES, move_out_policy
 from services.ledger.passbook_pdf import render_passbook
 from services.staff.scope import allowed_site_ids
+from services.supermarket import allowances
 
 #: who may look at the register; who may change it
 READERS = ("cadre", "committee", "shopkeeper", "auditor")
@@ -74,6 +75,7 @@ def household_detail(household_id: int):
     home = db.get_or_404(Household, household_id)
     entries = svc.ledger_page(home, request.args.get("page", 1, type=int))
     return render_template("admin/households/detail.html", home=home, entries=entries, card=svc.current_card(home), cards=svc.cards_of(home),
+                           held_out=allowances.held_out(home.id),
                            tags=HOUSEHOLD_TAGS, kinds=svc.LEDGER_KIND_LABELS, statuses=svc.STATUS_LABELS,
                            card_statuses=svc.CARD_STATUS_LABELS, mask_id=mask_id_number,
                            move_form=MoveOutForm(), action_form=ActionForm(), print_form=CardPrintForm(),

@@ -260,8 +260,9 @@ def kiosk_code(device_id: int):
 @roles_required()
 def kiosk_disable(device_id: int):
     device = db.get_or_404(KioskDevice, device_id)
-    kiosk_devices.disable(device)
+    returned = kiosk_devices.disable(device, current_user)
     audit.record(current_user, "kiosk.disable", "kiosk_device", device.id, site_id=device.site_id)
     db.session.commit()
-    flash(f"已停用终端“{device.name}”,它不能再兑换", "success")
+    back = f";它保留的 {returned} 分离线额度已退回各户余额" if returned else ""
+    flash(f"已停用终端“{device.name}”,它不能再兑换{back}", "success")
     return redirect(url_for("admin.kiosks_list"))

@@ -22,6 +22,9 @@ transaction begins; the kind shapes the BEGIN and the COMMIT:
 - begin_writes(): in a READ transaction, before its first write: SQLite trades the snapshot for BEGIN
   IMMEDIATE (what was read is read again under the lock by the caller's conditional statements);
   RuntimeError if the transaction already wrote. No-op for a writing transaction and on PostgreSQL.
+- make_durable(): in a LOSABLE_WRITE transaction, before its first write: its COMMIT waits for the
+  disk after all (the kiosk scan that returns an offline allowance). SQLite: the read-only
+  transaction commits and begins again with synchronous=FULL (read again what you change).
 - install(engine): the engine's hooks for its dialect (the app calls it once).
 
 Statements sent together (services/database/statements.py):
@@ -72,11 +75,12 @@ from services.database.transactions import (
     end_request,
     expect,
     install,
+    make_durable,
     start_request,
 )
 
 __all__ = [
-    "LOSABLE_WRITE", "READ", "WRITE", "Transaction", "begin_writes", "end_request", "expect", "install",
+    "LOSABLE_WRITE", "READ", "WRITE", "Transaction", "begin_writes", "end_request", "expect", "install", "make_durable",
     "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "own_connection", "run",
     "run_last", "run_together", "month_text", "stored_functions", "stream_rows",
 ]

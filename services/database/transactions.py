@@ -34,6 +34,8 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: connection.info keys: total_changes at a deferred BEGIN (None: the transaction may write), and
 #: whether the transaction still has to say it need not wait for the disk (PostgreSQL)
 DEFERRED_AT = "deferred_at_changes"
+#: total_changes at an immediate BEGIN on SQLite (make_durable() checks nothing was written since)
+BEGAN_AT = "began_at_changes"
 NO_FSYNC_PENDING = "no_fsync_wait_pending"
 
 
@@ -80,6 +82,36 @@ def begin_writes() -> None:
     connection.info[DEFERRED_AT] = None
 
 
+def make_durable() -> None:
+    """In a LOSABLE_WRITE transaction that, after its reads, has something durable to write (the kiosk
+    scan that returns an offline allowance): its COMMIT waits for the disk after all. Call it before
+    the transaction's first write. PostgreSQL: SET LOCAL synchronous_commit TO ON. SQLite (which takes
+    that setting only outside a transaction): the transaction, which only read, commits and BEGIN
+    IMMEDIATE starts again with synchronous=FULL; the writers' file lock stays held in between, so
+    this process's writers cannot slip in, and the caller reads again under the lock what it will
+    change. No-op for a durable kind. RuntimeError on SQLite when the transaction already wrote."""
+    kind = _expected.get()
+    if kind.durable:
+        return
+    _expected.set(WRITE)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        if connection.info.get(NO_FSYNC_PENDING):  # nothing sent yet: the SET LOCAL … OFF never goes
+            connection.info[NO_FSYNC_PENDING] = False
+        else:
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO ON")
+        return
+    raw = connection.connection.driver_connection
+    if connection.info.get(DEFERRED_AT) is not None:  # a deferred BEGIN: begin_writes() sets durability
+        return
+    if raw.total_changes != connection.info.get(BEGAN_AT):
+        raise RuntimeError("make_durable() after a write: a losable transaction must call it before writing")
+    raw.execute("COMMIT")  # it only read; the file lock (QueuedWriterConnection) is still ours
+    sqlite.set_durability(connection.info, raw, True)
+    raw.begin_immediate()
+    connection.info[BEGAN_AT] = raw.total_changes
+
+
 def install(engine) -> None:
     """The engine's hooks for its dialect: how connections open and transactions begin."""
     if engine.dialect.name == "sqlite":
@@ -120,6 +152,7 @@ def _install_sqlite(engine) -> None:
             sqlite.set_durability(connection.info, raw, kind.durable)
             raw.begin_immediate()
             connection.info[DEFERRED_AT] = None
+            connection.info[BEGAN_AT] = raw.total_changes
         else:  # a reading transaction that turns writer gets its lock in begin_writes()
             connection.exec_driver_sql("BEGIN")
             connection.info[DEFERRED_AT] = raw.total_changes

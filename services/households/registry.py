@@ -27,6 +27,7 @@ LEDGER_KIND_LABELS = {
     "rule_deduction": "细则扣分", "redemption": "超市兑换", "redemption_void": "兑换作废退回",
     "reversal": "冲正", "expiry": "积分过期", "forfeit": "迁出清零", "transfer_out": "转出",
     "transfer_in": "转入", "adjustment": "调整",
+    "allowance_hold": "暂存超市终端(离线额度)", "allowance_return": "离线额度退回",
 }
 PER_PAGE = 30
 

@@ -255,7 +255,8 @@ def _backdated(d: _Data, t: Thresholds) -> list[Finding]:
 def _after_hours(d: _Data, t: Thresholds) -> list[Finding]:
     out = []
     for e in d.in_period:
-        if e.actor_id is None or e.kind in ("redemption", "redemption_void", "expiry"):
+        if e.actor_id is None or e.kind in ("redemption", "redemption_void", "expiry", "allowance_hold",
+                                            "allowance_return"):
             continue
         local = to_local(e.created_at)
         if not t.work_start_hour <= local.hour < t.work_end_hour:

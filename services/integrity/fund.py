@@ -19,6 +19,8 @@ from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from services.integrity.recusal import ensure_not_recused
 from services.staff import audit
 from services.staff.scope import allowed_site_ids, require_site, sites_in_scope
+from services.supermarket import allowances
+from services.supermarket.allowances import ALLOWANCE_KINDS
 
 MAX_FEN = 10**12
 _BUMP_SQL = text("UPDATE fund_head SET seq = seq + 1 WHERE site_id = :s RETURNING seq, hash")
@@ -228,8 +230,10 @@ def _months_back(today: date, months: int) -> date:
 def site_fund(site: Site, today: Optional[date] = None) -> SiteFund:
     today = today or local_today()
     per = fen_per_point()
+    # points held at kiosks as offline allowances are still owed to the households (docs/offline.md)
     outstanding = int(db.session.execute(select(func.coalesce(func.sum(Household.balance), 0))
-                                         .where(Household.site_id == site.id)).scalar())
+                                         .where(Household.site_id == site.id)).scalar()) \
+        + allowances.held_out_by_site().get(site.id, 0)
     stock = stock_value(site.id)
     cash = cash_balance(site.id)
     since = _months_back(today, 3)
@@ -238,7 +242,7 @@ def site_fund(site: Site, today: Optional[date] = None) -> SiteFund:
         .where(LedgerEntry.site_id == site.id, LedgerEntry.effective_date >= since)
         .group_by(LedgerEntry.kind)).all())
     issued = sum(int(v) for k, v in flows.items() if k not in ("redemption", "redemption_void", "expiry", "forfeit",
-                                                               "transfer_in", "transfer_out"))
+                                                               "transfer_in", "transfer_out", *ALLOWANCE_KINDS))
     redeemed = -int(flows.get("redemption", 0) or 0) - int(flows.get("redemption_void", 0) or 0)
     coverage = None if outstanding <= 0 else (stock["value_fen"] + cash) / (outstanding * per)
     forecast, points = [], outstanding

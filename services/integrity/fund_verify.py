@@ -1,6 +1,7 @@
 """Per-site checks added to `flask ledger verify` and the 账本校验 page (kept apart from services/ledger/verify.py):
 
-1. points: issued = redeemed + expired/forfeited + outstanding (Σ household balances at the site);
+1. points: issued = redeemed + expired/forfeited + outstanding (Σ household balances at the site, plus the
+   points held at kiosks as offline allowances, which still belong to the households);
 2. goods: each goods' cached stock = Σ its movements (stock = in − out), every valued stock-in matches its
    slip, and the stock value at cost (valued in − out at average cost) is never negative;
 3. the fund chain: seq without gaps, prev_hash links, HMAC hash, chain head, cash never below zero.
@@ -15,6 +16,8 @@ from models import Goods, Household, LedgerEntry, StockMovement
 from models.fund import FundEntry, FundHead
 from services.integrity.fund import canonical
 from services.ledger import entry_hash, ledger_key
+from services.supermarket import allowances
+from services.supermarket.allowances import ALLOWANCE_KINDS
 
 #: ledger kinds that take points out of circulation, by what the identity calls them
 REDEEMED = ("redemption", "redemption_void")
@@ -78,12 +81,14 @@ def _check_points(report: FundReport) -> None:
         sums[site_id][kind] = int(points or 0)
     balances = dict(db.session.execute(select(Household.site_id, func.sum(Household.balance))
                                        .group_by(Household.site_id)).all())
-    for site_id in set(sums) | set(balances):
+    held_out = allowances.held_out_by_site()
+    for site_id in set(sums) | set(balances) | set(held_out):
         kinds = sums[site_id]
         redeemed = -sum(kinds.get(k, 0) for k in REDEEMED)
         expired = -sum(kinds.get(k, 0) for k in EXPIRED)
-        issued = sum(v for k, v in kinds.items() if k not in REDEEMED + EXPIRED)
-        outstanding = int(balances.get(site_id) or 0)
+        issued = sum(v for k, v in kinds.items() if k not in REDEEMED + EXPIRED + ALLOWANCE_KINDS)
+        # held at kiosks: still owed (docs/offline.md); Σ allowance entries = −Σ allowances ties it
+        outstanding = int(balances.get(site_id) or 0) + held_out.get(site_id, 0)
         report.sites[site_id].update(issued=issued, redeemed=redeemed, expired=expired, outstanding=outstanding)
         if issued != redeemed + expired + outstanding:
             report.add(site_id, "points", f"issued {issued} ≠ redeemed {redeemed} + expired/forfeited {expired} + "

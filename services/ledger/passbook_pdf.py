@@ -11,6 +11,7 @@ from models.household import HOUSEHOLD_TAGS, mask_id_number
 from services import pdf_fonts
 from services.households.registry import LEDGER_KIND_LABELS, STATUS_LABELS
 from services.ledger.seals import SealRefused, check_document, format_proof, latest_seal, prove, seal_line
+from services.supermarket import allowances
 
 #: column title, width (mm), alignment
 COLUMNS = (("序号", 12, "R"), ("记账日期", 24, "L"), ("积分日期", 24, "L"), ("类别", 26, "L"),
@@ -70,7 +71,7 @@ def render_passbook(home: Household, with_proof: bool = False) -> bytes:
             pdf.cell(sum(c[1] for c in COLUMNS), ROW_H, "还没有积分记录", border=1, align="C")
         pdf.ln(ROW_H + 4)
         pdf.set_font(pdf_fonts.FAMILY, "", 10)
-        pdf.cell(0, 7, f"当前余额:{home.balance} 分          户主签字:____________          经办人签字:____________")
+        pdf.cell(0, 7, f"当前余额:{balance_text(home)}          户主签字:____________          经办人签字:____________")
         if proof is not None:
             _proof(pdf, proof)
         return pdf
@@ -107,12 +108,19 @@ def _info(pdf: FPDF, home: Household) -> None:
         f"门牌:{' '.join(p for p in (home.building, home.door_no) if p) or '—'}    状态:{STATUS_LABELS.get(home.status, home.status)}",
         "家庭成员:" + ("、".join(f"{m.name}({m.relation})" for m in home.members if m.is_current) or "—"),
         "标签:" + ("、".join(HOUSEHOLD_TAGS.get(t, t) for t in home.tags) or "—")
-        + f"    当前余额:{home.balance} 分" + (f"    底分:{home.base_points}" if home.base_points else ""),
+        + f"    当前余额:{balance_text(home)}" + (f"    底分:{home.base_points}" if home.base_points else ""),
     ]
     pdf.set_font(pdf_fonts.FAMILY, "", 10)
     for line in lines:
         pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
+
+
+def balance_text(home: Household) -> str:
+    """The balance, and the points held at kiosks that still belong to the household."""
+    out = allowances.held_out(home.id)
+    held = f"(另有 {out} 分暂存在超市终端作离线额度)" if out else ""
+    return f"{home.balance} 分{held}"
 
 
 def _row(pdf: FPDF, entry: LedgerEntry) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from extensions import db
 from models import Household
 from services.database import stream_rows
-from services.ledger import canonical_fields, entry_hash, head_signature, ledger_key
+from services.ledger import canonical_fields, entry_hash, head_signature, ledger_key, verify_allowances
 
 _ENTRY_FIELDS = (
     "id", "household_id", "site_id", "seq", "kind", "points", "requested_points", "balance_after",
@@ -64,6 +64,8 @@ class _Chain:
         self.last_hash = ""
         self.total = 0
         self.hashes = set()
+        #: Σ of its offline allowance entries (negative while points are held at kiosks)
+        self.allowance = 0
         #: (seq, hash) of this household's head in the seal checked against, or None
         self.sealed = sealed
 
@@ -75,6 +77,7 @@ def verify(batch_size: int = 5000, seal: dict | None = None) -> Report:
     sealed = {} if seal is None else {h[0]: (h[2], h[3]) for h in seal["heads"]}
     if seal is not None:
         report.seal = {"code": seal["code"], "created_at": seal["created_at"], "households": seal["households"]}
+    held = verify_allowances.held_by_household()
     households = db.session.execute(
         select(Household.id, Household.balance, Household.ledger_seq, Household.ledger_hash, Household.head_sig)
         .order_by(Household.id).execution_options(yield_per=batch_size)
@@ -91,13 +94,17 @@ def verify(batch_size: int = 5000, seal: dict | None = None) -> Report:
             _check_entry(pending, chain, key, report)
             pending = next(entries, None)
         _check_household(hh, chain, key, report)
+        verify_allowances.household_drift(report, hh.id, chain.allowance, held.pop(hh.id, 0))
     while pending is not None:
         report.add(pending.household_id, pending.id, "orphan", "entry of an unknown household")
         pending = next(entries, None)
     for hid, (seq, _hash) in sorted(sealed.items()):  # sealed, and no longer in the ledger
         report.add(hid, None, "sealed household missing", f"sealed at seq {seq}, the household row is gone")
+    for hid, points in sorted(held.items()):  # allowances of a household that is not in the ledger
+        verify_allowances.household_drift(report, hid, 0, points)
     _check_transfers(report)
     _check_sources(report)
+    verify_allowances.check(report)
     return report
 
 
@@ -122,6 +129,8 @@ def _check_entry(row, chain: _Chain, key: bytes, report: Report) -> None:
     if entry_hash(canonical_fields(row), key) != row.hash:
         report.add(hid, row.id, "bad hash", "the entry's content does not match its hash")
     chain.total += row.points
+    if row.kind in verify_allowances.KINDS:
+        chain.allowance += row.points
     if row.balance_after != chain.total:
         report.add(hid, row.id, "balance_after", f"says {row.balance_after}, running sum {chain.total}")
     if chain.total < 0:

@@ -18,6 +18,7 @@ from models import (
     Goods,
     HonorList,
     Household,
+    KioskAllowance,
     LedgerEntry,
     Redemption,
     RedemptionLine,
@@ -134,7 +135,7 @@ def monthly(filters: Filters, cube: Optional[list] = None) -> list[MonthRow]:
             row.redeemed -= total
         elif kind == "expiry":
             row.expired -= total
-        else:
+        elif kind not in ("allowance_hold", "allowance_return"):  # held at a kiosk: still the household's
             row.other += total
     return list(months.values())
 
@@ -179,8 +180,12 @@ def by_rule(filters: Filters, limit: int = 15) -> list[dict]:
 
 
 def households_by_site(filters: Filters) -> dict[int, dict]:
-    """site_id -> active households now at the site, how many earned in the period, Σ balance."""
-    homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance), 0))
+    """site_id -> active households now at the site, how many earned in the period, Σ owned points
+    (balance and offline allowances held at kiosks)."""
+    # points held at kiosks as offline allowances still belong to the household (docs/offline.md)
+    held = (select(func.coalesce(func.sum(KioskAllowance.points), 0))
+            .where(KioskAllowance.household_id == Household.id).scalar_subquery())
+    homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance + held), 0))
              .where(Household.status == "active").group_by(Household.site_id))
     earners = (select(Household.site_id, func.count(func.distinct(LedgerEntry.household_id)))
                .join(Household, Household.id == LedgerEntry.household_id)

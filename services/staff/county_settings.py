@@ -1,7 +1,8 @@
 """Per-county settings (docs/decisions.md#county-settings).
 
-config.py holds the defaults (`APPROVAL_THRESHOLD`, `BASE_POINTS`); `COUNTY_SETTINGS` overrides them
-per county: {county id or name: {"approval_threshold": 20, "base_points": 10}}. A site's county is the
+config.py holds the defaults (`APPROVAL_THRESHOLD`, `BASE_POINTS`, `OFFLINE_ALLOWANCE_CAP`,
+`OFFLINE_WINDOW_HOURS`); `COUNTY_SETTINGS` overrides them per county: {county id or name:
+{"approval_threshold": 20, "base_points": 10, "offline_allowance_cap": 50, "offline_window_hours": 48}}. A site's county is the
 root of its area tree."""
 from typing import Optional
 
@@ -16,6 +17,9 @@ from services.errors import ValidationFailed
 SETTINGS = {
     "approval_threshold": ("APPROVAL_THRESHOLD", "审批门槛", 1_000_000),
     "base_points": ("BASE_POINTS", "底分", 100_000),
+    # the offline kiosk (docs/offline.md): 0 turns offline selling off; a window of at most 30 days
+    "offline_allowance_cap": ("OFFLINE_ALLOWANCE_CAP", "离线额度上限", 100_000),
+    "offline_window_hours": ("OFFLINE_WINDOW_HOURS", "离线售卖时限(小时)", 720),
 }
 
 

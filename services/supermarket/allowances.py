@@ -4,19 +4,21 @@ append-only AllowanceMove and its ledger entry (source allowance_move) through l
 
 Every move changes the allowance row first and then the household's balance, so two moves on the same
 (kiosk, household) take their locks in the same order. Callers that re-size many allowances of one
-kiosk (refresh, sync) hold the kiosk's device row first."""
+kiosk (refresh, sync, the online scan's return, staff) hold the kiosk's device row first (lock_device)."""
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from extensions import db
-from models import AllowanceMove, KioskAllowance
+from models import AllowanceMove, Household, KioskAllowance, KioskDevice
 from services import ledger
-from services.errors import LedgerRefused, ValidationFailed
+from services.errors import LedgerRefused, NotFound, ValidationFailed
 
 HOLD_KIND = "allowance_hold"
 RETURN_KIND = "allowance_return"
+#: the two ledger kinds of allowance moves: points that leave the balance but stay the household's
+ALLOWANCE_KINDS = (HOLD_KIND, RETURN_KIND)
 
 _ADD_SQL = text("UPDATE kiosk_allowance SET points = points + :points, issued_at = :issued, expires_at = :expires "
                 "WHERE device_id = :device AND household_id = :household")
@@ -54,6 +56,38 @@ def held(device_id: int, household_id: int) -> int:
     """The points the kiosk holds for the household now (0 when none)."""
     return db.session.execute(select(KioskAllowance.points).where(
         KioskAllowance.device_id == device_id, KioskAllowance.household_id == household_id)).scalar() or 0
+
+
+def held_out(household_id: int) -> int:
+    """The household's points held at kiosks (every kiosk): they still belong to it, so what it owns is
+    its balance plus these (staff pages show both)."""
+    return int(db.session.execute(select(func.coalesce(func.sum(KioskAllowance.points), 0)).where(
+        KioskAllowance.household_id == household_id)).scalar_one())
+
+
+def held_out_by_site() -> dict[int, int]:
+    """site id -> Σ points held at kiosks for its households (by the household's site, as balances are)."""
+    return {site_id: int(points) for site_id, points in db.session.execute(
+        select(Household.site_id, func.sum(KioskAllowance.points)).join(
+            Household, Household.id == KioskAllowance.household_id).group_by(Household.site_id))}
+
+
+def give_back_all(device_id: int, household_id: int, reason: str, *, actor=None) -> Optional[ledger.Written]:
+    """Return everything the kiosk holds for the household (give_back); None when it holds nothing.
+    The caller holds the device row's lock (lock_device), so the points read are the points taken."""
+    points = held(device_id, household_id)
+    return give_back(device_id, household_id, points, reason, actor=actor) if points else None
+
+
+def lock_device(device_id: int) -> KioskDevice:
+    """The kiosk's device row, locked until the transaction ends (PostgreSQL FOR UPDATE; on SQLite the
+    write transaction holds the one write lock already): every caller that changes the kiosk's
+    allowances (refresh, sync, the online scan's return, staff) takes it first, so they run one at a time."""
+    device = db.session.execute(select(KioskDevice).where(KioskDevice.id == device_id).with_for_update()
+                                .execution_options(populate_existing=True)).scalar_one_or_none()
+    if device is None:
+        raise NotFound("没有这台终端")
+    return device
 
 
 def _post(device_id, household_id, points, reason, actor, offline_sale_id) -> ledger.Written:

@@ -16,6 +16,7 @@ from models import KioskDevice, KioskSession, Site
 from models.clock import utcnow
 from services.database import Statement, as_datetime, expire_written, run_last, run_together
 from services.errors import DomainError, NotFound, ValidationFailed
+from services.supermarket import allowance_returns
 from services.supermarket.kiosk_phrases import phrase
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -83,13 +84,17 @@ def pair(code: str) -> tuple[KioskDevice, str]:
     return device, token
 
 
-def disable(device: KioskDevice) -> None:
+def disable(device: KioskDevice, actor=None) -> int:
+    """The kiosk stops working; its offline allowances go back to their households (a disabled kiosk
+    can no longer sync, so points must not stay out with it). Returns the points returned."""
+    returned = allowance_returns.return_all(device, actor)
     device.status = "disabled"
     device.token_hash = None
     device.pairing_code_hash = None
     db.session.execute(update(KioskSession).where(KioskSession.device_id == device.id,
                                                   KioskSession.ended_at.is_(None)).values(ended_at=utcnow()))
     db.session.flush()
+    return returned
 
 
 #: how stale kiosk_device.last_seen_at may get: an UPDATE of the device row on every request would

@@ -116,6 +116,7 @@ PHRASES: dict[str, str] = {
     "kind.redemption_void": "兑换作废退回", "kind.reversal": "更正", "kind.expiry": "积分到期",
     "kind.forfeit": "迁出清零", "kind.transfer_out": "分户转出", "kind.transfer_in": "分户转入",
     "kind.adjustment": "调整", "kind.base_points": "底分",
+    "kind.allowance_hold": "暂存超市终端", "kind.allowance_return": "离线额度退回",
     # --- screen labels (kiosk.html and static/js/kiosk/)
     "ui.title": "积分超市",
     "ui.site_title": "{site} · 积分超市",
@@ -209,6 +210,7 @@ PHRASES: dict[str, str] = {
     "resident.head": "{site} · 户主 {name}",
     "resident.balance": "当前可用积分",
     "resident.base_points": "另有底分 {points}(不可兑换)",
+    "resident.held_out": "其中 {points} 分暂存在超市终端,断网时也能兑换",
     "resident.recent": "最近的积分记录",
     "resident.no_entries": "还没有积分记录。",
     "resident.read_only": "此页面只读。积分有疑问请到村或社区办公室咨询。",

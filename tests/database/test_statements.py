@@ -336,3 +336,32 @@ def test_the_scans_recent_entries_keep_one_plan_on_postgresql(pg_app, make_site,
     assert plans, "the recent entries' statement is not prepared on the session's connection"
     generic, custom = plans[0]
     assert generic >= 3 and custom <= 5
+
+
+def test_a_losable_write_made_durable_before_its_first_write(any_app, make_site, make_household):
+    """make_durable() (the scan that returns an offline allowance): after the losable transaction's
+    reads, its COMMIT waits for the disk after all; on SQLite only before it wrote."""
+    from models import Household
+
+    home = make_household(make_site())
+    db.session.commit()
+    sqlite = db.engine.dialect.name == "sqlite"
+    setting = text("PRAGMA synchronous") if sqlite else text("SHOW synchronous_commit")
+    database.expect(database.LOSABLE_WRITE)
+    try:
+        database.run(database.Statement(text("SELECT balance FROM household WHERE id = :id"), {"id": home.id}))
+        assert db.session.execute(setting).scalar() in (1, "off")  # NORMAL on SQLite
+        database.make_durable()
+        assert db.session.execute(setting).scalar() in (2, "on")  # FULL on SQLite
+        db.session.execute(text("UPDATE household SET note = 'durable' WHERE id = :id"), {"id": home.id})
+        db.session.commit()
+        assert db.session.get(Household, home.id).note == "durable"
+        db.session.commit()
+        if sqlite:
+            database.expect(database.LOSABLE_WRITE)
+            db.session.execute(text("UPDATE household SET note = 'losable' WHERE id = :id"), {"id": home.id})
+            with pytest.raises(RuntimeError):
+                database.make_durable()
+            db.session.rollback()
+    finally:
+        database.end_request()
