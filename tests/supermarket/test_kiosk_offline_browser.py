@@ -264,3 +264,32 @@ def test_a_refused_item_is_kept_for_staff_not_dropped(browser, shop):
         assert [r.error for r in db.session.query(SyncRefusal).all()] == ["bad_signature"]
         db.session.remove()
     context.close()
+
+
+def test_an_online_scan_leaves_no_allowance_to_sell_offline(browser, shop):
+    """The server returned the kiosk's allowance (allowance_returned) or may have (no answer): 0 here
+    until the next refresh, so the same points are never spent twice."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    pair(page, shop["base"], shop["code"])
+    zhang, li = (next(h for h, v in snapshot(page)["households"].items() if v["name"] == name) for name in ("张*明", "李*山"))
+    with page.expect_response("**/kiosk/api/scan") as answer:
+        scan(page, shop["cards"]["zhang"])
+    assert answer.value.json()["allowance_returned"] == 100
+    page.wait_for_selector("#screen-household:not([hidden])")
+    assert page.inner_text("#hh-balance") == "150" and page.is_hidden("#fig-offline")
+    wait_until(page, "h => window.Kiosk.offline.snapshot().then(s => s.households[h].allowance === 0)", zhang)
+    page.click("#back-bar")
+    page.wait_for_selector("#screen-attract:not([hidden])")
+    # a scan whose answer never comes (the request may have reached the server)
+    page.route("**/kiosk/api/scan", lambda route: route.abort("connectionreset"))
+    scan(page, shop["cards"]["li"])
+    page.wait_for_selector("#screen-message:not([hidden])")
+    assert "为了不重复扣分" in page.inner_text("#msg-text")
+    assert page.is_visible("#offline-banner")
+    assert snapshot(page)["households"][li]["allowance"] == 0
+    context.set_offline(True)
+    scan(page, shop["cards"]["zhang"])
+    page.wait_for_selector("#msg-text:has-text('还剩0分')")
+    assert queue(page) == []
+    context.close()
