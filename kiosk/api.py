@@ -7,7 +7,7 @@ from flask import current_app, g, jsonify, request
 
 from extensions import UNLIMITED_ENDPOINTS, csrf, db, limiter
 from kiosk import bp
-from kiosk.summary import household_json, receipt_json, recent_statement, shelf_json
+from kiosk.summary import household_json, recent_statement, shelf_json
 from models import Site
 from services import database
 from services.errors import DomainError, NotFound, ValidationFailed
@@ -16,6 +16,7 @@ from services.supermarket import allowance_returns, offline_refresh, redemption
 from services.supermarket import devices as kiosk_devices
 from services.supermarket.goods import shelf_statement
 from services.supermarket.kiosk_phrases import phrase
+from services.supermarket.receipts import receipt_json
 
 
 def api_route(rule: str, *, device=True, limit=None, transaction=None, **options):
@@ -78,9 +79,12 @@ def body() -> dict:
 
 @api_route("/pair", methods=["POST"], device=False, limit="20 per minute")
 def api_pair():
-    device, token = kiosk_devices.pair(body().get("code"))
+    data = body()
+    device, token = kiosk_devices.pair(data.get("code"), data.get("public_key"))
     db.session.commit()
-    return jsonify({"token": token, "device": device.name, "site": device.site.name}), 201
+    # counter: the offline counter sync has applied, where a re-paired kiosk's counting goes on (docs/offline.md)
+    return jsonify({"token": token, "device": device.name, "site": device.site.name,
+                    "counter": device.offline_counter}), 201
 
 
 @api_route("/device")

@@ -1,11 +1,10 @@
-"""JSON shapes the kiosk API returns (household summary, goods, receipt)."""
+"""JSON shapes the kiosk API returns (household summary, goods; the receipt: services/supermarket/receipts.py)."""
 from functools import lru_cache
 
 from sqlalchemy import text
 
 from kiosk import pictograms
-from models.clock import to_local
-from models.household import kiosk_name, mask_name
+from models.household import kiosk_name
 from services.database import Statement, as_date
 from services.supermarket.kiosk_phrases import kind_label, phrase
 from services.supermarket.redemption import limit_left
@@ -73,15 +72,3 @@ def goods_json(goods, household=None, used=None) -> dict:
         elif data["available"] and goods.price > household.balance - household.base_points:  # 底分 stays
             data["available"], data["reason"] = False, phrase("block.points")
     return data
-
-
-def receipt_json(redemption) -> dict:
-    return {
-        "receipt_no": redemption.receipt_no, "request_id": redemption.request_id,
-        "status": redemption.status, "site": redemption.site.name,
-        "household": mask_name(redemption.household.head_name),
-        "time": to_local(redemption.created_at).strftime("%Y-%m-%d %H:%M"),
-        "lines": [{"goods_id": l.goods_id, "name": l.name, "unit": l.unit, "price": l.price, "qty": l.quantity, "points": l.points}
-                  for l in redemption.lines],
-        "total": redemption.total_points, "balance_after": redemption.balance_after,
-    }

@@ -50,8 +50,6 @@ class AllowanceMove(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(16))
-    #: the synced offline sale a move of reason offline_sale paid for
-    offline_sale_id: Mapped[Optional[int]] = mapped_column(ForeignKey("kiosk_offline_sale.id"))
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -81,6 +79,9 @@ class OfflineSale(db.Model):
     #: the server's clock when sync applied it
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     redemption_id: Mapped[Optional[int]] = mapped_column(ForeignKey("redemption.id"))
+    #: the allowance return (reason offline_sale) that paid for it; None when the allowance held nothing.
+    #: The sale names the move, not the other way round: the move comes first (both rows are append-only)
+    allowance_move_id: Mapped[Optional[int]] = mapped_column(ForeignKey("kiosk_allowance_move.id"))
     #: the result sent back (JSON), sent again on a replay
     result: Mapped[str] = mapped_column(Text)
 

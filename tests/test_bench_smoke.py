@@ -85,3 +85,26 @@ def test_faster_entry_hash_gives_the_same_bytes_as_the_original_formula():
         assert fields["created_at"] == moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         assert entry_hash(fields, b"k") == hmac.new(b"k", payload.encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_an_offline_market_day_keeps_the_same_books_as_an_online_one(dialect, tmp_path, request):
+    """bench/offline_market_day.py: 100 purchases on 2 kiosks, once online, once offline then synced
+    (every batch twice): the same balances, stock and purchases, nothing left held, verify clean."""
+    from bench import offline_market_day
+    from tests.conftest import PG_SERVER_URL
+
+    if dialect == "sqlite":
+        url = f"sqlite:///{tmp_path}/market.db"
+    else:
+        url = PG_SERVER_URL.rsplit("/", 1)[0] + f"/{request.getfixturevalue('pg_template')[1]}_market"
+    results = offline_market_day.run(url, seed=3)
+    assert results["identical"], (results["online"], results["offline"])
+    assert results["applied"] == results["items"] == offline_market_day.PURCHASES
+    offline = results["offline"]
+    assert offline["held"] == 0 and offline["owed"] == 0
+    assert offline["verify_ok"] and results["online"]["verify_ok"]
+    assert offline["entries_by_kind"]["redemption"] == offline_market_day.PURCHASES
+    if dialect == "postgresql":
+        offline_market_day.drop(url)
+        offline_market_day.drop(url + "_offline")

@@ -82,6 +82,25 @@ def upgrade():
     with op.batch_alter_table('kiosk_sync_refusal', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kiosk_sync_refusal_device_id'), ['device_id'], unique=False)
 
+    op.create_table('kiosk_allowance_move',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=16), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("reason IN ('refresh', 'expired', 'online', 'offline_sale', 'staff')", name=op.f('ck_kiosk_allowance_move_reason')),
+    sa.CheckConstraint('points <> 0', name=op.f('ck_kiosk_allowance_move_points_non_zero')),
+    sa.ForeignKeyConstraint(['actor_id'], ['staff_user.id'], name=op.f('fk_kiosk_allowance_move_actor_id_staff_user')),
+    sa.ForeignKeyConstraint(['device_id'], ['kiosk_device.id'], name=op.f('fk_kiosk_allowance_move_device_id_kiosk_device')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_kiosk_allowance_move_household_id_household')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kiosk_allowance_move'))
+    )
+    with op.batch_alter_table('kiosk_allowance_move', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kiosk_allowance_move_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_kiosk_allowance_move_household_id'), ['household_id'], unique=False)
+
     op.create_table('kiosk_offline_sale',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=36), nullable=False),
@@ -95,7 +114,9 @@ def upgrade():
     sa.Column('client_time', sa.DateTime(), nullable=False),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.Column('redemption_id', sa.Integer(), nullable=True),
+    sa.Column('allowance_move_id', sa.Integer(), nullable=True),
     sa.Column('result', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['allowance_move_id'], ['kiosk_allowance_move.id'], name=op.f('fk_kiosk_offline_sale_allowance_move_id_kiosk_allowance_move')),
     sa.ForeignKeyConstraint(['device_id'], ['kiosk_device.id'], name=op.f('fk_kiosk_offline_sale_device_id_kiosk_device')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_kiosk_offline_sale_household_id_household')),
     sa.ForeignKeyConstraint(['redemption_id'], ['redemption.id'], name=op.f('fk_kiosk_offline_sale_redemption_id_redemption')),
@@ -106,27 +127,6 @@ def upgrade():
     with op.batch_alter_table('kiosk_offline_sale', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kiosk_offline_sale_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_kiosk_offline_sale_received_at'), ['received_at'], unique=False)
-
-    op.create_table('kiosk_allowance_move',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('device_id', sa.Integer(), nullable=False),
-    sa.Column('household_id', sa.Integer(), nullable=False),
-    sa.Column('points', sa.Integer(), nullable=False),
-    sa.Column('reason', sa.String(length=16), nullable=False),
-    sa.Column('offline_sale_id', sa.Integer(), nullable=True),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("reason IN ('refresh', 'expired', 'online', 'offline_sale', 'staff')", name=op.f('ck_kiosk_allowance_move_reason')),
-    sa.CheckConstraint('points <> 0', name=op.f('ck_kiosk_allowance_move_points_non_zero')),
-    sa.ForeignKeyConstraint(['actor_id'], ['staff_user.id'], name=op.f('fk_kiosk_allowance_move_actor_id_staff_user')),
-    sa.ForeignKeyConstraint(['device_id'], ['kiosk_device.id'], name=op.f('fk_kiosk_allowance_move_device_id_kiosk_device')),
-    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_kiosk_allowance_move_household_id_household')),
-    sa.ForeignKeyConstraint(['offline_sale_id'], ['kiosk_offline_sale.id'], name=op.f('fk_kiosk_allowance_move_offline_sale_id_kiosk_offline_sale')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kiosk_allowance_move'))
-    )
-    with op.batch_alter_table('kiosk_allowance_move', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_kiosk_allowance_move_device_id'), ['device_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_kiosk_allowance_move_household_id'), ['household_id'], unique=False)
 
     op.create_table('kiosk_owed_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -189,16 +189,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_kiosk_owed_line_offline_sale_id'))
 
     op.drop_table('kiosk_owed_line')
-    with op.batch_alter_table('kiosk_allowance_move', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_kiosk_allowance_move_household_id'))
-        batch_op.drop_index(batch_op.f('ix_kiosk_allowance_move_device_id'))
-
-    op.drop_table('kiosk_allowance_move')
     with op.batch_alter_table('kiosk_offline_sale', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kiosk_offline_sale_received_at'))
         batch_op.drop_index(batch_op.f('ix_kiosk_offline_sale_household_id'))
 
     op.drop_table('kiosk_offline_sale')
+    with op.batch_alter_table('kiosk_allowance_move', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kiosk_allowance_move_household_id'))
+        batch_op.drop_index(batch_op.f('ix_kiosk_allowance_move_device_id'))
+
+    op.drop_table('kiosk_allowance_move')
     with op.batch_alter_table('kiosk_sync_refusal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kiosk_sync_refusal_device_id'))
 

@@ -36,20 +36,19 @@ def hold(device_id: int, household_id: int, points: int, issued_at: datetime, ex
     if db.session.execute(_ADD_SQL, params).rowcount == 0:
         db.session.add(KioskAllowance(device_id=device_id, household_id=household_id, points=points,
                                       issued_at=issued_at, expires_at=expires_at))
-    return _post(device_id, household_id, -points, "refresh", actor, None)
+    return _post(device_id, household_id, -points, "refresh", actor)
 
 
-def give_back(device_id: int, household_id: int, points: int, reason: str, *, actor=None,
-              offline_sale_id: Optional[int] = None) -> ledger.Written:
+def give_back(device_id: int, household_id: int, points: int, reason: str, *, actor=None) -> ledger.Written:
     """Return `points` (> 0) of the kiosk's allowance to the household's balance. `reason`: expired,
     online (an online redemption at the kiosk spends it), offline_sale (a synced offline sale pays
-    with it; the caller then posts the redemption), staff. Raises LedgerRefused when the allowance
-    holds less."""
+    with it; the caller then posts the redemption, and the OfflineSale names the move: its
+    source_id), staff. Raises LedgerRefused when the allowance holds less."""
     _check_points(points)
     taken = db.session.execute(_TAKE_SQL, {"points": points, "device": device_id, "household": household_id})
     if taken.rowcount == 0:
         raise LedgerRefused("这台终端为这一户保留的离线额度不够")
-    return _post(device_id, household_id, points, reason, actor, offline_sale_id)
+    return _post(device_id, household_id, points, reason, actor)
 
 
 def held(device_id: int, household_id: int) -> int:
@@ -90,10 +89,9 @@ def lock_device(device_id: int) -> KioskDevice:
     return device
 
 
-def _post(device_id, household_id, points, reason, actor, offline_sale_id) -> ledger.Written:
+def _post(device_id, household_id, points, reason, actor) -> ledger.Written:
     move = AllowanceMove(device_id=device_id, household_id=household_id, points=points, reason=reason,
-                         actor_id=actor if actor is None or isinstance(actor, int) else actor.id,
-                         offline_sale_id=offline_sale_id)
+                         actor_id=actor if actor is None or isinstance(actor, int) else actor.id)
     db.session.add(move)
     db.session.flush()
     kind = HOLD_KIND if points < 0 else RETURN_KIND

@@ -64,8 +64,13 @@ def create_device(site_id: int, name: str, actor=None) -> tuple[KioskDevice, str
     return device, new_pairing_code(device)
 
 
-def pair(code: str) -> tuple[KioskDevice, str]:
-    """Trade a pairing code for the device credential; the code works once."""
+def pair(code: str, public_key=None) -> tuple[KioskDevice, str]:
+    """Trade a pairing code for the device credential; the code works once. `public_key`: the kiosk's
+    offline signing key as a JWK (docs/offline.md), or None; pairing again replaces the key, or clears
+    it (a new kiosk's key replaces the old one only this way)."""
+    from services.supermarket.offline_items import parse_public_key  # it imports redemption, which imports us
+
+    key = parse_public_key(public_key) if public_key is not None else None
     normalized = normalize_code(code)
     if len(normalized) != 8:
         raise ValidationFailed(phrase("pair.bad_code"))
@@ -80,6 +85,7 @@ def pair(code: str) -> tuple[KioskDevice, str]:
     device.pairing_expires_at = None
     device.status = "active"
     device.paired_at = utcnow()
+    device.public_key = key
     db.session.flush()
     return device, token
 

@@ -124,6 +124,18 @@ def add_stock(goods: Goods, quantity: int) -> int:
     return db.session.execute(_ADD_SQL, {"q": quantity, "id": goods.id}).scalar_one()
 
 
+def take_what_is_there(goods: Goods, quantity: int, redemption_id: int) -> int:
+    """A synced offline sale's line (docs/offline.md): the goods left the shelf while the kiosk was
+    offline, so take what the shelf has, up to `quantity`, with its movement; returns the pieces taken
+    (the caller records the rest as owed). Reads the stock under the goods row's lock."""
+    stock = db.session.execute(select(Goods.stock).where(Goods.id == goods.id).with_for_update()).scalar_one()
+    taken = min(stock, quantity)
+    if taken:
+        _movement(goods, "redeem", -taken, take_stock(goods, taken), redemption_id=redemption_id)
+        _refresh(goods)
+    return taken
+
+
 
 
 def stock_in(goods: Goods, quantity, source: str, source_name: str = "", note: str = "",

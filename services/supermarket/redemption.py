@@ -136,7 +136,7 @@ ReceiptLine = namedtuple("ReceiptLine", "id goods_id name unit price quantity po
 @dataclass(frozen=True)
 class Receipt:
     """A redemption as redeem() wrote it (or found it, for a repeated request_id): its columns and what
-    its receipt shows, as plain values (kiosk.summary.receipt_json reads it as it reads a Redemption)."""
+    its receipt shows, as plain values (receipts.receipt_json reads it as it reads a Redemption)."""
 
     id: int
     request_id: str
