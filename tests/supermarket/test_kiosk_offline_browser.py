@@ -133,8 +133,8 @@ def test_offline_sales_survive_reload_and_relaunch_and_sync_once(browser, shop, 
     # a second sync sends nothing and changes nothing
     page.evaluate("() => window.Kiosk.offline.sync()")
     assert offline_sales(app) == (sales, 2)
-    verify_clean(app)
     context.close()
+    verify_clean(app)
 
 
 def test_two_tabs_sync_the_same_queue_once(browser, shop):
@@ -159,8 +159,8 @@ def test_two_tabs_sync_the_same_queue_once(browser, shop):
     sales, redemptions = offline_sales(shop["app"])
     assert [counter for counter, _u, _t in sales] == [1, 2, 3] and redemptions == 3
     assert _balance(shop["app"], ids["zhang"]) + _balance(shop["app"], ids["li"]) <= 300 - 30
-    verify_clean(shop["app"])
     context.close()
+    verify_clean(shop["app"])
 
 
 def test_past_the_window_the_kiosk_refuses_to_sell(browser, shop):
@@ -216,8 +216,8 @@ def test_an_exhausted_allowance_is_refused_with_what_is_left(browser, shop, scre
     context.set_offline(False)
     _wait_synced(page)
     assert [total for _c, _u, total in offline_sales(shop["app"])[0]] == [80, 20]
-    verify_clean(shop["app"])
     context.close()
+    verify_clean(shop["app"])
 
 
 @pytest.mark.parametrize("days", [-2, 2])
@@ -237,8 +237,8 @@ def test_a_wrong_kiosk_clock_still_sells_within_the_window_and_syncs(browser, sh
     context.set_offline(False)
     _wait_synced(page)
     assert [total for _c, _u, total in offline_sales(shop["app"])[0]] == [15]
-    verify_clean(shop["app"])
     context.close()
+    verify_clean(shop["app"])
 
 
 def test_a_refused_item_is_kept_for_staff_not_dropped(browser, shop):
