@@ -107,7 +107,7 @@ function syncBatches() {
         return registerKey(true).then(syncBatches);
       }
       if (!res.ok) { return "failed"; }
-      return settle(batch, res.data.results || res.data.items || []).then((answered) => {
+      return settle(batch, res.data.results || []).then((answered) => {
         emit("queue");
         return answered ? syncBatches() : "failed";  // nothing answered (a gap): try again later
       });
