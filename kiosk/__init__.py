@@ -12,4 +12,4 @@ def _register_resident_page(state) -> None:
     state.app.add_url_rule("/c/<token>", "resident_card", card_page)
 
 
-from kiosk import api, offline, offline_sync, speech, views  # noqa: E402,F401  (routes register on import)
+from kiosk import api, offline, offline_shell, offline_sync, speech, views  # noqa: E402,F401  (routes register on import)

@@ -1,12 +1,13 @@
 """The kiosk page itself (server-rendered shell; data comes from the JSON API) and goods photos."""
 import re
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, render_template, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from extensions import db
 from kiosk import bp
+from kiosk.offline_shell import shell_version
 from models import Goods
 from services import speech
 from services.supermarket.kiosk_phrases import PHRASES, phrase
@@ -29,9 +30,10 @@ def _phrases():
 @bp.route("/")
 def kiosk_page():
     config = current_app.config
+    speaks = speech.espeak_available()
     return render_template("kiosk/kiosk.html", idle_seconds=config["KIOSK_IDLE_SECONDS"],
-                           warn_seconds=config["KIOSK_WARN_SECONDS"], speech=speech.espeak_available(),
-                           phrases=PHRASES)
+                           warn_seconds=config["KIOSK_WARN_SECONDS"], speech=speaks, phrases=PHRASES,
+                           worker_url=url_for("kiosk.service_worker", v=shell_version(speaks)))
 
 
 @bp.route("/photo/<int:goods_id>")

@@ -1,5 +1,6 @@
 /* The kiosk API client: the device credential in localStorage, JSON in and out.
- * A 401 forgets the credential and emits `kiosk:unauthorized` before the caller sees the answer. */
+ * A 401 forgets the credential and emits `kiosk:unauthorized` before the caller sees the answer; every
+ * answer emits `kiosk:reachable`, a failed fetch `kiosk:unreachable` (the offline mode listens). */
 import { emit } from "./dom.js";
 
 const TOKEN_KEY = "jifen.kiosk.device";
@@ -18,8 +19,9 @@ export function api(method, path, body, extraHeaders) {
     cache: "no-store", credentials: "omit"
   }).then((res) => res.json().catch(() => ({})).then((data) => {
     if (res.status === 401) { localStorage.removeItem(TOKEN_KEY); emit("unauthorized"); }
+    emit("reachable");
     return { ok: res.ok, status: res.status, data: data };
-  }));
+  }), (error) => { emit("unreachable"); throw error; });
 }
 
 export function uuid4() {

@@ -1,6 +1,7 @@
 /* The household screen: goods by category with pictures, the pager, the cart and why a goods
  * cannot take one more unit (in words on the card, aloud on a tap of its +). */
 import { $, make, root, text } from "./dom.js";
+import { renderBanner } from "./offline.js";
 import { phrase } from "./phrases.js";
 import { show } from "./screens.js";
 import { speak } from "./speech.js";
@@ -16,9 +17,16 @@ export function openHousehold(data) {
   state.lastTouch = Date.now();
   text($("hh-name"), data.household.name);
   renderRecent(data.household.recent || []);
+  const offline = !!data.household.offline;  // selling out of this kiosk's allowance (docs/offline.md)
+  $("fig-balance").hidden = offline;
+  $("fig-offline").hidden = !offline;
   show("household");
   renderAll();  // after show: the pages are measured on the laid-out grid
-  speak("welcome", { balance: data.household.balance });
+  if (offline) {
+    speak("offline_limit", { points: data.household.balance });
+  } else {
+    speak("welcome", { balance: data.household.balance });
+  }
 }
 
 export function goodsById(id) { return state.goods.filter((g) => g.id === id)[0]; }
@@ -72,6 +80,8 @@ function change(id, delta) {
 
 export function renderAll() {
   text($("hh-balance"), state.household.balance);
+  text($("hh-allowance"), state.household.balance);
+  renderBanner();
   text($("hh-remaining"), remaining());
   renderCategories();
   renderGoods();
@@ -173,6 +183,8 @@ function goodsCard(g) {
   const img = make("img", g.photo_url ? "real" : "pictogram");
   img.src = g.photo_url || g.pictogram_url;
   img.alt = "";  // the name is written right below
+  // a photo the service worker does not have yet (offline): the goods' pictogram instead
+  if (g.photo_url) { img.addEventListener("error", () => { img.className = "pictogram"; img.src = g.pictogram_url; }, { once: true }); }
   photo.appendChild(img);
   card.appendChild(photo);
   card.appendChild(make("div", "name", g.name));

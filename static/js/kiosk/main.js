@@ -6,6 +6,10 @@
  *   cart.js     goods, categories, pager and the cart    redeem.js confirm, redeem, receipt
  *   idle.js     activity, idle warning, session end, 大字模式
  *   speech.js   speak(key, params) -> /kiosk/speech/<key> and the sound buttons
+ *   speech_offline.js  speech without the server (browser voice or fixed audio)
+ *   offline.js  network state, banner, snapshot refresh, card hash    store.js  IndexedDB
+ *   keys.js     the kiosk's signing key     queue.js  offline sales queue and sync
+ *   sync_loop.js  when to refresh and sync; the service worker        sw.js  the worker itself
  *   main.js     pairing, start-up and the wiring of the buttons
  *
  * Everything the resident should hear goes through speak(phraseKey, params) (window.KioskHooks.speak;
@@ -15,6 +19,11 @@
  * history.replaceState so Back never re-submits.
  */
 import { api, saveToken, token } from "./api.js";
+import { ensureKey, markRegistered } from "./keys.js";
+import { loadSnapshot } from "./offline.js";
+import { refusedItems, sync } from "./queue.js";
+import { all } from "./store.js";
+import { refreshNow, startOffline } from "./sync_loop.js";
 import { layoutPages, turnPage } from "./cart.js";
 import { $, text } from "./dom.js";
 import { activity, endSession, extend, idleTick, setLarge } from "./idle.js";
@@ -25,17 +34,30 @@ import { BACK, refreshAttract, renderNotices, show, showSite, tickClock } from "
 import { initSpeech, speak } from "./speech.js";
 import { state } from "./state.js";
 
+const SITE_KEY = "jifen.kiosk.site";
+
+/* Without an answer from the server a paired kiosk still starts, offline, with the site name it
+   last heard; start() keeps asking until the server answers. */
 function start() {
   const code = new URLSearchParams(location.search).get("pair");
   if (code && !token()) { $("pair-code").value = code; pair(); return; }
   if (!token()) { show("pair"); return; }
   api("GET", "/device").then((res) => {
     if (!res.ok) { show(res.status === 401 ? "pair" : "attract"); return; }
+    localStorage.setItem(SITE_KEY, res.data.site);
     showSite(res.data.site);
     renderNotices(res.data.notices || []);
-    show("attract");
-    speak("attract");
-  }).catch(() => { setTimeout(start, 5000); });
+    if (state.screen === "loading" || state.screen === "pair" || state.screen === null) { show("attract"); speak("attract"); }
+    startOffline(true);
+  }).catch(() => {
+    if (state.screen === "loading" || state.screen === null) {
+      showSite(localStorage.getItem(SITE_KEY) || "");
+      startOffline(false);
+      show("attract");
+      speak("offline");
+    }
+    setTimeout(start, 15000);
+  });
 }
 
 /* A swipe up or down on the goods turns the page, like 下一页 / 上一页 (the grid never scrolls). */
@@ -53,11 +75,13 @@ function swipePages(grid) {
 function pair() {
   const code = $("pair-code").value.trim();
   text($("pair-error"), "");
-  return api("POST", "/pair", { code: code }).then((res) => {
-    if (!res.ok) { show("pair"); text($("pair-error"), res.data.message || phrase("pair.failed")); return; }
-    saveToken(res.data.token);
-    start();
-  }).catch(() => { text($("pair-error"), phrase("pair.network")); });
+  // the public half of the kiosk's signing key goes with the pairing (docs/offline.md, "Key")
+  return ensureKey().then((key) => key.jwk, () => undefined).then((jwk) => api("POST", "/pair", { code: code, public_key: jwk }))
+    .then((res) => {
+      if (!res.ok) { show("pair"); text($("pair-error"), res.data.message || phrase("pair.failed")); return; }
+      saveToken(res.data.token);
+      markRegistered().catch(() => {}).then(start);
+    }).catch(() => { text($("pair-error"), phrase("pair.network")); });
 }
 
 ["pointerdown", "keydown", "touchstart"].forEach((type) => {
@@ -87,7 +111,9 @@ $("msg-ok").addEventListener("click", () => { show("attract"); });
 document.addEventListener("click", keepFocus);
 window.addEventListener("popstate", () => { history.replaceState({ screen: state.screen }, "", location.pathname); });
 
-window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession, setLarge: setLarge };
+window.Kiosk = { state: state, speak: speak, submitScan: submitScan, endSession: endSession, setLarge: setLarge,
+                 offline: { snapshot: loadSnapshot, queue: () => all("queue"), refused: refusedItems, sync: sync,
+                            refresh: refreshNow } };
 tickClock();
 setInterval(idleTick, 1000);
 setInterval(refreshAttract, 5 * 60 * 1000);

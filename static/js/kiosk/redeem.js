@@ -4,7 +4,9 @@ import { api, uuid4 } from "./api.js";
 import { cartItems, cartLines, cartTotal, goodsById, itemsParam, remaining, renderAll } from "./cart.js";
 import { $, make, text } from "./dom.js";
 import { endExpiredSession } from "./idle.js";
+import { correctedNow, loadSnapshot, renderBanner } from "./offline.js";
 import { phrase } from "./phrases.js";
+import { sellOffline } from "./queue.js";
 import { show } from "./screens.js";
 import { speak } from "./speech.js";
 import { state } from "./state.js";
@@ -29,6 +31,7 @@ export function redeem() {
   if (state.busy) { return; }  // double-tap guard
   state.busy = true;
   $("confirm-btn").disabled = true;
+  if (state.household.offline) { redeemOffline(); return; }
   const cart = cartItems().map((line) => ({ goods_id: line[0], qty: line[1] }));
   const payload = { session_id: state.session, request_id: state.requestId, cart: cart, expected_total: cartTotal() };
   sendRedeem(payload, 0);
@@ -62,6 +65,25 @@ function sendRedeem(payload, attempt) {
   });
 }
 
+/* An offline sale: signed and queued durably before the receipt shows (static/js/kiosk/queue.js). */
+function redeemOffline() {
+  const lines = cartItems().map((line) => ({ goods_id: line[0], qty: line[1], price: goodsById(line[0]).price }));
+  sellOffline(state.household.card_hash, lines).then((out) => {
+    state.busy = false;
+    if (out.item) { showOfflineSuccess(out.item, out.left); return; }
+    const key = out.refusal[0], params = out.refusal[1];
+    if (key === "offline_exhausted") { state.household.balance = params.points; renderAll(); }
+    $("confirm-btn").disabled = key === "offline_expired";
+    text($("confirm-error"), phrase(key, params));
+    speak(key, params);
+  }, () => {
+    state.busy = false;
+    $("confirm-btn").disabled = false;
+    text($("confirm-error"), phrase("offline_failed"));
+    speak("offline_failed", {});
+  });
+}
+
 /* Reload goods for this household, trim the cart to what is possible now, go back to the list. */
 function refreshGoods(notice) {
   api("GET", "/goods", undefined, { "X-Kiosk-Session": state.session }).then((res) => {
@@ -86,6 +108,9 @@ function trimOne() {
 }
 
 function showSuccess(receipt) {
+  $("ok-pending").hidden = true;
+  $("ok-sum").hidden = false;
+  $("ok-sum-offline").hidden = true;
   state.household.balance = receipt.balance_after;
   state.cart = new Map();
   text($("ok-receipt"), receipt.receipt_no);
@@ -105,6 +130,42 @@ function showSuccess(receipt) {
                      total: receipt.total, balance: receipt.balance_after });
 }
 
+/* The offline receipt: 待同步 instead of a server receipt number, the allowance left instead of the
+   balance (the balance is the server's to say). */
+function showOfflineSuccess(item, left) {
+  state.household.balance = left;
+  state.cart = new Map();
+  const number = phrase("ui.offline_receipt_no", { counter: item.counter });
+  const lines = item.lines.map((l) => {
+    const g = goodsById(l.goods_id);
+    return { goods_id: l.goods_id, name: g.name, unit: g.unit, qty: l.qty, points: l.qty * l.price };
+  });
+  text($("ok-receipt"), number);
+  $("ok-pending").hidden = false;
+  $("ok-sum").hidden = true;
+  $("ok-sum-offline").hidden = false;
+  const list = $("ok-lines");
+  list.textContent = "";
+  lines.forEach((l) => {
+    const li = make("li");
+    li.appendChild(make("span", "", phrase("ui.receipt_line", { goods: l.name, qty: l.qty, unit: l.unit })));
+    li.appendChild(make("b", "", phrase("ui.points", { points: l.points })));
+    list.appendChild(li);
+  });
+  text($("ok-total-offline"), item.total);
+  text($("ok-left"), left);
+  loadSnapshot().then((snap) => {
+    const t = new Date(correctedNow(snap));
+    const pad = (n) => (n < 10 ? "0" : "") + n;
+    fillReceipt({ site: state.siteName, receipt_no: number, household: state.household.name, lines: lines, total: item.total,
+                  time: t.getFullYear() + "-" + pad(t.getMonth() + 1) + "-" + pad(t.getDate()) + " " + pad(t.getHours()) + ":" + pad(t.getMinutes()),
+                  pending: true });
+  });
+  show("success");
+  renderBanner();
+  speak("offline_success", { total: item.total, points: left });
+}
+
 /* The printed slip (shown only by the print stylesheet). */
 function fillReceipt(r) {
   const box = $("receipt");
@@ -122,6 +183,7 @@ function fillReceipt(r) {
   });
   box.appendChild(table);
   box.appendChild(make("div", "", phrase("ui.receipt_total", { total: r.total })));
-  box.appendChild(make("div", "", phrase("ui.receipt_balance", { balance: r.balance_after })));
+  box.appendChild(make("div", "", r.pending ? phrase("ui.receipt_pending")
+                                            : phrase("ui.receipt_balance", { balance: r.balance_after })));
   box.appendChild(make("div", "sign", phrase("ui.receipt_sign")));
 }

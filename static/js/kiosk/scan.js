@@ -4,7 +4,9 @@ import { api } from "./api.js";
 import { openHousehold } from "./cart.js";
 import { $ } from "./dom.js";
 import { activity } from "./idle.js";
+import { browserOffline, cardHash, offlineScan, setOnline, zeroAllowance } from "./offline.js";
 import { phrase } from "./phrases.js";
+import { highestCounter, sync } from "./queue.js";
 import { showMessage } from "./screens.js";
 import { state } from "./state.js";
 
@@ -24,7 +26,19 @@ export function submitScan(value) {
   if (!value || state.busy || !acceptsScans()) { return; }
   state.busy = true;
   activity();
-  api("POST", "/scan", { card: value }).then((res) => {
+  if (state.offline || browserOffline()) { scanOffline(value, false); return; }
+  Promise.all([cardHash(value), highestCounter().catch(() => 0)]).then((found) => { scanOnline(value, found[0], found[1], 0); });
+}
+
+/* The online scan carries the highest offline counter; 409 sync_first: sync, then scan again. Its
+   answer means the server took this kiosk's allowance for the household back (allowance_returned):
+   0 here until the next refresh. No answer at all: the scan may have reached the server, so the same. */
+function scanOnline(value, hash, counter, attempt) {
+  api("POST", "/scan", { card: value, offline_counter: counter }).then((res) => {
+    if (res.status === 409 && res.data.error === "sync_first" && attempt < 2) {
+      return sync().then(() => highestCounter()).then((n) => { scanOnline(value, hash, n, attempt + 1); },
+                                                      () => { scanOnline(value, hash, counter, attempt + 1); });
+    }
     state.busy = false;
     if (res.status === 401) {  // the device lost its credential: the card is not the problem
       return showMessage(res.data.message || phrase("device.unauthorized"), phrase("ui.not_paired"), null);
@@ -34,7 +48,23 @@ export function submitScan(value) {
       return showMessage(res.data.message || phrase("card.other"), phrase("ui.card_refused"),
                          { reason: reason, site: res.data.site_id });
     }
+    zeroAllowance(hash).catch(() => {});
     openHousehold(res.data);
+  }).catch(() => {
+    setOnline(false);
+    zeroAllowance(hash).catch(() => {}).then(() => { scanOffline(value, true); });
+  });
+}
+
+/* The card looked up in the last refresh's snapshot (docs/offline.md): the household screen selling
+   out of the allowance, or why not (shown and said from one catalog entry). */
+function scanOffline(value, lost) {
+  offlineScan(value, lost).then((result) => {
+    state.busy = false;
+    if (!result.refusal) { openHousehold(result); return; }
+    const key = result.refusal[0], params = result.refusal[1];
+    showMessage(phrase(key, params), phrase(key === "card.unreadable" ? "ui.card_refused" : "ui.offline_title"),
+                result.spoken || { key: key, params: params });
   }).catch(() => {
     state.busy = false;
     showMessage(phrase("card.network"), phrase("ui.offline"), { reason: "network" });

@@ -36,13 +36,15 @@ export function show(name) {
 let messageTimer = null;
 
 /* The message screen: `message` (catalog text, often the API's refusal) under `title`; says the
-   same catalog entry aloud: card_error for a card refusal (`spoken.reason`, `spoken.site`), the
+   same catalog entry aloud: `spoken.key` with `spoken.params`, card_error for a card refusal (`spoken.reason`, `spoken.site`), the
    session_expired refusal, or nothing when `spoken` is null. */
 export function showMessage(message, title, spoken) {
   text($("msg-title"), title || phrase("ui.card_refused"));
   text($("msg-text"), message);
   show("message");
-  if (spoken && spoken.reason === "session_expired") {
+  if (spoken && spoken.key) {  // an offline refusal: its own catalog entry
+    speak(spoken.key, spoken.params);
+  } else if (spoken && spoken.reason === "session_expired") {
     speak("redeem_failed", { error: "session_expired" });
   } else if (spoken) {
     speak("card_error", { reason: spoken.reason || "other", site: spoken.site });

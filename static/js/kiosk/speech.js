@@ -8,6 +8,7 @@
  */
 import { $, root, text } from "./dom.js";
 import { phrase } from "./phrases.js";
+import { FALLBACK, cachedAudio, offlineText, sayWithBrowser } from "./speech_offline.js";
 import { state } from "./state.js";
 
 const enabled = root.dataset.speech === "1";
@@ -46,10 +47,29 @@ function play(url, evenIfMuted) {
 }
 
 hooks.speak = function (key, params) {
+  const offline = state.offline || !!(state.household && state.household.offline);
+  if (offline && !cachedAudio(key, params)) { sayOffline(key, params); return; }
   last = phraseUrl(key, params);
   document.dispatchEvent(new CustomEvent("kiosk:speech", { detail: { key: key, url: last } }));
   play(last, false);
 };
+
+/* Offline, a sentence with amounts or goods: the browser's own voice, else its fixed fallback's audio
+   (static/js/kiosk/speech_offline.js). `last` replays the same choice. */
+function sayOffline(key, params) {
+  const sentence = offlineText(key, params);
+  const fallback = FALLBACK[key] ? phraseUrl(FALLBACK[key], {}) : null;
+  const say = (evenIfMuted) => {
+    if (!enabled || (prefs.muted && !evenIfMuted)) { return "none"; }
+    if (sayWithBrowser(sentence, LEVELS[prefs.level])) { return "browser"; }
+    if (fallback) { play(fallback, evenIfMuted); return "fallback"; }
+    return "none";
+  };
+  last = say;
+  const via = say(false);
+  document.dispatchEvent(new CustomEvent("kiosk:speech", { detail: { key: key, url: via === "fallback" ? fallback : null,
+                                                                     text: sentence, via: via } }));
+}
 hooks.phraseUrl = phraseUrl;
 hooks.audio = audio;
 
@@ -66,12 +86,16 @@ function setLevel(level) {
   prefs.muted = false;
   audio.volume = LEVELS[prefs.level];
   renderControls();
-  if (last) { play(last, false); }  // hear the new loudness at once
+  if (last) { if (typeof last === "function") { last(false); } else { play(last, false); } }  // the new loudness at once
+}
+
+function replay() {
+  if (typeof last === "function") { last(true); } else if (last) { play(last, true); }
 }
 
 /* Wires the sound buttons of the bottom bar. */
 export function initSpeech() {
-  $("repeat-btn").addEventListener("click", () => { if (last) { play(last, true); } });
+  $("repeat-btn").addEventListener("click", () => { replay(); });
   $("vol-down").addEventListener("click", () => { setLevel(prefs.level - 1); });
   $("vol-up").addEventListener("click", () => { setLevel(prefs.level + 1); });
   $("mute-btn").addEventListener("click", () => {

@@ -13,5 +13,7 @@ export const state = {
   screen: null, session: null, household: null, goods: [], category: ALL, page: 0,
   /** goods id -> quantity, in the order the lines were added */
   cart: new Map(),
-  busy: false, requestId: null, lastActivity: Date.now(), lastTouch: 0, siteName: ""
+  busy: false, requestId: null, lastActivity: Date.now(), lastTouch: 0, siteName: "",
+  /** the server does not answer: scans sell out of the offline snapshot (offline.js) */
+  offline: false
 };
