@@ -64,5 +64,12 @@ class SettleForm(FlaskForm):
     note = TextField("对账说明", limit=500, required=True)
 
 
+class SkipCounterForm(FlaskForm):
+    """跳过 a counter the kiosk can never send: which one (as the page showed it) and why."""
+
+    counter = IntField("序号", low=1)
+    note = TextField("跳过原因", limit=500, required=True)
+
+
 class ReturnAllowancesForm(FlaskForm):
     """退回离线额度: the confirmation page's button (CSRF only)."""

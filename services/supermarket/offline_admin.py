@@ -23,7 +23,7 @@ from models.redemption import receipt_number
 from services import fields
 from services.errors import ConcurrentChange, NotFound, ValidationFailed
 from services.staff import audit
-from services.supermarket import allowance_returns
+from services.supermarket import allowance_returns, allowances
 
 #: sync's refusal codes (services/supermarket/offline_sync.py) as staff read them
 REFUSAL_LABELS = {
@@ -113,6 +113,8 @@ class KioskOffline:
     sales: list
     sales_count: int
     refusals: list[SyncRefusal]
+    #: the counter sync waits for and the kiosk cannot send (refused, or missing before a gap); None: not stuck
+    blocked_counter: Optional[int]
     #: open lines first (oldest first), then settled ones (latest settled first)
     owed: list[OwedRow]
 
@@ -141,7 +143,7 @@ def kiosk_offline(device: KioskDevice) -> KioskOffline:
         device=device, figures=count, allowances=[tuple(row) for row in allowances],
         sales=[(sale, home, redemption, receipt_number(device.site.code, redemption.id) if redemption else None)
                for sale, home, redemption in sales],
-        sales_count=sales_count, refusals=list(refusals),
+        sales_count=sales_count, refusals=list(refusals), blocked_counter=blocked_counter(device),
         owed=[OwedRow(line, sale, goods_name, unit, who) for line, sale, goods_name, unit, who in owed])
 
 
@@ -172,6 +174,34 @@ def settle(line_id: int, actor, note) -> OwedLine:
                  after={"settled": True, "kind": line.kind, "quantity": line.quantity, "goods_id": line.goods_id,
                         "offline_sale": sale.uid, "note": note})
     return line
+
+
+def blocked_counter(device: KioskDevice) -> Optional[int]:
+    """The next counter when a refusal shows sync cannot get past it: the item at that counter was
+    refused (a bad signature …), or a later one came with a gap (the item is missing). Every later
+    sale of the kiosk waits behind it until staff skip it (skip_counter)."""
+    waiting = device.offline_counter + 1
+    stuck = db.session.execute(select(SyncRefusal.id).where(
+        SyncRefusal.device_id == device.id, SyncRefusal.counter >= waiting).limit(1)).first()
+    return waiting if stuck else None
+
+
+def skip_counter(device_id: int, counter, actor, reason) -> int:
+    """Let sync go past a counter the kiosk can never send (docs/offline.md#staff): the item at
+    `counter` is given up — not applied, its points stay in the allowance until the kiosk's next
+    refresh returns them — and the kiosk's later sales apply again. `counter` is the one the page
+    showed (a stale page is refused); the reason is audit-logged. Returns the counter skipped."""
+    reason = fields.text(reason, "跳过原因", NOTE_LIMIT, field="note")
+    device = allowances.lock_device(device_id)
+    if blocked_counter(device) is None:
+        raise ValidationFailed("这台终端的同步没有卡住,不用跳过")
+    if counter != device.offline_counter + 1:
+        raise ConcurrentChange("终端的同步已经有了变化,请刷新页面再看")
+    device.offline_counter = counter
+    db.session.flush()
+    audit.record(actor, "kiosk.offline_skip", "kiosk_device", device.id, site_id=device.site_id,
+                 before={"offline_counter": counter - 1}, after={"offline_counter": counter, "reason": reason})
+    return counter
 
 
 def _local(moment: Optional[datetime]) -> str:
