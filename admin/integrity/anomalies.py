@@ -1,14 +1,13 @@
 """Anomaly audit: the stored findings of a period (the checks run in the background, started here),
 marking them checked, the ledger entries behind one."""
 import json
-import logging
 import threading
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin import bp
+from admin import background, bp
 from admin.auth import roles_required
 from admin.fields import refused
 from admin.integrity import _first_error
@@ -16,12 +15,9 @@ from admin.integrity.forms import AnomalyCheckForm, AnomalyRunForm
 from extensions import db
 from models import Household, StaffUser
 from services import fields
-from services.database import READ, WRITE, expect
 from services.errors import DomainError
 from services.integrity import anomalies, anomaly_runs
 from services.staff.scope import allowed_site_ids, sites_in_scope
-
-log = logging.getLogger(__name__)
 
 
 def _period():
@@ -81,28 +77,7 @@ def integrity_anomaly_run():
 
 def start_in_background(app, run_id: int) -> threading.Thread:
     """Compute the run's findings on a read snapshot, then store them. Returns the thread (tests wait)."""
-    thread = threading.Thread(target=_run, args=(app, run_id), name=f"anomalies-{run_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def _run(app, run_id: int) -> None:
-    with app.app_context():
-        try:
-            expect(READ)  # SQLite: a WAL snapshot; the kiosks keep writing while this reads
-            findings = anomaly_runs.compute(run_id)
-            db.session.rollback()
-            expect(WRITE)
-            anomaly_runs.finish(run_id, findings)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001 - the page must show that the run failed
-            log.exception("anomaly run %s failed", run_id)
-            db.session.rollback()
-            expect(WRITE)
-            anomaly_runs.finish(run_id, None, str(exc))
-            db.session.commit()
-        finally:
-            db.session.remove()
+    return background.start_run(app, "anomalies", run_id, anomaly_runs.compute, anomaly_runs.finish)
 
 
 @bp.route("/integrity/anomalies/check", methods=["POST"])

@@ -1,22 +1,18 @@
 """The 账本校验 page: starts verify in the background and shows the stored report (never a full verify
 inside a request); the latest seal, and sealing now (docs/decisions.md#ledger-seals)."""
 import json
-import logging
 import threading
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from admin import bp
+from admin import background, bp
 from admin.auth import roles_required
 from admin.ledger.forms import ButtonForm
 from extensions import db
 from models.ledger import LEDGER_KINDS
-from services.database import READ, WRITE, expect
 from services.households.registry import LEDGER_KIND_LABELS
 from services.ledger import seals, verify_runs
-
-log = logging.getLogger(__name__)
 
 
 @bp.route("/ledger/verify")
@@ -69,34 +65,17 @@ def ledger_seal_now():
 def start_in_background(app, run_id: int) -> threading.Thread:
     """Run verify (and the fund checks) against the newest seal file on a read snapshot, then store the
     report. Returns the thread (tests wait for it)."""
-    thread = threading.Thread(target=_run, args=(app, run_id), name=f"verify-{run_id}", daemon=True)
-    thread.start()
-    return thread
+    return background.start_run(app, "verify", run_id, _report, verify_runs.finish_run)
 
 
-def _run(app, run_id: int) -> None:
+def _report(_run_id: int) -> dict:
     from services.integrity.fund_verify import fund_verify
     from services.ledger.verify import verify
 
-    with app.app_context():
+    seal, seal_error, path = None, None, seals.latest_seal_file()
+    if path:
         try:
-            expect(READ)  # SQLite: a WAL snapshot; the kiosks keep writing while this reads
-            seal, seal_error, path = None, None, seals.latest_seal_file()
-            if path:
-                try:
-                    seal = seals.load_seal(path)
-                except seals.SealRefused as refused:
-                    seal_error = f"{refused.message}({path})"
-            document = verify_runs.report_document(verify(seal=seal), fund_verify(), seal_error)
-            db.session.rollback()
-            expect(WRITE)
-            verify_runs.finish_run(run_id, document)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001 - the page must show that the run failed
-            log.exception("verify run %s failed", run_id)
-            db.session.rollback()
-            expect(WRITE)
-            verify_runs.finish_run(run_id, None, str(exc))
-            db.session.commit()
-        finally:
-            db.session.remove()
+            seal = seals.load_seal(path)
+        except seals.SealRefused as refused:
+            seal_error = f"{refused.message}({path})"
+    return verify_runs.report_document(verify(seal=seal), fund_verify(), seal_error)
