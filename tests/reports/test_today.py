@@ -72,7 +72,7 @@ def test_shopkeeper_counts_low_stock_and_todays_redemptions(demo_app):
 
 
 def test_auditor_sees_the_last_verify_result(demo_app):
-    from admin.ledger.verify import _run
+    from admin.ledger.verify import start_in_background
     from services.ledger import verify_runs
 
     client = logged_in(demo_app, "auditor", "auditor12345")
@@ -80,7 +80,7 @@ def test_auditor_sees_the_last_verify_result(demo_app):
     with demo_app.app_context():
         run_id = verify_runs.start_run(None).id
         db.session.commit()
-    _run(demo_app, run_id)  # the verify page's background run, here in the foreground
+    start_in_background(demo_app, run_id).join()  # the verify page's background run, waited for
     db.session.rollback()  # the requests share this test's app context: end its read snapshot
     html = client.get("/admin/").get_data(as_text=True)
     assert "校验:全部通过" in html
