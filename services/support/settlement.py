@@ -19,7 +19,7 @@ from models.settlement import CAUSES, CauseAssignment, HouseholdCause, SiteLeade
 from models.support import SupportCadre
 from services.errors import ValidationFailed
 from services.staff import audit
-from services.staff.scope import require_site, site_ids_under
+from services.staff.scope import require_site
 from services.support import plans
 from services.support import responsibility as support
 
@@ -202,9 +202,14 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
         n = counts.get(site.id, 0)
         result.sites.append(SiteRow(site, n, required_level(n), leaders.get(site.id)))
     # 分类包保: per township in scope, per cause that has households
+    areas = {a.id: a for a in db.session.execute(select(Area)).scalars()}  # the tree, read once
+    children: dict[Optional[int], list[int]] = {}
+    for area in areas.values():
+        children.setdefault(area.parent_id, []).append(area.id)
     towns = {}
     for site in sites:
-        town = site.area.parent if site.area and site.area.level == "village" else site.area
+        area = areas.get(site.area_id)
+        town = areas.get(area.parent_id) if area is not None and area.level == "village" else area
         if town is not None and town.level == "township":
             towns.setdefault(town.id, town)
     # one grouping per site and cause, and every township's holders, summed per township below
@@ -215,7 +220,8 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
     all_holders = db.session.execute(select(CauseAssignment).where(
         CauseAssignment.area_id.in_(list(towns) or [-1]), _active(CauseAssignment, on))).scalars().all()
     for town in sorted(towns.values(), key=lambda a: a.name):
-        town_sites = site_ids_under(town.id) & set(site_ids)
+        below = _below(town.id, children)
+        town_sites = {s.id for s in sites if s.area_id in below}
         per_cause = {}
         for site_id, cause, n in per_site_cause:
             if site_id in town_sites:

@@ -1,5 +1,5 @@
 """走访 coverage of many months at once (the 考核's 走访覆盖 over the year so far): the same counting as
-visits.coverage, from four reads for the whole span instead of seven per month."""
+visits.coverage, from five reads for the whole span instead of eight per month."""
 from typing import Iterable, Optional
 
 from sqlalchemy import select
