@@ -74,10 +74,11 @@ def build(year: int, month: int, site_ids: Iterable[int], title: str) -> Report:
     site_ids = sorted(set(site_ids))
     sites = db.session.execute(select(Site).where(Site.id.in_(site_ids)).order_by(Site.code)).scalars().all()
     report = Report(title, year, month, first, last, min(local_today(), last), sites, seal=seal_line())
+    cover = visits.coverage(year, month, [s.id for s in sites])  # one computation for both visit sections
     report.sections = [
-        _households(sites), _responsibility(sites, report.as_of), _visits(year, month, sites),
+        _households(sites), _responsibility(sites, report.as_of), _visits(cover, sites),
         _problems(site_ids, first, last), _monitoring(site_ids, first, last), _points(sites, first, last),
-        _activities(sites, first, last), _cadre_visits(year, month, sites),
+        _activities(sites, first, last), _cadre_visits(cover, sites),
     ]
     return report
 
@@ -128,9 +129,8 @@ def _responsibility(sites, as_of: date) -> Section:
     return section
 
 
-def _visits(year, month, sites) -> Section:
+def _visits(result: visits.Coverage, sites) -> Section:
     section = Section("visits", "三、走访", ["安置点", "应走访户数", "已走访户数", "应走访次数", "已完成次数", "走访记录数"])
-    result = visits.coverage(year, month, [s.id for s in sites])
     records = dict(db.session.execute(
         select(visits.Visit.site_id, func.count(visits.Visit.id))
         .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_([s.id for s in sites]))
@@ -141,12 +141,11 @@ def _visits(year, month, sites) -> Section:
     return section
 
 
-def _cadre_visits(year, month, sites) -> Section:
+def _cadre_visits(result: visits.Coverage, sites) -> Section:
     """Each 包保 cadre's households to visit this month, those visited, and the visits they filed."""
     section = Section("cadre_visits", "八、包保责任人走访", ["包保责任人", "应走访户数", "已走访户数", "覆盖率", "本人走访记录数"],
                       note="一户有两位包保责任人时,两人各计一次,合计可能大于户数")
     site_ids = [s.id for s in sites]
-    result = visits.coverage(year, month, site_ids)
     filed = dict(db.session.execute(
         select(visits.Visit.cadre_id, func.count(visits.Visit.id))
         .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_(site_ids),

@@ -25,7 +25,7 @@ from models.plan import PlanTask, PlanTaskProblem, WorkPlan
 from models.support import SupportCadre
 from services import workbook
 from services.staff.scope import sites_by_village
-from services.support import problems, visits
+from services.support import problems, visit_year, visits
 
 WEIGHTS = {"coverage": 30, "problems": 30, "tasks": 25, "activities": 15}
 MEASURE_LABELS = {"coverage": "走访覆盖", "problems": "问题按期销号", "tasks": "任务完成", "activities": "融合共建"}
@@ -127,8 +127,7 @@ def assess(year: int, allowed: Optional[set], today: Optional[date] = None) -> t
     dept_by_name = {u.key: u for u in depts}
     dept_of_cadre = _department_of_cadre()
     scope = None if allowed is None else sorted(allowed)
-    for month in range(1, last.month + 1):
-        cover = visits.coverage(year, month, scope)
+    for cover in visit_year.coverage_by_month(year, range(1, last.month + 1), scope).values():
         for row in cover.by_site:
             if row.key in site_to_unit:
                 _count(site_to_unit[row.key].measures["coverage"], row.visited, row.households)

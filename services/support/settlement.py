@@ -10,6 +10,7 @@ from typing import Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import Area, Household, Site
@@ -18,7 +19,7 @@ from models.settlement import CAUSES, CauseAssignment, HouseholdCause, SiteLeade
 from models.support import SupportCadre
 from services.errors import ValidationFailed
 from services.staff import audit
-from services.staff.scope import require_site, site_ids_under
+from services.staff.scope import require_site
 from services.support import plans
 from services.support import responsibility as support
 
@@ -46,8 +47,18 @@ def _active(model, on: date):
 
 
 def current_leader(site_id: int, on: Optional[date] = None) -> Optional[SiteLeader]:
-    return db.session.execute(select(SiteLeader).where(SiteLeader.site_id == site_id, _active(SiteLeader, on or local_today()))
-                              .order_by(SiteLeader.id.desc())).scalars().first()
+    return current_leaders([site_id], on).get(site_id)
+
+
+def current_leaders(site_ids: Iterable[int], on: Optional[date] = None) -> dict[int, SiteLeader]:
+    """site id -> its current leader (the newest active row), for many sites in one query."""
+    rows = db.session.execute(select(SiteLeader).options(joinedload(SiteLeader.cadre))
+                              .where(SiteLeader.site_id.in_(list(site_ids) or [-1]), _active(SiteLeader, on or local_today()))
+                              .order_by(SiteLeader.id.desc())).scalars()
+    found = {}
+    for row in rows:
+        found.setdefault(row.site_id, row)
+    return found
 
 
 def _cadre(cadre_id: Optional[int]) -> SupportCadre:
@@ -185,24 +196,37 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
     on = on or local_today()
     site_ids = [s.id for s in sites]
     counts = household_counts(site_ids)
+    leaders = current_leaders(site_ids, on)
     result = KindCoverage()
     for site in sites:
         n = counts.get(site.id, 0)
-        result.sites.append(SiteRow(site, n, required_level(n), current_leader(site.id, on)))
+        result.sites.append(SiteRow(site, n, required_level(n), leaders.get(site.id)))
     # 分类包保: per township in scope, per cause that has households
+    areas = {a.id: a for a in db.session.execute(select(Area)).scalars()}  # the tree, read once
+    children: dict[Optional[int], list[int]] = {}
+    for area in areas.values():
+        children.setdefault(area.parent_id, []).append(area.id)
     towns = {}
     for site in sites:
-        town = site.area.parent if site.area and site.area.level == "village" else site.area
+        area = areas.get(site.area_id)
+        town = areas.get(area.parent_id) if area is not None and area.level == "village" else area
         if town is not None and town.level == "township":
             towns.setdefault(town.id, town)
+    # one grouping per site and cause, and every township's holders, summed per township below
+    per_site_cause = db.session.execute(
+        select(Household.site_id, HouseholdCause.cause, func.count()).join(Household, Household.id == HouseholdCause.household_id)
+        .where(Household.status == "active", Household.site_id.in_(site_ids or [-1]))
+        .group_by(Household.site_id, HouseholdCause.cause)).all()
+    all_holders = db.session.execute(select(CauseAssignment).where(
+        CauseAssignment.area_id.in_(list(towns) or [-1]), _active(CauseAssignment, on))).scalars().all()
     for town in sorted(towns.values(), key=lambda a: a.name):
-        town_sites = site_ids_under(town.id) & set(site_ids)
-        per_cause = dict(db.session.execute(
-            select(HouseholdCause.cause, func.count()).join(Household, Household.id == HouseholdCause.household_id)
-            .where(Household.status == "active", Household.site_id.in_(town_sites or {-1}))
-            .group_by(HouseholdCause.cause)).all())
-        holders = {a.cause: a for a in db.session.execute(select(CauseAssignment).where(
-            CauseAssignment.area_id == town.id, _active(CauseAssignment, on))).scalars()}
+        below = _below(town.id, children)
+        town_sites = {s.id for s in sites if s.area_id in below}
+        per_cause = {}
+        for site_id, cause, n in per_site_cause:
+            if site_id in town_sites:
+                per_cause[cause] = per_cause.get(cause, 0) + n
+        holders = {a.cause: a for a in all_holders if a.area_id == town.id}
         for cause in CAUSES:
             if per_cause.get(cause) or cause in holders:
                 result.causes.append(CauseRow(town, cause, per_cause.get(cause, 0), holders.get(cause)))
@@ -219,10 +243,36 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
 
 def leader_choices(site: Site) -> list[SupportCadre]:
     """Active cadres of the level this settlement needs."""
-    level = required_level(household_counts([site.id]).get(site.id, 0))
-    cadres = db.session.execute(select(SupportCadre).where(SupportCadre.active, SupportCadre.level.in_(LEADER_LEVELS[level]))
-                                .order_by(SupportCadre.name)).scalars()
-    return [c for c in cadres if support.serves_site(c, site)]
+    return leader_choices_by_site([site])[site.id]
+
+
+def leader_choices_by_site(sites: list[Site]) -> dict[int, list[SupportCadre]]:
+    """site id -> the active cadres of the level it needs (by name) who serve it; three queries for any number of sites."""
+    counts = household_counts([s.id for s in sites])
+    levels = sorted({level for wanted in LEADER_LEVELS.values() for level in wanted})
+    cadres = db.session.execute(select(SupportCadre).where(SupportCadre.active, SupportCadre.level.in_(levels))
+                                .order_by(SupportCadre.name)).scalars().all()
+    children: dict[Optional[int], list[int]] = {}
+    for area_id, parent_id in db.session.execute(select(Area.id, Area.parent_id)):
+        children.setdefault(parent_id, []).append(area_id)
+    below = {area_id: _below(area_id, children) for area_id in {c.area_id for c in cadres if c.area_id is not None}}
+    choices = {}
+    for site in sites:
+        wanted = LEADER_LEVELS[required_level(counts.get(site.id, 0))]
+        choices[site.id] = [c for c in cadres if c.level in wanted
+                            and (c.area_id is None or site.area_id in below[c.area_id])]
+    return choices
+
+
+def _below(root: int, children: dict) -> set[int]:
+    """An area and every area under it (as responsibility.serves_site sees it)."""
+    found, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if node not in found:
+            found.add(node)
+            stack.extend(children.get(node, []))
+    return found
 
 
 def department_cadres() -> list[SupportCadre]:

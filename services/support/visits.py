@@ -206,14 +206,8 @@ def required_households(site_ids: Optional[Iterable[int]]) -> dict[int, tuple[in
 
 def coverage(year: int, month: int, site_ids: Optional[Iterable[int]] = None) -> Coverage:
     """Visited / to visit for a month, per site and per 包保 cadre, plus the overdue list."""
-    first, last = support.month_range(year, month)
-    as_of = min(local_today(), last)
-    blocks = month_blocks(first, last, max(as_of, first))
     site_ids = None if site_ids is None else list(site_ids)
-    homes = required_households(site_ids)
-    weekly = weekly_tags()
-    dues = {hid: HouseholdDue(hid, sid, name, bool(tags & weekly),
-                              len(blocks) if tags & weekly else 1) for hid, (sid, name, tags) in homes.items()}
+    first, last, blocks, dues = month_dues(year, month, required_households(site_ids))
     result = Coverage(first, last)
     _count_visits(result, dues, blocks, first, last, site_ids)
     _last_visits(dues, last)
@@ -226,6 +220,15 @@ def coverage(year: int, month: int, site_ids: Optional[Iterable[int]] = None) ->
     return result
 
 
+def month_dues(year: int, month: int, homes: dict) -> tuple[date, date, list, dict[int, HouseholdDue]]:
+    """The month's first and last day, its week blocks so far, and each required household's due."""
+    first, last = support.month_range(year, month)
+    blocks = month_blocks(first, last, max(min(local_today(), last), first))
+    weekly = weekly_tags()
+    return first, last, blocks, {hid: HouseholdDue(hid, sid, name, bool(tags & weekly), len(blocks) if tags & weekly else 1)
+                                 for hid, (sid, name, tags) in homes.items()}
+
+
 def _count_visits(result, dues, blocks, first, last, site_ids):
     """Visits of the required households (wherever the visit was filed: a household that moved
     mid-month keeps its visits), and the number of visit records filed at the sites."""
@@ -236,8 +239,13 @@ def _count_visits(result, dues, blocks, first, last, site_ids):
         records = records.where(Visit.site_id.in_(site_ids))
         query = query.where(Household.site_id.in_(site_ids))
     result.visit_records = db.session.execute(records).scalar_one()
+    tally_visits(dues, blocks, db.session.execute(query))
+
+
+def tally_visits(dues, blocks, rows) -> None:
+    """Count (household id, visit date) rows of the month into the dues (one per week block if weekly)."""
     seen = defaultdict(set)
-    for hid, day in db.session.execute(query):
+    for hid, day in rows:
         if hid in dues:
             due = dues[hid]
             index = next((i for i, (a, b) in enumerate(blocks) if a <= day <= b), len(blocks)) if due.weekly else 0
@@ -261,7 +269,12 @@ def _site_rows(dues, site_ids):
     query = select(Site.id, Site.name).order_by(Site.code)
     if site_ids is not None:
         query = query.where(Site.id.in_(site_ids))
-    rows = {sid: CoverageRow(sid, name) for sid, name in db.session.execute(query)}
+    return site_rows(dues, db.session.execute(query))
+
+
+def site_rows(dues, names) -> list[CoverageRow]:
+    """One row per (site id, name), in the order given, with its dues added."""
+    rows = {sid: CoverageRow(sid, name) for sid, name in names}
     for due in dues.values():
         _add(rows[due.site_id], due)
     return list(rows.values())
@@ -281,8 +294,13 @@ def _cadre_rows(dues, first, last, site_ids):
              .where(Responsibility.start_date <= last,
                     Responsibility.end_date.is_(None) | (Responsibility.end_date > first))
              .order_by(SupportCadre.name, SupportCadre.id))
+    return cadre_rows(dues, db.session.execute(query))
+
+
+def cadre_rows(dues, responsibilities):
+    """Per cadre, from (household id, cadre id, name, phone) rows ordered by name: its required households."""
     rows, cadres_of = {}, defaultdict(list)
-    for hid, cid, name, phone in db.session.execute(query):
+    for hid, cid, name, phone in responsibilities:
         if hid not in dues:
             continue
         row = rows.setdefault(cid, CoverageRow(cid, name, phone=phone))
