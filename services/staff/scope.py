@@ -30,10 +30,16 @@ def sites_in_scope(user) -> list[Site]:
     return list(db.session.execute(query).scalars())
 
 
-def _areas_below(roots: set[int]) -> set[int]:
+def area_children() -> dict[Optional[int], list[int]]:
+    """parent area id -> its child area ids (the whole tree, one query)."""
     children: dict[Optional[int], list[int]] = {}
     for area_id, parent_id in db.session.execute(select(Area.id, Area.parent_id)):
         children.setdefault(parent_id, []).append(area_id)
+    return children
+
+
+def areas_under(roots, children: dict) -> set[int]:
+    """The areas in `roots` and every area under them, from an area_children() tree."""
     found, stack = set(), list(roots)
     while stack:
         node = stack.pop()
@@ -41,6 +47,10 @@ def _areas_below(roots: set[int]) -> set[int]:
             found.add(node)
             stack.extend(children.get(node, []))
     return found
+
+
+def _areas_below(roots: set[int]) -> set[int]:
+    return areas_under(roots, area_children())
 
 
 def site_ids_under(area_id: int) -> set[int]:

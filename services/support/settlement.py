@@ -19,7 +19,7 @@ from models.settlement import CAUSES, CauseAssignment, HouseholdCause, SiteLeade
 from models.support import SupportCadre
 from services.errors import ValidationFailed
 from services.staff import audit
-from services.staff.scope import require_site
+from services.staff.scope import area_children, areas_under, require_site
 from services.support import plans
 from services.support import responsibility as support
 
@@ -220,7 +220,7 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
     all_holders = db.session.execute(select(CauseAssignment).where(
         CauseAssignment.area_id.in_(list(towns) or [-1]), _active(CauseAssignment, on))).scalars().all()
     for town in sorted(towns.values(), key=lambda a: a.name):
-        below = _below(town.id, children)
+        below = areas_under({town.id}, children)
         town_sites = {s.id for s in sites if s.area_id in below}
         per_cause = {}
         for site_id, cause, n in per_site_cause:
@@ -252,27 +252,14 @@ def leader_choices_by_site(sites: list[Site]) -> dict[int, list[SupportCadre]]:
     levels = sorted({level for wanted in LEADER_LEVELS.values() for level in wanted})
     cadres = db.session.execute(select(SupportCadre).where(SupportCadre.active, SupportCadre.level.in_(levels))
                                 .order_by(SupportCadre.name)).scalars().all()
-    children: dict[Optional[int], list[int]] = {}
-    for area_id, parent_id in db.session.execute(select(Area.id, Area.parent_id)):
-        children.setdefault(parent_id, []).append(area_id)
-    below = {area_id: _below(area_id, children) for area_id in {c.area_id for c in cadres if c.area_id is not None}}
+    children = area_children()
+    below = {area_id: areas_under({area_id}, children) for area_id in {c.area_id for c in cadres if c.area_id is not None}}
     choices = {}
     for site in sites:
         wanted = LEADER_LEVELS[required_level(counts.get(site.id, 0))]
         choices[site.id] = [c for c in cadres if c.level in wanted
                             and (c.area_id is None or site.area_id in below[c.area_id])]
     return choices
-
-
-def _below(root: int, children: dict) -> set[int]:
-    """An area and every area under it (as responsibility.serves_site sees it)."""
-    found, stack = set(), [root]
-    while stack:
-        node = stack.pop()
-        if node not in found:
-            found.add(node)
-            stack.extend(children.get(node, []))
-    return found
 
 
 def department_cadres() -> list[SupportCadre]:
