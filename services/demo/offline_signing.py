@@ -1,10 +1,10 @@
 """Demo kiosk key and signed offline items, made as the kiosk's WebCrypto makes them (docs/offline.md):
 an ECDSA P-256 key, its public half as a JWK, and the signature of an item as base64url of raw r‖s."""
-import base64
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from services.supermarket.offline_items import b64url
 
 PREFIX = "jifen-offline-v1"
 
@@ -17,8 +17,8 @@ def demo_key(rng) -> ec.EllipticCurvePrivateKey:
 
 def public_jwk(key: ec.EllipticCurvePrivateKey) -> dict:
     numbers = key.public_key().public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x.to_bytes(32, "big")),
-            "y": _b64(numbers.y.to_bytes(32, "big"))}
+    return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+            "y": b64url(numbers.y.to_bytes(32, "big"))}
 
 
 def message(item: dict) -> str:
@@ -30,9 +30,10 @@ def message(item: dict) -> str:
 
 def sign(key: ec.EllipticCurvePrivateKey, item: dict) -> dict:
     """`item` with its "signature" (base64url of the raw 64-byte r‖s, as WebCrypto returns it)."""
-    r, s = decode_dss_signature(key.sign(message(item).encode(), ec.ECDSA(hashes.SHA256())))
-    return {**item, "signature": _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))}
+    return {**item, "signature": sign_text(key, message(item))}
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+def sign_text(key: ec.EllipticCurvePrivateKey, text: str) -> str:
+    """ECDSA P-256 / SHA-256 over the text's UTF-8 bytes, as base64url of the raw r‖s."""
+    r, s = decode_dss_signature(key.sign(text.encode(), ec.ECDSA(hashes.SHA256())))
+    return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))

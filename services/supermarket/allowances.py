@@ -62,10 +62,12 @@ def give_back(device_id: int, household_id: int, points: int, reason: str, *, ac
     return _move(change, device_id, household_id, points, reason, actor)
 
 
-def held(device_id: int, household_id: int) -> int:
-    """The points the kiosk holds for the household now (0 when none)."""
-    return db.session.execute(select(KioskAllowance.points).where(
-        KioskAllowance.device_id == device_id, KioskAllowance.household_id == household_id)).scalar() or 0
+def held(device_id: int, household_id: int, lock: bool = False) -> int:
+    """The points the kiosk holds for the household now (0 when none); `lock`: its row locked until the
+    transaction ends (the moves' lock order: the allowance row, then the household)."""
+    query = select(KioskAllowance.points).where(KioskAllowance.device_id == device_id,
+                                                KioskAllowance.household_id == household_id)
+    return db.session.execute(query.with_for_update() if lock else query).scalar() or 0
 
 
 def held_out(household_id: int) -> int:

@@ -19,7 +19,6 @@ from models import (
     Card,
     Goods,
     Household,
-    KioskAllowance,
     KioskDevice,
     OfflineSale,
     OwedLine,
@@ -167,7 +166,7 @@ def _apply(device: KioskDevice, item: OfflineItem, card: Card, goods: dict, now)
         if taken < qty:
             owed.append({"kind": "stock", "goods_id": goods_id, "name": goods[goods_id].name,
                          "unit": goods[goods_id].unit, "quantity": qty - taken})
-    from_allowance = min(_held(device.id, household_id), item.total)
+    from_allowance = min(allowances.held(device.id, household_id, lock=True), item.total)
     move_id = None
     if from_allowance:
         move_id = allowances.give_back(device.id, household_id, from_allowance, "offline_sale").source_id
@@ -199,13 +198,6 @@ def _apply(device: KioskDevice, item: OfflineItem, card: Card, goods: dict, now)
     device.offline_counter = item.counter
     db.session.flush()
     return result
-
-
-def _held(device_id: int, household_id: int) -> int:
-    """The kiosk's allowance for the household, its row locked (allowances' lock order: it, then the household)."""
-    return db.session.execute(select(KioskAllowance.points).where(
-        KioskAllowance.device_id == device_id, KioskAllowance.household_id == household_id)
-        .with_for_update()).scalar() or 0
 
 
 def _locked_balance(household_id: int) -> tuple[int, int]:

@@ -1,23 +1,18 @@
 """A fake kiosk for the offline tests, built to docs/offline.md as the browser client is: a P-256 key
 pair as WebCrypto makes it (the public half exported as a JWK with ext and key_ops), items signed over
-the documented text with the raw r‖s signature in base64url, a counter without gaps."""
-import base64
+the documented text with the raw r‖s signature in base64url (the demo kiosk's signer,
+services/demo/offline_signing.py, not the server's checker), a counter without gaps."""
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from services.demo import offline_signing
 from services.households.cards import token_from_scan, token_hash
 from services.supermarket import devices as kiosk_devices
 
 #: what the refresh said; the kiosk copies it verbatim into every item
 ISSUED_AT = "2026-12-07T08:00:00.000Z"
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def iso_z(moment: datetime) -> str:
@@ -39,9 +34,7 @@ class FakeKiosk:
 
     def jwk(self) -> dict:
         """crypto.subtle.exportKey("jwk", publicKey) of an ECDSA P-256 key."""
-        numbers = self.private_key.public_key().public_numbers()
-        return {"crv": "P-256", "ext": True, "key_ops": ["verify"], "kty": "EC",
-                "x": b64url(numbers.x.to_bytes(32, "big")), "y": b64url(numbers.y.to_bytes(32, "big"))}
+        return {**offline_signing.public_jwk(self.private_key), "ext": True, "key_ops": ["verify"]}
 
     @classmethod
     def paired(cls, site, name="离线一号机"):
@@ -58,15 +51,12 @@ class FakeKiosk:
         return res
 
     def sign(self, message: str) -> str:
-        """crypto.subtle.sign({name: "ECDSA", hash: "SHA-256"}, key, text): raw r‖s, 64 bytes."""
-        r, s = decode_dss_signature(self.private_key.sign(message.encode(), ec.ECDSA(hashes.SHA256())))
-        return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        """crypto.subtle.sign({name: "ECDSA", hash: "SHA-256"}, key, text): raw r‖s, 64 bytes, base64url."""
+        return offline_signing.sign_text(self.private_key, message)
 
     @staticmethod
     def message(item: dict) -> str:
-        lines = ",".join(f"{line['goods_id']}:{line['qty']}:{line['price']}" for line in item["lines"])
-        return "|".join(["jifen-offline-v1", item["uid"], str(item["counter"]), item["card_hash"], str(item["total"]),
-                         item["client_time"], item["issued_at"], lines])
+        return offline_signing.message(item)
 
     def sell(self, card_token: str, lines, *, client_time=None, issued_at=ISSUED_AT) -> dict:
         """A signed offline item for the card; `lines`: [(goods_id, qty, price)]. Takes the next counter."""

@@ -7,8 +7,9 @@ import pytest
 from extensions import db
 from models import KioskDevice
 from services.supermarket import devices as kiosk_devices
+from services.supermarket.offline_items import b64url
 from tests.supermarket.kiosk_helpers import auth, paired_device
-from tests.supermarket.offline_kiosk import FakeKiosk, b64url
+from tests.supermarket.offline_kiosk import FakeKiosk
 
 
 @pytest.fixture
