@@ -34,6 +34,9 @@ def create_app(config=None, instance_path=None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    from kiosk.hot_path import KioskHotPath
+
+    app.wsgi_app = KioskHotPath(app, app.wsgi_app)  # the scan and the redemption in front of Flask
     return app
 
 
@@ -147,7 +150,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from services.errors import DomainError
+    from services.errors import HTTP_ERROR_MESSAGES, DomainError
 
     def wants_json() -> bool:
         return request.path.startswith("/kiosk/api/") or request.accept_mimetypes.best == "application/json"
@@ -160,9 +163,7 @@ def register_errorhandlers(app: Flask) -> None:
         flash(error.message, "error")
         return render_template("admin/error.html", message=error.message), error.status
 
-    for status, message in ((400, "请求有误"), (403, "没有权限访问此页面"), (404, "页面不存在"),
-                            (405, "不支持这种操作"), (413, "上传的文件太大"), (429, "操作太频繁,请稍后再试"),
-                            (500, "系统出错了,本次操作没有保存")):
+    for status, message in HTTP_ERROR_MESSAGES.items():
         app.register_error_handler(status, _http_error(status, message, wants_json))
 
 

@@ -71,5 +71,9 @@ class FastJSONProvider(DefaultJSONProvider):
     def response(self, *args, **kwargs):
         if self.compact is False or (self.compact is None and self._app.debug):
             return super().response(*args, **kwargs)
-        body = orjson.dumps(self._prepare_response_obj(args, kwargs), default=self.default, option=self._OPTIONS)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return self._app.response_class(self.dumps_bytes(self._prepare_response_obj(args, kwargs)),
+                                        mimetype=self.mimetype)
+
+    def dumps_bytes(self, obj) -> bytes:
+        """A response body, as response() encodes it outside debug mode."""
+        return orjson.dumps(obj, default=self.default, option=self._OPTIONS)

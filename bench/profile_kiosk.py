@@ -1,7 +1,7 @@
 """Python CPU per kiosk request, in-process (Flask test client, no HTTP server), with a cProfile
 summary: what docs/performance.md's before/after profile tables come from.
 
-    python -m bench.profile_kiosk DATABASE_URL [--requests 2000] [--what redeem|scan] [--top 25]
+    python -m bench.profile_kiosk DATABASE_URL [--requests 2000] [--what redeem|scan] [--top 25] [--through-flask]
 
 Uses a bench.generate database (seed 7): `redeem` buys one unit of its site's cheapest bench goods
 for up to N households with 100 points or more in turn (sessions opened straight in the database), `scan` scans their cards.
@@ -47,9 +47,16 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--what", choices=("redeem", "scan"), default="redeem")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--through-flask", action="store_true",
+                        help="past kiosk/hot_path.py: Flask's request machinery answers (the before side)")
     args = parser.parse_args(argv)
     app = make_app(args.database_url)
-    client = app.test_client()
+    if args.through_flask:
+        from werkzeug.test import Client
+
+        client = Client(app.wsgi_app.flask_wsgi, app.response_class)
+    else:
+        client = app.test_client()
     households = min(args.requests, 5000)
     if args.what == "redeem":
         sessions = _sessions(app, households)

@@ -2,6 +2,7 @@
 `Authorization: Device <token>`. The client never sends a household id."""
 import json
 from functools import wraps
+from typing import Optional
 
 from flask import current_app, g, jsonify, request
 
@@ -23,14 +24,11 @@ def api_route(rule: str, *, device=True, limit=None, transaction=None, **options
     """A CSRF-exempt /kiosk/api route (`options`: Flask's, e.g. methods).
 
     device: True — the device credential is required (g.device), and a POST records the device's
-    visit (mark_seen) before the view. False — no credential (pairing). A function — the credential
-    is required, and the function's statements (the view's reads) go with the device's query, their
-    values in g.device_reads; a bad request from a device without a valid credential hears 401 first;
-    the view's service records the visit with its first write.
+    visit (mark_seen) before the view. False — the view checks it itself (the scan and the
+    redemption, whose services read the device with their own statements) or needs none (pairing).
     limit: a Flask-Limiter rate for this route; None: exempt from every limit.
     transaction: one of services.database's kinds (READ, LOSABLE_WRITE …); None: by method (GET
     reads, POST writes)."""
-    device_reads = device if callable(device) else None
 
     def decorator(view):
         @wraps(view)
@@ -38,14 +36,8 @@ def api_route(rule: str, *, device=True, limit=None, transaction=None, **options
             if transaction is not None:
                 database.expect(transaction)
             if device:
-                header = request.headers.get("Authorization")
-                try:
-                    reads = device_reads() if device_reads else ()
-                except DomainError:
-                    kiosk_devices.device_from_header(header)
-                    raise
-                g.device, g.device_reads = kiosk_devices.device_from_header(header, reads)
-                if device_reads is None and request.method == "POST":
+                g.device = kiosk_devices.device_from_header(request.headers.get("Authorization"))[0]
+                if request.method == "POST":
                     kiosk_devices.mark_seen(g.device)
             return view(*args, **kwargs)
 
@@ -132,17 +124,25 @@ def honor_notices(site_id: int) -> list[str]:
     return lines
 
 
-def scanned_card_read() -> list:
+def checked_body(header: Optional[str]) -> dict:
+    """body(); a bad request from a device without a valid credential hears 401 first."""
+    try:
+        return body()
+    except DomainError:
+        kiosk_devices.device_from_header(header)
+        raise
+
+
+def scanned_card_read(header: Optional[str], data: dict) -> list:
     """The card, and what the kiosk holds offline for its household with the kiosk's applied offline
     counter (docs/offline.md "Online scan"): both sent with the device's query."""
-    data = body()
     scanned = data.get("card")
     if not isinstance(scanned, str) or len(scanned) > 500:
         raise CardUnusable(phrase("card.unreadable"), reason="unreadable")
     if data.get("offline_counter") is not None:
         offline_refresh.parse_count(data["offline_counter"], "离线编号")
     card = card_statement(scanned)
-    device_hash = kiosk_devices.credential_hash(request.headers.get("Authorization"))
+    device_hash = kiosk_devices.credential_hash(header)
     return [card, allowance_returns.at_scan_statement(device_hash, card.params["token_hash"])]
 
 
@@ -151,31 +151,43 @@ def scanned_card_read() -> list:
 # visit), the recent entries, the shelf and the COMMIT. Without an allowance it writes only its
 # session row, which a crash may lose: the resident scans again. With one, the allowance goes back to
 # the balance first, durably (docs/offline.md "Online scan").
-@api_route("/scan", methods=["POST"], device=scanned_card_read, transaction=database.LOSABLE_WRITE)
+@api_route("/scan", methods=["POST"], device=False, transaction=database.LOSABLE_WRITE)
 def api_scan():
-    card, (applied, held) = g.device_reads
+    header = request.headers.get("Authorization")
+    return jsonify(scan_answer(header, checked_body(header)))
+
+
+def scan_answer(header: Optional[str], data: dict) -> dict:
+    """The scan's answer to the request body `data` (parsed JSON) from the device behind `header`;
+    commits. Served by kiosk/hot_path.py as well as the view."""
+    try:
+        reads = scanned_card_read(header, data)
+    except DomainError:
+        kiosk_devices.device_from_header(header)
+        raise
+    device, (card, (applied, held)) = kiosk_devices.device_from_header(header, reads)
     household = card.household
-    counter = body().get("offline_counter")
+    counter = data.get("offline_counter")
     if counter is not None:
         offline_refresh.check_counter(applied, counter)
-    if household.site_id != g.device.site_id:
+    if household.site_id != device.site_id:
         site = db.session.get(Site, household.site_id).name
         raise CardUnusable(phrase("card.other_site", site=site), reason="other_site",
                            site_id=household.site_id)
     returned = 0
     if held:
-        back = allowance_returns.return_online(g.device.id, household.id)
+        back = allowance_returns.return_online(device.id, household.id)
         if back is not None:
             returned, balance = back
             household = household._replace(balance=balance)
     with database.commit_follows():
         session, (recent, goods) = kiosk_devices.start_session(
-            g.device, card, reads=[recent_statement(household.id), shelf_statement(g.device.site_id, household.id)])
+            device, card, reads=[recent_statement(household.id), shelf_statement(device.site_id, household.id)])
     payload = {"session_id": session["id"], "expires_in": current_app.config["KIOSK_IDLE_SECONDS"],
                "household": household_json(household, recent),
                "goods": shelf_json(goods, household), "allowance_returned": returned}
     db.session.commit()
-    return jsonify(payload)
+    return payload
 
 
 @api_route("/goods")
@@ -196,8 +208,13 @@ def api_goods():
 @api_route("/redeem", methods=["POST"], device=False, transaction=database.READ)
 def api_redeem():
     header = request.headers.get("Authorization")
+    return jsonify(redeem_answer(header, checked_body(header)))
+
+
+def redeem_answer(header: Optional[str], data: dict) -> dict:
+    """The redemption's answer to the request body `data` (parsed JSON) from the device behind
+    `header`; commits. Served by kiosk/hot_path.py as well as the view."""
     try:
-        data = body()
         parsed = redemption.parse_request(data.get("session_id"), data.get("request_id"), data.get("cart"),
                                           data.get("expected_total"))
     except DomainError:
@@ -207,7 +224,7 @@ def api_redeem():
         result = redemption.redeem_for(header, parsed)
     payload = receipt_json(result)
     db.session.commit()
-    return jsonify({"receipt": payload})
+    return {"receipt": payload}
 
 
 @api_route("/receipt/<request_id>")

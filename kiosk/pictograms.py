@@ -2,7 +2,7 @@
 (static/img/pictograms/) chosen by keywords in the name, falling back to the category's."""
 from functools import lru_cache
 
-from flask import has_request_context, request, url_for
+from flask import current_app, g, has_request_context, request
 
 #: (keywords, pictogram) - first match wins, so the more specific words come first
 ITEM_WORDS = [
@@ -28,13 +28,17 @@ def _match(text: str, table, default: str) -> str:
 
 
 def url(name: str) -> str:
-    return _static_url(request.script_root if has_request_context() else None, name)
+    """The pictogram's static URL under the app's script root (outside a request context: the one
+    kiosk/hot_path.py keeps in g)."""
+    return _static_url(request.script_root if has_request_context() else g.script_root,
+                       current_app.static_url_path, name)
 
 
 @lru_cache(maxsize=256)
-def _static_url(_root, name: str) -> str:
-    """url_for costs more than the rest of a goods line; the answer only changes with the script root."""
-    return url_for("static", filename=f"img/pictograms/{name}.svg")
+def _static_url(root: str, static_path: str, name: str) -> str:
+    """url_for("static", filename=…) for a plain file name, without its per-call cost (more than the
+    rest of a goods line)."""
+    return f"{root}{static_path}/img/pictograms/{name}.svg"
 
 
 def category_picture(category: str) -> str:

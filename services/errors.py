@@ -2,6 +2,10 @@
 
 from services.supermarket.kiosk_phrases import phrase
 
+#: what the app answers for an HTTP error status (app.py; JSON for the kiosk API, a page elsewhere)
+HTTP_ERROR_MESSAGES = {400: "请求有误", 403: "没有权限访问此页面", 404: "页面不存在", 405: "不支持这种操作",
+                       413: "上传的文件太大", 429: "操作太频繁,请稍后再试", 500: "系统出错了,本次操作没有保存"}
+
 
 class DomainError(Exception):
     #: machine-readable code for the JSON API
