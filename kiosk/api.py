@@ -223,7 +223,7 @@ def redeem_answer(header: Optional[str], data: dict) -> dict:
     with database.commit_follows():
         result = redemption.redeem_for(header, parsed)
     payload = receipt_json(result)
-    db.session.commit()
+    database.commit_session()
     return {"receipt": payload}
 
 

@@ -25,6 +25,8 @@ transaction begins; the kind shapes the BEGIN and the COMMIT:
 - make_durable(): in a LOSABLE_WRITE transaction, before its first write: its COMMIT waits for the
   disk after all (the kiosk scan that returns an offline allowance). SQLite: the read-only
   transaction commits and begins again with synchronous=FULL (read again what you change).
+- commit_session(): the session's COMMIT, skipped when the context never made a session (the kiosk
+  redemption on PostgreSQL, whose work is all on own_connection()).
 - install(engine): the engine's hooks for its dialect (the app calls it once).
 
 Statements sent together (services/database/statements.py):
@@ -72,6 +74,7 @@ from services.database.transactions import (
     WRITE,
     Transaction,
     begin_writes,
+    commit_session,
     end_request,
     expect,
     install,
@@ -81,6 +84,6 @@ from services.database.transactions import (
 
 __all__ = [
     "LOSABLE_WRITE", "READ", "WRITE", "Transaction", "begin_writes", "end_request", "expect", "install", "make_durable",
-    "start_request", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written", "own_connection", "run",
-    "run_last", "run_together", "month_text", "stored_functions", "stream_rows",
+    "start_request", "commit_session", "Statement", "as_date", "as_datetime", "commit_follows", "expire_written",
+    "own_connection", "run", "run_last", "run_together", "month_text", "stored_functions", "stream_rows",
 ]
