@@ -1,5 +1,7 @@
 """Admin pages where people wait: every parameterless admin GET page, and the detail pages of a sample
-of households, evaluation rounds and honor lists, timed as a logged-in admin (docs/performance.md).
+of households, evaluation rounds and honor lists (a round or list of every state among them; the public
+page of published lists), timed as a logged-in admin (docs/performance.md). bench/civic_data.py makes
+the rounds and lists.
 
     python -m bench.admin_crawl --database-url sqlite:////tmp/bench/county.db --out bench/results
     python -m bench.admin_crawl --database-url postgresql+psycopg://postgres@127.0.0.1/bench_province \
@@ -23,11 +25,14 @@ from bench.generate import make_app
 from extensions import db
 
 GOAL_MS = 300
-#: pages whose URL takes one id: (rule, query picking the sample's ids)
+#: pages whose URL takes one id: (kind, query of the ids to sample from — with a second column, a state:
+#: the sample takes one record of each state —, the URL segment before the id in the kind's rules)
 DETAIL_PAGES = (
-    ("household", "SELECT id FROM household ORDER BY id"),
-    ("round", "SELECT id FROM evaluation_round ORDER BY id"),
-    ("honor_list", "SELECT id FROM honor_list ORDER BY id"),
+    ("household", "SELECT id FROM household ORDER BY id", "/households/<"),
+    ("round", "SELECT id, status FROM evaluation_round ORDER BY id", "/evaluations/<"),
+    ("honor_list", "SELECT id, status FROM honor_list ORDER BY id", "/honors/<"),
+    # the public page shows published lists only (404 for the others)
+    ("published_honor_list", "SELECT id FROM honor_list WHERE status = 'published' ORDER BY id", "/public/honors/<"),
 )
 #: GET pages that are not pages (downloads of every row, sign-out): skipped unless --downloads
 NOT_PAGES = re.compile(r"logout|/audio|\.(mp3|png|pdf)$")
@@ -59,25 +64,40 @@ def pages(app, sample: int) -> list[tuple[str, str]]:
         elif len(rule.arguments) == 1:
             detail_rules.setdefault(next(iter(rule.arguments)), []).append(rule)
     with app.app_context():
-        for kind, query in DETAIL_PAGES:
+        for kind, query, segment in DETAIL_PAGES:
             try:
-                ids = [row[0] for row in db.session.execute(text(query)).all()]
+                rows = db.session.execute(text(query)).all()
             except Exception:  # noqa: BLE001 - a table this database does not have
                 db.session.rollback()
                 continue
-            chosen = ids[:: max(1, len(ids) // sample)][:sample] if ids else []
+            chosen = sampled(rows, sample)
             for argument, rules in detail_rules.items():
                 for rule in rules:
-                    if _detail_of(rule.rule, kind):
+                    if _detail_of(rule.rule, segment):
                         found += [(kind, rule.rule.replace(f"<int:{argument}>", str(i)).replace(
                             f"<{argument}>", str(i))) for i in chosen]
         db.session.rollback()
     return sorted(set(found), key=lambda one: (one[0] != "page", one[1]))
 
 
-def _detail_of(rule: str, kind: str) -> bool:
-    segments = {"household": "/households/<", "round": "/evaluations/<", "honor_list": "/honors/<"}
-    return segments[kind] in rule and rule.count("<") == 1 and not NOT_PAGES.search(rule)
+def sampled(rows, sample: int) -> list[int]:
+    """Ids of `rows` ((id,) or (id, state)): the first of each state, then evenly spaced ones, `sample`
+    at most (more when there are more states)."""
+    firsts = {}
+    for row in rows:
+        if len(row) > 1:
+            firsts.setdefault(row[1], row[0])
+    chosen = sorted(firsts.values())
+    spaced = [row[0] for row in rows[:: max(1, len(rows) // sample)]]
+    chosen += [i for i in spaced if i not in chosen][: max(0, sample - len(chosen))]
+    return sorted(chosen)
+
+
+def _detail_of(rule: str, segment: str) -> bool:
+    """A page of one record: the rule's only argument follows `segment` (/honors/< is not /public/honors/<)."""
+    at = rule.find(segment)
+    return (at >= 0 and rule.count("<") == 1 and not NOT_PAGES.search(rule)
+            and (segment.startswith("/public/") or "/public/" not in rule[: at + 1]))
 
 
 def time_pages(app, urls, runs: int) -> list[dict]:

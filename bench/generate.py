@@ -5,7 +5,8 @@
 
 Scales: county 138 sites / 6k households / 1M entries; province 2k sites / 100k households / 5M entries;
 tiny (tests). Card tokens are derived from the seed so the harness can scan them; each site gets
-BENCH_GOODS (stock 1,000,000, no limits) and one paired kiosk device whose token is device_token()."""
+BENCH_GOODS (stock 1,000,000, no limits) and one paired kiosk device whose token is device_token().
+Then bench/civic_data.py adds evaluation rounds and honor lists through the services (--no-civic-data: not)."""
 import argparse
 import hashlib
 import random
@@ -205,6 +206,8 @@ def main():
     parser.add_argument("--scale", choices=sorted(SCALES), default="tiny")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-civic-data", action="store_true",
+                        help="without the evaluation rounds and honor lists of bench/civic_data.py")
     args = parser.parse_args()
     app = make_app(args.database_url)
     with app.app_context():
@@ -212,9 +215,14 @@ def main():
 
         migrate_to_head()
         result = generate(app, args.scale, args.seed)
-        settle(app)
     print(f"{args.scale}: {result.sites} sites, {result.households} households, "
           f"{result.entries} entries in {result.seconds:.1f}s")
+    if not args.no_civic_data:
+        from bench import civic_data
+
+        print(civic_data.summary(civic_data.add(app, seed=args.seed)))
+    with app.app_context():
+        settle(app)
 
 
 if __name__ == "__main__":

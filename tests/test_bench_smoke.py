@@ -5,7 +5,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from bench import bare_loop, generate, harness, invariants, redemptions, run
+from bench import admin_crawl, bare_loop, civic_data, generate, harness, invariants, redemptions, run
 
 
 @pytest.fixture
@@ -17,6 +17,7 @@ def tiny_url(tmp_path):
 
         migrate_to_head()
         generate.generate(app, "tiny")
+    civic_data.add(app)  # as bench.generate does
     return url
 
 
@@ -58,6 +59,42 @@ def test_bare_loop_keeps_the_invariants_and_they_catch_a_fork(tiny_url, tmp_path
         db.session.commit()
         broken = invariants.check(mark)
         assert not broken.ok and broken.counts["forks"] == 1
+
+
+def test_rounds_and_honor_lists_are_made_and_their_pages_crawled(tiny_url):
+    """bench/civic_data.py: rounds and lists in every state, the ledger still verifies, a second run adds
+    nothing; bench/admin_crawl.py times every round's and list's detail pages (the sample covers every
+    state), all 200."""
+    from services.ledger import verify
+
+    app = generate.make_app(tiny_url)
+    with app.app_context():
+        rounds = dict(db_rows("SELECT id, status FROM evaluation_round"))
+        lists = dict(db_rows("SELECT id, status FROM honor_list"))
+        assert sorted(rounds.values()) == ["draft", "notice", "posted", "scoring"]
+        assert sorted(set(lists.values())) == ["draft", "notice", "published", "withdrawn"]
+        # the posted round's site: 15 households, each scored
+        assert db_row("SELECT COUNT(*) AS n FROM ledger_entry WHERE source_type = 'round_line'")["n"] == 15
+        assert db_row("SELECT COUNT(*) AS n FROM honor_entry")["n"] > len(lists)
+        report = verify.verify()
+        assert report.ok, report.problems
+    assert civic_data.add(app) == {}
+    crawled = admin_crawl.main(["--database-url", tiny_url, "--only", "/(evaluations|honors)/", "--runs", "1"])
+    status = {page["url"]: page["status"] for page in crawled["pages"]}
+    wanted = [f"/admin/evaluations/{i}{tail}" for i in rounds for tail in ("", "/grid")]
+    wanted += [f"/admin/honors/{i}{tail}" for i in lists for tail in ("", "/broadcast")]
+    wanted += [f"/admin/public/honors/{i}" for i, state in lists.items() if state == "published"]
+    assert {url: status.get(url) for url in wanted} == {url: 200 for url in wanted}
+    assert all(code == 200 for code in status.values()), status
+    # at larger scales the sample of 5 still takes a record of every state
+    rows = [(i, "posted") for i in range(1, 18)] + [(18, "notice"), (19, "scoring"), (20, "draft")]
+    assert admin_crawl.sampled(rows, 5) == [1, 5, 18, 19, 20]
+
+
+def db_rows(sql):
+    from extensions import db
+
+    return db.session.execute(text(sql)).all()
 
 
 def db_row(sql):
