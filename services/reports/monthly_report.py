@@ -4,7 +4,7 @@ sum of the rows above it; exported to Excel (openpyxl) and PDF (fpdf2, embedded 
 Figures are "as of" the end of the month, or now for the current month. Household tags and
 the households' sites are today's (tags carry no history); problems and 监测 use their
 dated history. Points come from ledger entries by their site at posting time and their
-effective date; activities from models.activity when that module is installed."""
+effective date (read through the month totals); activities from models.activity when that module is installed."""
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
