@@ -1,6 +1,7 @@
 """The monthly support report (月报) for a site or a township, on screen and as Excel / PDF."""
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from admin import bp
@@ -16,6 +17,16 @@ from services.staff.scope import allowed_site_ids, sites_in_scope
 from services.support import responsibility as support
 
 
+@bp.app_template_filter("report_rows")
+def report_rows(rows) -> Markup:
+    """A section's rows: each its label, then its figures (class "num"). Built here, not in Jinja loops:
+    a township of 2,000 sites has 60,000 cells, whose output one by one took Jinja about 75 ms."""
+    return Markup("".join(
+        f'<tr><td class="">{escape(row[0])}</td>'
+        + "".join(f'<td class="num">{value if type(value) is int else escape(value)}</td>' for value in row[1:])
+        + "</tr>" for row in rows))
+
+
 def _report(scope_arg=None, month_arg=None):
     """The report of the requested scope and month (opens on the whole township when the user's
     scope covers one, else on the first site), with its narrative when written."""
@@ -28,6 +39,14 @@ def _report(scope_arg=None, month_arg=None):
 
 
 def _scope_choices():
+    """(scope, label) of every township and site the user may report on; made once per request (the
+    page's default scope and its picker both ask)."""
+    if "report_scope_choices" not in g:
+        g.report_scope_choices = _read_scope_choices()
+    return g.report_scope_choices
+
+
+def _read_scope_choices():
     sites = sites_in_scope(current_user)
     allowed = allowed_site_ids(current_user)
     townships = db.session.execute(select(Area).where(Area.level == "township").order_by(Area.id)).scalars().all()

@@ -3,9 +3,10 @@ with the cadre role (docs/decisions.md#approver); the recorder can never approve
 from typing import Optional
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from extensions import db
-from models import Activity, ActivitySignIn, RuleEvent
+from models import Activity, ActivitySignIn, Rule, RuleEvent
 from models.clock import utcnow
 from services.earning import rules
 from services.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -41,16 +42,23 @@ def thresholds(user) -> list[tuple[str, int]]:
 
 
 def pending_rule_events(user) -> list[RuleEvent]:
+    """With what the queue shows of each (household, rule and category, recorder): a read per relation,
+    not per row."""
     sites = allowed_site_ids(user)
-    query = select(RuleEvent).where(RuleEvent.status == "pending").order_by(RuleEvent.id)
+    query = (select(RuleEvent).where(RuleEvent.status == "pending").order_by(RuleEvent.id)
+             .options(selectinload(RuleEvent.household), selectinload(RuleEvent.rule).joinedload(Rule.category),
+                      selectinload(RuleEvent.recorder)))
     if sites is not None:
         query = query.where(RuleEvent.site_id.in_(sites))
     return list(db.session.execute(query).scalars())
 
 
 def pending_signins(user) -> list[ActivitySignIn]:
+    """With each one's household and activity (and who closed it), a read per relation."""
     sites = allowed_site_ids(user)
-    query = select(ActivitySignIn).join(Activity).where(ActivitySignIn.status == "pending").order_by(ActivitySignIn.id)
+    query = (select(ActivitySignIn).join(Activity).where(ActivitySignIn.status == "pending").order_by(ActivitySignIn.id)
+             .options(selectinload(ActivitySignIn.household),
+                      selectinload(ActivitySignIn.activity).joinedload(Activity.closed_by)))
     if sites is not None:
         query = query.where(Activity.site_id.in_(sites))
     return list(db.session.execute(query).scalars())

@@ -4,24 +4,26 @@ sum of the rows above it; exported to Excel (openpyxl) and PDF (fpdf2, embedded 
 Figures are "as of" the end of the month, or now for the current month. Household tags and
 the households' sites are today's (tags carry no history); problems and 监测 use their
 dated history. Points come from ledger entries by their site at posting time and their
-effective date; activities from models.activity when that module is installed."""
+effective date (read through the month totals); activities from models.activity when that module is installed."""
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from extensions import db
 from models import Household, HouseholdTag, LedgerEntry, Site
+from models import LedgerMonthTotal as T
 from models.clock import local_today, utcnow
 from models.household import HOUSEHOLD_TAGS
 from models.ledger import EARNING_KINDS
 from models.monthly_report import NARRATIVE_SECTIONS
 from models.support import MONITORING_TYPES, PROBLEM_CATEGORIES, MonitoringCase, Problem
 from services import pdf_fonts, workbook
+from services.ledger import month_totals
 from services.ledger.seals import seal_line
 from services.support import problems as problem_service
 from services.support import responsibility as support
@@ -69,16 +71,18 @@ class Report:
         return next(s for s in self.sections if s.key == key)
 
 
-def build(year: int, month: int, site_ids: Iterable[int], title: str) -> Report:
+def build(year: int, month: int, site_ids: Union[Select, Iterable[int]], title: str) -> Report:
+    """The report of the sites `site_ids`: their ids, or a SELECT of them (an area's sites, which every
+    query then reads itself instead of being sent thousands of ids: scope.sites_under_query)."""
     first, last = support.month_range(year, month)
-    site_ids = sorted(set(site_ids))
+    site_ids = site_ids if isinstance(site_ids, Select) else sorted(set(site_ids))
     sites = db.session.execute(select(Site).where(Site.id.in_(site_ids)).order_by(Site.code)).scalars().all()
     report = Report(title, year, month, first, last, min(local_today(), last), sites, seal=seal_line())
-    cover = visits.coverage(year, month, [s.id for s in sites])  # one computation for both visit sections
+    cover = visits.coverage(year, month, site_ids)  # one computation for both visit sections
     report.sections = [
-        _households(sites), _responsibility(sites, report.as_of), _visits(cover, sites),
-        _problems(site_ids, first, last), _monitoring(site_ids, first, last), _points(sites, first, last),
-        _activities(sites, first, last), _cadre_visits(cover, sites),
+        _households(sites, site_ids), _responsibility(sites, site_ids, report.as_of), _visits(cover, site_ids),
+        _problems(site_ids, first, last), _monitoring(site_ids, first, last), _points(sites, site_ids, first, last),
+        _activities(sites, site_ids, first, last), _cadre_visits(cover, site_ids),
     ]
     return report
 
@@ -90,11 +94,10 @@ def _cutoff(last: date):
 
 
 # ------------------------------------------------------------------ sections
-def _households(sites) -> Section:
+def _households(sites, ids) -> Section:
     tags = list(HOUSEHOLD_TAGS)
     section = Section("households", "一、户数与类别", ["安置点", "在册户数", "重点户"] + [HOUSEHOLD_TAGS[t] for t in tags],
                       note="一户可有多个类别;重点户 = 三特户、三无户、监测户")
-    ids = [s.id for s in sites]
     totals = dict(db.session.execute(select(Household.site_id, func.count(Household.id))
                                      .where(Household.status == "active", Household.site_id.in_(ids))
                                      .group_by(Household.site_id)).all())
@@ -113,10 +116,9 @@ def _households(sites) -> Section:
     return section
 
 
-def _responsibility(sites, as_of: date) -> Section:
+def _responsibility(sites, ids, as_of: date) -> Section:
     section = Section("responsibility", "二、包保责任落实", ["安置点", "重点户", "已落实包保", "未落实包保"],
                       note=f"截至 {as_of:%Y-%m-%d}")
-    ids = [s.id for s in sites]
     covered = support.active_responsibility_clause(as_of)
     rows = db.session.execute(
         select(Household.site_id, func.count(Household.id), func.sum(case((covered, 1), else_=0)))
@@ -129,11 +131,11 @@ def _responsibility(sites, as_of: date) -> Section:
     return section
 
 
-def _visits(result: visits.Coverage, sites) -> Section:
+def _visits(result: visits.Coverage, site_ids) -> Section:
     section = Section("visits", "三、走访", ["安置点", "应走访户数", "已走访户数", "应走访次数", "已完成次数", "走访记录数"])
     records = dict(db.session.execute(
         select(visits.Visit.site_id, func.count(visits.Visit.id))
-        .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_([s.id for s in sites]))
+        .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_(site_ids))
         .group_by(visits.Visit.site_id)).all())
     for row in result.by_site:
         section.rows.append([row.label, row.households, row.visited, row.visits_required, row.visits_done,
@@ -141,11 +143,10 @@ def _visits(result: visits.Coverage, sites) -> Section:
     return section
 
 
-def _cadre_visits(result: visits.Coverage, sites) -> Section:
+def _cadre_visits(result: visits.Coverage, site_ids) -> Section:
     """Each 包保 cadre's households to visit this month, those visited, and the visits they filed."""
     section = Section("cadre_visits", "八、包保责任人走访", ["包保责任人", "应走访户数", "已走访户数", "覆盖率", "本人走访记录数"],
                       note="一户有两位包保责任人时,两人各计一次,合计可能大于户数")
-    site_ids = [s.id for s in sites]
     filed = dict(db.session.execute(
         select(visits.Visit.cadre_id, func.count(visits.Visit.id))
         .where(visits.Visit.visit_date.between(result.first, result.last), visits.Visit.site_id.in_(site_ids),
@@ -199,19 +200,32 @@ def _monitoring(site_ids, first, last) -> Section:
     return section
 
 
-def _points(sites, first, last) -> Section:
+def _points(sites, site_ids, first: date, last: date) -> Section:
+    """The month's points per site from the month totals (docs/decisions.md#month-totals): a total whose
+    entries all have one sign (credits = 0 or = entries) gives its sum; the rare total mixing signs has
+    its own entries read, so each side is summed as the entries give it."""
     section = Section("points", "六、积分发放与兑换", ["安置点", "发放积分", "扣减积分", "兑换积分(净)"],
                       note="按记账时所在安置点、生效日期统计;兑换积分已减去作废退回")
-    ids = [s.id for s in sites]
-    earning = LedgerEntry.kind.in_(EARNING_KINDS)
-    rows = db.session.execute(
-        select(LedgerEntry.site_id,
-               func.sum(case(((earning & (LedgerEntry.points > 0)), LedgerEntry.points), else_=0)),
-               func.sum(case(((earning & (LedgerEntry.points < 0)), -LedgerEntry.points), else_=0)),
-               func.sum(case((LedgerEntry.kind.in_(("redemption", "redemption_void")), -LedgerEntry.points), else_=0)))
-        .where(LedgerEntry.site_id.in_(ids), LedgerEntry.effective_date.between(first, last))
-        .group_by(LedgerEntry.site_id)).all()
-    sums = {sid: [int(a or 0), int(b or 0), int(c or 0)] for sid, a, b, c in rows}
+    month = month_totals.month_of(first)
+    earning = T.kind.in_(EARNING_KINDS)
+    sums = {sid: [int(a or 0), int(b or 0), int(c or 0)] for sid, a, b, c in db.session.execute(
+        select(T.site_id,
+               func.sum(case((earning & (T.credits == T.entries), T.points), else_=0)),
+               func.sum(case((earning & (T.credits == 0), -T.points), else_=0)),
+               func.sum(case((T.kind.in_(("redemption", "redemption_void")), -T.points), else_=0)))
+        .where(T.month == month, T.site_id.in_(site_ids)).group_by(T.site_id))}
+    mixed = (T.household_id == LedgerEntry.household_id) & (T.kind == LedgerEntry.kind) & (T.site_id == LedgerEntry.site_id)
+    for sid, plus, minus in db.session.execute(
+            select(LedgerEntry.site_id,
+                   func.sum(case((LedgerEntry.points > 0, LedgerEntry.points), else_=0)),
+                   func.sum(case((LedgerEntry.points < 0, -LedgerEntry.points), else_=0)))
+            .join(T, mixed)
+            .where(T.month == month, earning, T.credits > 0, T.credits < T.entries, T.site_id.in_(site_ids),
+                   LedgerEntry.effective_date.between(first, last))
+            .group_by(LedgerEntry.site_id)):
+        row = sums.setdefault(sid, [0, 0, 0])
+        row[0] += int(plus or 0)
+        row[1] += int(minus or 0)
     section.rows = [[s.name] + sums.get(s.id, [0, 0, 0]) for s in sites]
     return section
 
@@ -225,7 +239,7 @@ def activity_model():
     return Activity
 
 
-def _activities(sites, first, last) -> Section:
+def _activities(sites, ids, first, last) -> Section:
     section = Section("activities", "七、居民融合共建活动", ["安置点", "本月活动", "本年活动"],
                       note="每个安置点每年至少一次")
     Activity = activity_model()
@@ -233,7 +247,6 @@ def _activities(sites, first, last) -> Section:
         section.note = "活动模块尚未安装,暂无数据(not available)"
         section.rows = [[s.name, "—", "—"] for s in sites]
         return section
-    ids = [s.id for s in sites]
     held = Activity.status != "cancelled"
     year_start = date(first.year, 1, 1)
     rows = db.session.execute(
@@ -345,25 +358,26 @@ def _draw(report: Report, common: bool):
     return pdf
 
 
-def scope_sites(area_or_site: Optional[str], allowed: Optional[set]) -> tuple[list[int], str]:
-    """'site:3' or 'area:2' -> (site ids within the user's scope, title)."""
+def scope_sites(area_or_site: Optional[str], allowed: Optional[set]) -> tuple[Union[list[int], Select], str]:
+    """'site:3' or 'area:2' -> (the sites, all within the user's scope, title): a site's id in a list, an
+    area's sites as a SELECT of their ids (build reads them in each query)."""
     from models import Area
     from services.errors import Forbidden, ValidationFailed
-    from services.staff.scope import _areas_below
+    from services.staff.scope import sites_under_query
 
     kind, _, raw = (area_or_site or "").partition(":")
     if not raw.isdigit():
         raise ValidationFailed("请选择安置点或乡镇")
     if kind == "site":
         site = support.get_or_404(Site, int(raw))
-        ids, title = [site.id], site.name
+        sites, title = [site.id], site.name
     elif kind == "area":
         area = support.get_or_404(Area, int(raw))
-        below = _areas_below({area.id})
-        ids = list(db.session.execute(select(Site.id).where(Site.area_id.in_(below))).scalars())
-        title = area.name
+        sites, title = sites_under_query(area.id), area.name
     else:
         raise ValidationFailed("请选择安置点或乡镇")
-    if allowed is not None and not set(ids) <= allowed:
-        raise Forbidden("这个范围不全在您的管理范围内")
-    return ids, title
+    if allowed is not None:
+        ids = set(sites) if isinstance(sites, list) else set(db.session.execute(sites).scalars())
+        if not ids <= allowed:
+            raise Forbidden("这个范围不全在您的管理范围内")
+    return sites, title

@@ -11,10 +11,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from extensions import db
 from models import Household, HouseholdTag, Site
@@ -23,6 +23,7 @@ from models.household import PRIORITY_TAGS
 from models.support import REACHED_BY, SITUATION_AREAS, Responsibility, SupportCadre, Visit
 from services.errors import ValidationFailed
 from services.staff import audit
+from services.staff.scope import in_ids
 from services.support import responsibility as support
 
 
@@ -189,13 +190,13 @@ class Coverage:
     visit_records: int = 0
 
 
-def required_households(site_ids: Optional[Iterable[int]]) -> dict[int, tuple[int, str, set]]:
+def required_households(site_ids: Union[Select, Iterable[int], None]) -> dict[int, tuple[int, str, set]]:
     """household id -> (site id, head name, tags) of active households that must be visited."""
     query = select(Household.id, Household.site_id, Household.head_name).where(Household.status == "active")
     if current_app.config.get("SUPPORT_VISIT_SCOPE", "priority") != "all":
         query = query.where(support.is_priority_clause())
     if site_ids is not None:
-        query = query.where(Household.site_id.in_(list(site_ids)))
+        query = query.where(Household.site_id.in_(in_ids(site_ids)))
     homes = {hid: (sid, name, set()) for hid, sid, name in db.session.execute(query)}
     tags = db.session.execute(select(HouseholdTag.household_id, HouseholdTag.tag)
                               .where(HouseholdTag.household_id.in_(list(homes) or [0])))
@@ -204,9 +205,10 @@ def required_households(site_ids: Optional[Iterable[int]]) -> dict[int, tuple[in
     return homes
 
 
-def coverage(year: int, month: int, site_ids: Optional[Iterable[int]] = None) -> Coverage:
-    """Visited / to visit for a month, per site and per 包保 cadre, plus the overdue list."""
-    site_ids = None if site_ids is None else list(site_ids)
+def coverage(year: int, month: int, site_ids: Union[Select, Iterable[int], None] = None) -> Coverage:
+    """Visited / to visit for a month, per site and per 包保 cadre, plus the overdue list; `site_ids`
+    may be a SELECT of the ids (scope.in_ids)."""
+    site_ids = None if site_ids is None else in_ids(site_ids)
     first, last, blocks, dues = month_dues(year, month, required_households(site_ids))
     result = Coverage(first, last)
     _count_visits(result, dues, blocks, first, last, site_ids)
