@@ -145,3 +145,15 @@ def test_an_offline_market_day_keeps_the_same_books_as_an_online_one(dialect, tm
     if dialect == "postgresql":
         offline_market_day.drop(url)
         offline_market_day.drop(url + "_offline")
+
+
+def test_statement_timings_reads_auto_explain_entries_from_the_server_log():
+    from bench.statement_timings import timed_statements
+
+    log = ("2026-12-07 22:48:01.100 UTC [7] postgres@bench LOG:  duration: 0.250 ms  plan:\n"
+           "\tQuery Text: INSERT INTO redemption (request_id,\n\t    household_id) VALUES ($1, $2)\n"
+           "\tInsert on redemption  (cost=0.00..0.01 rows=0 width=0) (actual time=0.2..0.2 rows=0 loops=1)\n"
+           "2026-12-07 22:48:01.200 UTC [7] postgres@bench LOG:  duration: 0.750 ms  plan:\n"
+           "\tQuery Text: INSERT INTO redemption (request_id,\n\t    household_id) VALUES ($1, $2)\n"
+           "2026-12-07 22:48:01.300 UTC [7] postgres@bench LOG:  checkpoint starting: time\n")
+    assert timed_statements(log) == {"INSERT INTO redemption (request_id, household_id) VALUES ($1, $2)": [0.25, 0.75]}
