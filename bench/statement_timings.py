@@ -25,13 +25,13 @@ _ENTRY = re.compile(r"duration: ([\d.]+) ms\s+plan:\s*\n\s*Query Text: (.*?)\n",
 
 
 def timed_statements(log_text: str) -> dict[str, list[float]]:
-    """statement text (whitespace folded, first 110 characters) -> its durations in ms."""
+    """statement text (its first line, whitespace folded, at most 110 characters) -> its durations in ms."""
     times = collections.defaultdict(list)
     for block in re.split(r"\n(?=\d{4}-\d\d-\d\d )", log_text):
         found = _ENTRY.search(block)
         if found:
             times[re.sub(r"\s+", " ", found.group(2))[:110]].append(float(found.group(1)))
-    return times
+    return dict(times)
 
 
 def main(argv=None) -> None:
