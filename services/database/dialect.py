@@ -10,7 +10,7 @@ from extensions import db
 def stored_functions() -> bool:
     """True when the database runs the app's own functions (PostgreSQL; the migrations create them):
     a service then sends one call where SQLite runs its statements one by one."""
-    return db.session.get_bind().dialect.name == "postgresql"
+    return db.engine.dialect.name == "postgresql"  # the engine's: asking the session would make one
 
 
 def month_text(column):

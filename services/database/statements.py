@@ -204,7 +204,9 @@ def _sqlite_value(value):
 
 def expire_written(model, key, attributes: list[str]) -> None:
     """After SQL text changed `attributes` of the row `key`: the session's object for that row, if it
-    has one, reads them again when next used."""
+    has one, reads them again when next used (a context that made no session has none)."""
+    if not db.session.registry.has():
+        return
     cached = db.session.identity_map.get(identity_key(model, key))
     if cached is not None:
         db.session.expire(cached, attributes)
