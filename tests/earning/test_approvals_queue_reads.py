@@ -1,27 +1,14 @@
 """The approval queue reads a fixed number of queries however many sites, counties and pending items (a
 province's 2,000 sites once cost 6,000 queries for the thresholds line), and shows the same thing."""
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from extensions import db
 from models import Rule, Site, StaffUser
 from services.earning import activities, approvals, rules
 from services.households import cards
 from services.staff.county_settings import county_of_site, county_setting
-
-
-def _counted(call):
-    counted = []
-
-    def count(*_args):
-        counted.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        found = call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(counted), found
+from tests.query_count import counted
 
 
 def _one_by_one(site_ids) -> list[tuple[str, int]]:
@@ -37,14 +24,14 @@ def test_thresholds_take_the_same_queries_however_many_sites_and_counties(any_ap
     first = make_site()
     admin = make_user("admin")
     db.session.commit()
-    few, shown = _counted(lambda: approvals.thresholds(admin))
+    few, shown = counted(lambda: approvals.thresholds(admin))
     assert shown == _one_by_one([first.id]) == [(first.area.parent.parent.name, 50)]
     sites = [first]
     for n in range(12):  # new counties, and sites sharing a village (so a county) with an earlier one
         sites.append(make_site(village=sites[-1].area if n % 3 else None))
     any_app.config["COUNTY_SETTINGS"] = {sites[4].area.parent.parent.name: {"approval_threshold": 7}}
     db.session.commit()
-    many, shown = _counted(lambda: approvals.thresholds(admin))
+    many, shown = counted(lambda: approvals.thresholds(admin))
     assert few == many
     assert shown == _one_by_one([s.id for s in sites]) and len(shown) == 5 and ("测试县5", 7) in shown
     scoped = make_user("cadre", sites=sites[4:6])
@@ -95,10 +82,10 @@ def _fresh(user_id):
 def test_the_queue_takes_the_same_queries_for_one_or_many_pending_items(queue):
     add, approver_id = queue
     add(1)
-    few, (events, signins) = _counted(lambda: _shown(_fresh(approver_id)))
+    few, (events, signins) = counted(lambda: _shown(_fresh(approver_id)))
     assert len(events) == len(signins) == 1
     add(5)
-    many, (events, signins) = _counted(lambda: _shown(_fresh(approver_id)))
+    many, (events, signins) = counted(lambda: _shown(_fresh(approver_id)))
     assert few == many
     assert [e[0] for e in events] == [s[0] for s in signins] == ["待审户0"] + [f"待审户{i}" for i in range(5)]
     assert {s[1] for s in signins} == {"巡逻0", "巡逻1", "巡逻2", "巡逻3", "巡逻4"}

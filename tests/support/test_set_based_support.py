@@ -3,28 +3,13 @@ take the same number of queries however many sites, and the year's visit coverag
 exactly as the month's coverage does."""
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from extensions import db
 from models import HouseholdTag
 from models.clock import local_today
 from services.staff.scope import sites_in_scope
 from services.support import responsibility as support
 from services.support import settlement, visit_year, visits
-
-
-def _counted(call):
-    counted = []
-
-    def count(*_args):
-        counted.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        found = call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(counted), found
+from tests.query_count import counted
 
 
 def test_settlement_figures_take_the_same_queries_however_many_sites(any_app, make_site, make_household, make_user):
@@ -35,7 +20,7 @@ def test_settlement_figures_take_the_same_queries_however_many_sites(any_app, ma
     support.create_cadre(admin, "镇长", "13900000010", level="township")
     settlement.set_leader(admin, first, village.id)
     db.session.commit()
-    few, (cov, choices) = _counted(lambda: (settlement.coverage(sites_in_scope(admin)),
+    few, (cov, choices) = counted(lambda: (settlement.coverage(sites_in_scope(admin)),
                                             settlement.leader_choices_by_site(sites_in_scope(admin))))
     assert [r.leader.cadre.name for r in cov.sites] == ["村主任"] and cov.sites_covered == 1
     assert [c.name for c in choices[first.id]] == ["村主任"]
@@ -45,7 +30,7 @@ def test_settlement_figures_take_the_same_queries_however_many_sites(any_app, ma
         if n % 2:
             settlement.set_leader(admin, site, village.id)
     db.session.commit()
-    many, (cov, choices) = _counted(lambda: (settlement.coverage(sites_in_scope(admin)),
+    many, (cov, choices) = counted(lambda: (settlement.coverage(sites_in_scope(admin)),
                                              settlement.leader_choices_by_site(sites_in_scope(admin))))
     assert few == many
     assert len(cov.sites) == 13 and cov.sites_covered == 7
@@ -78,7 +63,7 @@ def test_the_year_coverage_counts_each_month_as_the_month_coverage(any_app, make
     db.session.commit()
     months = range(1, today.month + 1)
     for scope in (None, [east.id], [west.id, east.id]):
-        queries, found = _counted(lambda scope=scope: visit_year.coverage_by_month(today.year, months, scope))
+        queries, found = counted(lambda scope=scope: visit_year.coverage_by_month(today.year, months, scope))
         assert queries == 5 and sorted(found) == list(months)
         for month, cover in found.items():
             month_cover = visits.coverage(today.year, month, scope)
