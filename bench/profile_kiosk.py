@@ -17,7 +17,7 @@ import uuid
 from bench.generate import card_token, device_token, goods_ids_of, make_app
 
 
-def _sessions(app, count: int) -> list[tuple[str, str, int]]:
+def open_sessions(app, count: int) -> list[tuple[str, str, int]]:
     import secrets
     from datetime import timedelta
 
@@ -59,7 +59,7 @@ def main(argv=None) -> None:
         client = app.test_client()
     households = min(args.requests, 5000)
     if args.what == "redeem":
-        sessions = _sessions(app, households)
+        sessions = open_sessions(app, households)
 
         def one(n):
             token, sid, goods = sessions[n % len(sessions)]

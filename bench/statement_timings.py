@@ -16,7 +16,7 @@ import uuid
 from sqlalchemy import event
 
 from bench.generate import make_app
-from bench.profile_kiosk import _sessions
+from bench.profile_kiosk import open_sessions
 from extensions import db
 
 _SETTINGS = ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0", "SET auto_explain.log_analyze = on",
@@ -51,7 +51,7 @@ def main(argv=None) -> None:
             dbapi_connection.autocommit = False
 
         db.engine.dispose()  # the pool's connections are made again, with the settings
-    sessions = _sessions(app, args.requests)
+    sessions = open_sessions(app, args.requests)
     client = app.test_client()
     with open(args.log, "rb") as log:
         start = log.seek(0, 2)

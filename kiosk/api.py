@@ -1,6 +1,7 @@
 """The kiosk JSON API (docs/kiosk-api.md). CSRF-exempt; every call but pairing needs
 `Authorization: Device <token>`. The client never sends a household id."""
 import json
+from contextlib import contextmanager
 from functools import wraps
 from typing import Optional
 
@@ -124,13 +125,21 @@ def honor_notices(site_id: int) -> list[str]:
     return lines
 
 
-def checked_body(header: Optional[str]) -> dict:
-    """body(); a bad request from a device without a valid credential hears 401 first."""
+@contextmanager
+def credential_first(header: Optional[str]):
+    """Around a request's checks made before its device is read: a refusal from a device without a
+    valid credential is the 401 instead."""
     try:
-        return body()
+        yield
     except DomainError:
         kiosk_devices.device_from_header(header)
         raise
+
+
+def checked_body(header: Optional[str]) -> dict:
+    """body(), under credential_first."""
+    with credential_first(header):
+        return body()
 
 
 def scanned_card_read(header: Optional[str], data: dict) -> list:
@@ -160,11 +169,8 @@ def api_scan():
 def scan_answer(header: Optional[str], data: dict) -> dict:
     """The scan's answer to the request body `data` (parsed JSON) from the device behind `header`;
     commits. Served by kiosk/hot_path.py as well as the view."""
-    try:
+    with credential_first(header):
         reads = scanned_card_read(header, data)
-    except DomainError:
-        kiosk_devices.device_from_header(header)
-        raise
     device, (card, (applied, held)) = kiosk_devices.device_from_header(header, reads)
     household = card.household
     counter = data.get("offline_counter")
@@ -214,12 +220,9 @@ def api_redeem():
 def redeem_answer(header: Optional[str], data: dict) -> dict:
     """The redemption's answer to the request body `data` (parsed JSON) from the device behind
     `header`; commits. Served by kiosk/hot_path.py as well as the view."""
-    try:
+    with credential_first(header):
         parsed = redemption.parse_request(data.get("session_id"), data.get("request_id"), data.get("cart"),
                                           data.get("expected_total"))
-    except DomainError:
-        kiosk_devices.device_from_header(header)
-        raise
     with database.commit_follows():
         result = redemption.redeem_for(header, parsed)
     payload = receipt_json(result)
