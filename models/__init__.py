@@ -8,7 +8,7 @@ from models.evaluation import AwardType, Dimension, EvaluationRound, Objection, 
 from models.fund import FundEntry, FundHead, GoodsControl, PointsAdjustment, Stocktake, StocktakeLine  # noqa: F401
 from models.goods import Goods, StockMovement  # noqa: F401
 from models.honor import HonorEntry, HonorList, HonorObjection, HonorSection, YearEndRun  # noqa: F401
-from models.household import Household, HouseholdTag, Member  # noqa: F401
+from models.household import Household, HouseholdExport, HouseholdTag, Member  # noqa: F401
 from models.kiosk import KioskDevice, KioskSession  # noqa: F401
 from models.ledger import LedgerEntry, LedgerMonthTotal, LedgerSeal, LedgerVerifyRun  # noqa: F401
 from models.life_event import LifeEvent  # noqa: F401

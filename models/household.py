@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -103,6 +103,26 @@ class Member(db.Model):
     is_current: Mapped[bool] = mapped_column(default=True)
 
     household: Mapped[Household] = relationship(back_populates="members")
+
+
+class HouseholdExport(db.Model):
+    """一户一档 export of a list filter too large to write inside a request, prepared in the background
+    and kept for a day for its requester (services/households/exports.py)."""
+
+    __tablename__ = "household_export"
+    __table_args__ = (CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    #: the list filter as canonical JSON (the same filter by the same user reuses a fresh export)
+    filter: Mapped[str] = mapped_column(Text)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    #: the finished .xlsx; None while running or after a failure (loaded only when downloaded)
+    data: Mapped[Optional[bytes]] = mapped_column(LargeBinary, deferred=True)
+    error: Mapped[Optional[str]] = mapped_column(Text)
 
 
 def mask_name(name: str) -> str:

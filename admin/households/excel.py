@@ -6,13 +6,15 @@ import uuid
 from flask import Response, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
-from admin import bp
+from admin import background, bp
 from admin.auth import roles_required
 from admin.households.forms import ImportConfirmForm, ImportUploadForm
 from admin.households.registry import EDITORS, list_filter
 from extensions import db
+from models import Site
+from models.household import HOUSEHOLD_TAGS
 from models.clock import local_today
-from services.households import excel
+from services.households import excel, exports
 from services.households import registry as svc
 from services.staff import audit
 
@@ -89,10 +91,50 @@ def household_import_confirm():
 @bp.route("/households/export.xlsx")
 @roles_required("cadre", "auditor")
 def household_export():
+    """The filtered list as a sheet; a list too large to write inside the request is prepared in the
+    background and its page offers the file when ready."""
     flt = list_filter()
+    households = exports.count(current_user, flt)
+    filter_fields = {k: v for k, v in vars(flt).items() if v not in (None, "")}
+    if households > exports.IN_REQUEST_LIMIT:
+        export, new = exports.start(current_user, flt, households)
+        export_id = export.id
+        if new:
+            audit.record(current_user, "household.export", "household_export", export_id,
+                         after={"filter": filter_fields, "households": households})
+        db.session.commit()
+        if new:
+            start_in_background(current_app._get_current_object(), export_id)
+        return redirect(url_for("admin.household_export_page", export_id=export_id))
     data = excel.export(svc.search(current_user, flt))
     db.session.commit()  # end the read transaction: on SQLite the audit INSERT then waits for the lock
-    audit.record(current_user, "household.export", "household", None,
-                 after={"filter": {k: v for k, v in vars(flt).items() if v not in (None, "")}})
+    audit.record(current_user, "household.export", "household", None, after={"filter": filter_fields})
     db.session.commit()
     return _xlsx(data, f"yihu-yidang-{local_today():%Y%m%d}.xlsx")
+
+
+def start_in_background(app, export_id: int):
+    """Write the export's sheet on a read snapshot, then store it. Returns the thread (tests wait)."""
+    return background.start_run(app, "household-export", export_id, exports.compute, exports.finish)
+
+
+@bp.route("/households/exports/<int:export_id>")
+@roles_required("cadre", "auditor")
+def household_export_page(export_id: int):
+    export = exports.get_for(current_user, export_id)
+    flt = exports.filter_of(export)
+    args = {k: v for k, v in vars(flt).items() if v not in (None, "") and k != "imported"}
+    args.setdefault("status", "")  # the list's default is 在册 only; "" means every status
+    return render_template("admin/households/export.html", export=export, flt=flt, list_args=args,
+                           site=db.session.get(Site, flt.site_id) if flt.site_id else None,
+                           tag_labels=HOUSEHOLD_TAGS, status_labels=svc.STATUS_LABELS)
+
+
+@bp.route("/households/exports/<int:export_id>.xlsx")
+@roles_required("cadre", "auditor")
+def household_export_file(export_id: int):
+    export = exports.get_for(current_user, export_id)
+    if export.state != "done":
+        flash("导出文件还没有准备好" if export.state == "running" else "这次导出没有完成,请重新导出", "error")
+        return redirect(url_for("admin.household_export_page", export_id=export_id))
+    return _xlsx(export.data, f"yihu-yidang-{local_today():%Y%m%d}-{export.id}.xlsx")
