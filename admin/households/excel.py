@@ -12,8 +12,8 @@ from admin.households.forms import ImportConfirmForm, ImportUploadForm
 from admin.households.registry import EDITORS, list_filter
 from extensions import db
 from models import Site
-from models.household import HOUSEHOLD_TAGS
 from models.clock import local_today
+from models.household import HOUSEHOLD_TAGS
 from services.households import excel, exports
 from services.households import registry as svc
 from services.staff import audit

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from extensions import db
-from models.clock import utcnow
 from models import AuditLog, HouseholdExport, Site, StaffUser
+from models.clock import utcnow
 from services.households import excel, exports
 from services.households import registry as svc
 
