@@ -3,7 +3,8 @@
     python -m bench.generate --scale county  --database-url sqlite:////tmp/county.db
     python -m bench.generate --scale province --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 
-Scales: county 138 sites / 6k households / 1M entries; province 2k sites / 100k households / 5M entries;
+Scales: county 138 sites / 6k households / 1M entries; province 2k sites (15 counties of 138) / 100k
+households / 5M entries;
 tiny (tests). Card tokens are derived from the seed so the harness can scan them; each site gets
 BENCH_GOODS (stock 1,000,000, no limits) and one paired kiosk device whose token is device_token().
 Then bench/civic_data.py adds evaluation rounds and honor lists through the services (--no-civic-data: not)."""
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+#: sites per county in the area tree (a province is many counties of a county's size)
+SITES_PER_COUNTY = 138
 SCALES = {
     "tiny": dict(sites=4, households=60, entries=1_500),
     "county": dict(sites=138, households=6_000, entries=1_000_000),
@@ -62,10 +65,15 @@ def generate(app, scale: str, seed: int = 7) -> Generated:
         cursor = raw.cursor()
         if db.engine.dialect.name == "sqlite":
             cursor.execute("PRAGMA synchronous=OFF")  # bulk load only; the app runs with FULL
+        # a county of SITES_PER_COUNTY sites (one town, one village each), as many as the scale needs
+        counties = -(-size["sites"] // SITES_PER_COUNTY)
         _insert(cursor, db.engine.dialect.name, "area", ("id", "parent_id", "level", "name"),
-                [(1, None, "county", "基准县"), (2, 1, "township", "基准镇"), (3, 2, "village", "基准村")])
+                [row for c in range(counties) for row in (
+                    (3 * c + 1, None, "county", f"基准县{c + 1:02d}" if counties > 1 else "基准县"),
+                    (3 * c + 2, 3 * c + 1, "township", f"基准镇{c + 1:02d}"), (3 * c + 3, 3 * c + 2, "village", f"基准村{c + 1:02d}"))])
         _insert(cursor, db.engine.dialect.name, "site", ("id", "area_id", "name", "code", "address"),
-                [(s, 3, f"安置点{s:04d}", f"B{s:05d}", None) for s in range(1, size["sites"] + 1)])
+                [(s, 3 * ((s - 1) // SITES_PER_COUNTY) + 3, f"安置点{s:04d}", f"B{s:05d}", None)
+                 for s in range(1, size["sites"] + 1)])
         homes = [(h, 1 + (h - 1) % size["sites"]) for h in range(1, size["households"] + 1)]
         _write_households(cursor, db.engine.dialect.name, homes, size, rng, key)
         _insert(cursor, db.engine.dialect.name, "card",
@@ -78,6 +86,14 @@ def generate(app, scale: str, seed: int = 7) -> Generated:
 
         cursor.execute(f"INSERT INTO ledger_month_total ({', '.join(month_totals.COLUMNS)}) "
                        + month_totals.recompute_sql(month_totals.month_sql(db.engine.dialect.name)))
+        # and the report totals folded up to the last of them, as the migration backfills them
+        from services.reports import report_totals
+
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM ledger_entry")
+        last_id = int(cursor.fetchone()[0])
+        for sql in report_totals.fold_sql(db.engine.dialect.name):
+            cursor.execute(sql.replace(":old", "0").replace(":new", str(last_id)))
+        cursor.execute(f"UPDATE report_fold SET entry_id = {last_id} WHERE id = 1")
         if db.engine.dialect.name == "postgresql":
             for table in ("area", "site", "household", "card", "ledger_entry", "goods", "kiosk_device"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

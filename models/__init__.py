@@ -17,6 +17,7 @@ from models.offline import AllowanceMove, KioskAllowance, OfflineSale, OwedLine,
 from models.plan import PlanTask, PlanTaskProblem, PlanTaskProgress, WorkPlan  # noqa: F401
 from models.recusal import AnomalyCheck, AnomalyRun, RecusalDeclaration  # noqa: F401
 from models.redemption import Redemption, RedemptionLine  # noqa: F401
+from models.report_totals import HouseholdLastEntry, HouseholdYearTotal, ReportFold, SiteMonthTotal  # noqa: F401
 from models.rules import Rule, RuleCategory, RuleEvent  # noqa: F401
 from models.settlement import CauseAssignment, HouseholdCause, SiteLeader  # noqa: F401
 from models.staff import StaffScope, StaffUser  # noqa: F401

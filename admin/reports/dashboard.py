@@ -2,7 +2,7 @@
 from datetime import date
 from urllib.parse import quote
 
-from flask import Response, flash, render_template, request
+from flask import Response, current_app, flash, render_template, request
 from flask_login import current_user
 
 from admin import bp
@@ -15,6 +15,7 @@ from services.households.registry import LEDGER_KIND_LABELS, visible_sites
 from services.ledger import exports as ledger_exports
 from services.ledger import year_end
 from services.reports import dashboard as reports
+from services.reports import report_totals
 from services.staff.scope import allowed_site_ids, require_site
 
 DASHBOARD_ROLES = ("cadre", "auditor")
@@ -56,6 +57,8 @@ def _filters() -> reports.Filters:
 def reports_dashboard():
     flt = _filters()
     board = reports.dashboard(flt)
+    if report_totals.tail_size() > report_totals.FOLD_AFTER:  # the entries read live have grown: fold them
+        report_totals.fold_in_background(current_app._get_current_object())
     return render_template("admin/reports/dashboard.html", board=board, flt=flt, charts=_charts(board),
                            sites=visible_sites(current_user), site_id=request.args.get("site_id", ""),
                            counties=year_end.counties(), county_id=request.args.get("county_id", ""),

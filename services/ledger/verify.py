@@ -106,6 +106,7 @@ def verify(batch_size: int = 5000, seal: dict | None = None) -> Report:
     _check_sources(report)
     verify_allowances.check(report)
     _check_month_totals(report)
+    _check_report_totals(report)
     return report
 
 
@@ -193,6 +194,15 @@ def _check_month_totals(report: Report) -> None:
         what = "no total row for" if label == "missing" else "a total row disagrees for"
         report.add(household_id, None, "month totals",
                    f"{what} {month} {kind} at site {site_id} ({points} points, {entries} entries)")
+
+
+def _check_report_totals(report: Report) -> None:
+    """The 报表's folded totals (docs/decisions.md#folded-report-totals) equal the entries up to the fold."""
+    from services.reports import report_totals
+
+    for table, label, row in report_totals.mismatches():
+        what = "no folded row for" if label == "missing" else "a folded row disagrees for"
+        report.add(None, None, "report totals", f"{table}: {what} {row}")
 
 
 def format_report(report: Report) -> str:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, case, false, func, or_, select
 
 from extensions import db
 from models import (
     Activity,
     ActivitySignIn,
+    Area,
     EvaluationRound,
     Goods,
     HonorList,
@@ -27,13 +28,11 @@ from models import (
     RuleEvent,
     Site,
 )
-from models import (
-    LedgerMonthTotal as T,
-)
 from models.clock import local_today, local_zone
 from models.ledger import EARNING_KINDS
-from services.database import as_date, month_text
+from services.database import month_text
 from services.ledger import month_totals
+from services.reports import report_totals
 
 #: kinds that count as issued (positive earnings)
 ISSUED_KINDS = ("evaluation", "award", "activity", "rule_award")
@@ -88,8 +87,13 @@ def default_filters(site_ids: Optional[set[int]] = None, today: Optional[date] =
 
 
 def dashboard(filters: Filters, today: Optional[date] = None) -> Dashboard:
+    return report_totals.consistent(lambda upto: _dashboard(filters, today, upto))
+
+
+def _dashboard(filters: Filters, today: Optional[date], upto) -> Dashboard:
     board = Dashboard(filters)
-    cube, people = ledger_cube(filters), households_by_site(filters)
+    since = _months_before(today or local_today(), INACTIVE_MONTHS)
+    cube, people = ledger_cube(filters, upto), households_by_site(filters, upto, since)
     board.months = monthly(filters, cube)
     board.by_kind = kind_totals(filters, cube)
     board.by_category = by_category(filters, cube)
@@ -98,7 +102,8 @@ def dashboard(filters: Filters, today: Optional[date] = None) -> Dashboard:
     board.top_goods = top_goods(filters)
     board.stock_alerts = stock_alerts(filters.site_ids)
     board.pending = pending(filters.site_ids)
-    board.inactive, board.inactive_total = inactive_households(filters.site_ids, today)
+    due = (sum(p["due"] for p in people.values()), sum(p["never"] for p in people.values()))
+    board.inactive, board.inactive_total = inactive_households(filters.site_ids, today, upto=upto, due=due)
     board.sites = site_breakdown(filters, cube, people)
     return board
 
@@ -109,18 +114,15 @@ def _in_scope(query, filters: Filters, column=LedgerEntry.site_id):
     return query.where(column.in_(filters.site_ids)) if filters.site_ids is not None else query
 
 
-def ledger_cube(filters: Filters) -> list[tuple]:
+def ledger_cube(filters: Filters, upto=None) -> list[tuple]:
     """(site_id, 'YYYY-MM', kind, Σ points) in the period: feeds the monthly rows, the per-kind totals
     and the per-site rows. Whole months come from the month totals (docs/decisions.md#month-totals);
-    only an edge month holding entries outside the period is read from the entries."""
+    only an edge month holding entries outside the period is read from the entries. Whole months come
+    from the folded site totals plus the entries after the fold (docs/decisions.md#folded-report-totals);
+    `upto`: the fold's watermark (report_totals.consistent), by default read inside each statement."""
     whole, partial = month_totals.split_period(filters.start, filters.end, filters.site_ids)
-    rows = []
-    if whole is not None:
-        query = (select(T.site_id, T.month, T.kind, func.sum(T.points)).where(T.month.between(*whole))
-                 .group_by(T.month, T.site_id, T.kind))  # the covering index's order: no sort
-        if filters.site_ids is not None:
-            query = query.where(T.site_id.in_(filters.site_ids))
-        rows += db.session.execute(query).all()
+    upto = report_totals.watermark() if upto is None else upto
+    rows = list(report_totals.site_months(*whole, filters.site_ids, upto)) if whole is not None else []
     month = month_text(LedgerEntry.effective_date)
     for lo, hi in partial:
         rows += db.session.execute(_in_scope(
@@ -192,39 +194,53 @@ def by_rule(filters: Filters, limit: int = 15) -> list[dict]:
     return found[:limit]
 
 
-def households_by_site(filters: Filters) -> dict[int, dict]:
+def households_by_site(filters: Filters, upto=None, since: Optional[date] = None) -> dict[int, dict]:
     """site_id -> active households now at the site, how many earned in the period, Σ owned points
-    (balance and offline allowances held at kiosks)."""
-    # points held at kiosks as offline allowances still belong to the household (docs/offline.md)
-    held = (select(func.coalesce(func.sum(KioskAllowance.points), 0))
-            .where(KioskAllowance.household_id == Household.id).scalar_subquery())
-    homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance + held), 0))
+    (balance and offline allowances held at kiosks); with `since`, also how many have had no entry
+    since then ("due" for a visit) and how many never had one ("never")."""
+    # one pass over the households: counts, balances, the earners and those due (hashed IN lists)
+    upto = report_totals.watermark() if upto is None else upto
+    homes = (select(Household.site_id, func.count(Household.id), func.coalesce(func.sum(Household.balance), 0),
+                    *(func.coalesce(func.sum(case((flag, 1), else_=0)), 0) for flag in _flags(filters, upto, since)))
              .where(Household.status == "active").group_by(Household.site_id))
-    earned = _earner_ids(filters).distinct().subquery()
-    earners = (select(Household.site_id, func.count(func.distinct(earned.c.household_id)))
-               .join(Household, Household.id == earned.c.household_id)
-               .where(Household.status == "active").group_by(Household.site_id))
+    # points held at kiosks as offline allowances still belong to the household (docs/offline.md)
+    held = (select(Household.site_id, func.sum(KioskAllowance.points)).join(Household, Household.id == KioskAllowance.household_id)
+            .where(Household.status == "active").group_by(Household.site_id))
     if filters.site_ids is not None:
         homes = homes.where(Household.site_id.in_(filters.site_ids))
-        earners = earners.where(Household.site_id.in_(filters.site_ids))
-    found = {site: {"households": n, "earners": 0, "balance": int(balance)}
-             for site, n, balance in db.session.execute(homes).all()}
-    for site, n in db.session.execute(earners).all():
-        found.setdefault(site, {"households": 0, "earners": 0, "balance": 0})["earners"] = n
+        held = held.where(Household.site_id.in_(filters.site_ids))
+    found = {site: {"households": n, "balance": int(balance), "earners": int(earners),
+                    "due": int(due[0]) if due else 0, "never": int(due[1]) if due else 0}
+             for site, n, balance, earners, *due in db.session.execute(homes).all()}
+    for site, points in db.session.execute(held).all():
+        if site in found:
+            found[site]["balance"] += int(points or 0)
     return found
 
 
-def _earner_ids(filters: Filters):
-    """SELECT of the ids of households with a positive earning entry in the period (with repeats)."""
+def _flags(filters: Filters, upto, since: Optional[date]) -> list:
+    """SQL flags of a household: earned in the period; with `since`: due for a visit, never posted."""
+    flags = [_earned(filters, upto)]
+    if since is not None:
+        flags += [_due(since, upto), _due(since, upto) & (Household.ledger_seq == 0)]
+    return flags
+
+
+def _due(since: date, upto):
+    """SQL: Household had no entry on or after `since`."""
+    return and_(*(~Household.id.in_(ids) for ids in report_totals.recent_ids(since, upto)))
+
+
+def _earned(filters: Filters, upto=None):
+    """SQL: Household.id is of a household with a positive earning entry in the period. An OR of
+    IN (…): each list is hashed once, where a DISTINCT of their union was planned as 200 rows."""
     whole, partial = month_totals.split_period(filters.start, filters.end)
     parts = [select(LedgerEntry.household_id).where(
         LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points > 0, LedgerEntry.effective_date.between(lo, hi))
         for lo, hi in partial]
     if whole is not None:
-        parts.append(select(T.household_id).where(T.kind.in_(EARNING_KINDS), T.credits > 0, T.month.between(*whole)))
-    if not parts:
-        return select(Household.id).where(Household.id.is_(None))
-    return parts[0] if len(parts) == 1 else select(union_all(*parts).subquery().c.household_id)
+        parts += report_totals.earner_ids(*whole, report_totals.watermark() if upto is None else upto)
+    return or_(false(), *(Household.id.in_(part) for part in parts))
 
 
 def participation(filters: Filters, people: Optional[dict] = None) -> dict:
@@ -280,29 +296,28 @@ def pending(site_ids: Optional[set[int]]) -> dict:
 
 
 def inactive_households(site_ids: Optional[set[int]], today: Optional[date] = None,
-                        months: int = INACTIVE_MONTHS, limit: int = 200) -> tuple[list[dict], int]:
-    """Active households with no ledger entry in the last `months` months (to visit)."""
+                        months: int = INACTIVE_MONTHS, limit: int = 200, upto=None,
+                        due: Optional[tuple[int, int]] = None) -> tuple[list[dict], int]:
+    """Active households with no ledger entry in the last `months` months (to visit), and how many;
+    `due`: (how many, how many never had an entry) when households_by_site counted them already."""
     today = today or local_today()
     cutoff = _months_before(today, months)
-    # each household's last entry from its month totals, grouped once (not once for the count and
-    # again for the rows); the page's 200 households are then read by id
-    last_of = {household_id: as_date(last) for household_id, last in db.session.execute(  # MAX(): text on SQLite
-        select(T.household_id, func.max(T.last_date)).group_by(T.household_id))}
-    homes = select(Household.id).where(Household.status == "active")
-    if site_ids is not None:
-        homes = homes.where(Household.site_id.in_(site_ids))
-    due = []
-    for (household_id,) in db.session.execute(homes):
-        last = last_of.get(household_id)
-        if last is None or last < cutoff:
-            due.append((last is not None, last or date.min, household_id))
-    due.sort()
-    shown = [household_id for _known, _last, household_id in due[:limit]]
+    upto = report_totals.watermark() if upto is None else upto
+    scope = [Household.status == "active"] + ([Household.site_id.in_(site_ids)] if site_ids is not None else [])
+    if due is None:
+        due = db.session.execute(select(func.count(Household.id), func.coalesce(func.sum(case(
+            (Household.ledger_seq == 0, 1), else_=0)), 0)).where(*scope, _due(cutoff, upto))).one()
+    total, never = due
+    # households with no entry at all first (ledger_seq 0), then the longest without one
+    shown = list(db.session.execute(select(Household.id).where(*scope, Household.ledger_seq == 0)
+                                    .order_by(Household.id).limit(limit)).scalars()) if never else []
+    last_of = dict(report_totals.oldest_last(cutoff, upto, limit - len(shown), site_ids)) if len(shown) < limit else {}
+    shown += list(last_of)
     rows = {h.id: (h, site) for h, site in db.session.execute(
         select(Household, Site.name).join(Site, Site.id == Household.site_id).where(Household.id.in_(shown or [-1])))}
     return [{"id": h.id, "name": h.head_name, "site": site, "building": h.building or "", "door_no": h.door_no or "",
              "phone": h.phone or "", "last": last_of.get(h.id)}
-            for h, site in (rows[i] for i in shown)], len(due)
+            for h, site in (rows[i] for i in shown)], total
 
 
 def _months_before(day: date, months: int) -> date:
@@ -315,20 +330,48 @@ def _months_before(day: date, months: int) -> date:
 
 def site_breakdown(filters: Filters, cube: Optional[list] = None, people: Optional[dict] = None) -> list[dict]:
     """One row per site in scope: households, participation, issued, redeemed in the period, and
-    the points its households hold now."""
-    sites = select(Site).order_by(Site.code)
+    the points its households hold now. When the scope spans more than one county (a province), one
+    row per county instead, with its `county_id` to open its sites."""
+    sites = select(Site.id, Site.name, Site.area_id).order_by(Site.code)
     if filters.site_ids is not None:
         sites = sites.where(Site.id.in_(filters.site_ids))
     kinds: dict = defaultdict(lambda: defaultdict(int))
     for site_id, _month, kind, total in cube if cube is not None else ledger_cube(filters):
         kinds[site_id][kind] += total
     people = households_by_site(filters) if people is None else people
-    rows = []
-    for site in db.session.execute(sites).scalars():
-        p, k = people.get(site.id, {"households": 0, "earners": 0, "balance": 0}), kinds[site.id]
-        rows.append({"site": site.name, "households": p["households"], "earners": p["earners"],
-                     "rate": round(100.0 * p["earners"] / p["households"], 1) if p["households"] else 0.0,
-                     "issued": sum(k.get(name, 0) for name in ISSUED_KINDS),
-                     "redeemed": -(k.get("redemption", 0) + k.get("redemption_void", 0)),
-                     "outstanding": p["balance"]})
-    return rows
+    site_rows = db.session.execute(sites).all()
+    county_of = county_of_areas() if site_rows else {}
+    groups: dict = {}
+    for site_id, name, area_id in site_rows:
+        groups.setdefault(county_of.get(area_id), []).append((site_id, name))
+    if len(groups) > 1:
+        names = dict(db.session.execute(select(Area.id, Area.name).where(Area.id.in_([c for c in groups if c]))).all())
+        return sorted((_row(names.get(county, "未归属县"), [site_id for site_id, _ in members], kinds, people,
+                            county_id=county) for county, members in groups.items()), key=lambda r: r["site"])
+    return [_row(name, [site_id], kinds, people) for site_id, name, _area in site_rows]
+
+
+def _row(label: str, site_ids: list[int], kinds: dict, people: dict, county_id: Optional[int] = None) -> dict:
+    households = sum(people.get(s, {}).get("households", 0) for s in site_ids)
+    earners = sum(people.get(s, {}).get("earners", 0) for s in site_ids)
+
+    def kind(*names):
+        return sum(kinds[s].get(n, 0) for s in site_ids for n in names)
+
+    return {"site": label, "county_id": county_id, "households": households, "earners": earners,
+            "rate": round(100.0 * earners / households, 1) if households else 0.0,
+            "issued": kind(*ISSUED_KINDS), "redeemed": -kind("redemption", "redemption_void"),
+            "outstanding": sum(people.get(s, {}).get("balance", 0) for s in site_ids)}
+
+
+def county_of_areas() -> dict[int, Optional[int]]:
+    """area id -> the id of the county it is in or is (None above county level)."""
+    areas = {area_id: (parent_id, level) for area_id, parent_id, level in
+             db.session.execute(select(Area.id, Area.parent_id, Area.level))}
+    found: dict[int, Optional[int]] = {}
+    for area_id in areas:
+        walk = area_id
+        while walk is not None and areas[walk][1] != "county":
+            walk = areas[walk][0]
+        found[area_id] = walk
+    return found

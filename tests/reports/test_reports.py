@@ -103,13 +103,26 @@ def test_categories_rules_participation_goods_and_visits(generated):
     assert all(row["last"] is None or row["last"] < date(2026, 9, 30) for row in to_visit)
 
 
-def test_site_breakdown_matches_the_single_site_figures(generated):
-    flt = Filters(*YEAR)
+def test_site_breakdown_matches_the_single_site_figures(generated, make_site):
     truth = _by_site_from_verify()
-    for row, site in zip(reports.site_breakdown(flt), sorted(generated["sites"], key=lambda s: s.code)):
-        assert row["site"] == site.name
+    sites = sorted(generated["sites"], key=lambda s: s.code)
+    # the first two sites in one county: a row per site within it
+    sites[1].area = sites[0].area
+    db.session.flush()
+    in_county = reports.site_breakdown(Filters(*YEAR, {sites[0].id, sites[1].id}))
+    assert [row["site"] for row in in_county] == [sites[0].name, sites[1].name]
+    assert all(row["county_id"] is None for row in in_county)
+    for row, site in zip(in_county, sites):
         assert row["outstanding"] == sum(truth[site.id].values())
         assert row["issued"] == sum(truth[site.id].get(k, 0) for k in reports.ISSUED_KINDS)
+    # every site: more than one county, so a row per county summing its sites
+    by_county = {row["site"]: row for row in reports.site_breakdown(Filters(*YEAR))}
+    county = sites[0].area.parent.parent
+    assert set(by_county) == {county.name, sites[2].area.parent.parent.name}
+    assert by_county[county.name]["county_id"] == county.id
+    assert by_county[county.name]["households"] == sum(r["households"] for r in in_county)
+    assert by_county[county.name]["outstanding"] == sum(truth[s.id].get(k, 0) for s in sites[:2] for k in truth[s.id])
+    assert by_county[county.name]["redeemed"] == sum(r["redeemed"] for r in in_county)
 
 
 def test_dashboard_page_shows_numbers_beside_charts(generated, client, login, make_user):
