@@ -15,7 +15,7 @@ from models.clock import local_today
 from models.fund import FUND_KINDS, FUND_SOURCES, PointsAdjustment
 from models.goods import STOCK_SOURCES
 from services.errors import DomainError
-from services.integrity import fund, fund_exports
+from services.integrity import fund, fund_counties, fund_exports
 from services.staff.scope import sites_in_scope
 
 
@@ -27,7 +27,8 @@ def _adjustment_site(adjustment_id):
 @bp.route("/integrity/fund")
 @roles_required("cadre", "auditor", "shopkeeper")
 def integrity_fund():
-    return render_template("admin/integrity/fund.html", data=fund.dashboard(current_user), yuan=fund.yuan)
+    data = fund_counties.page(current_user, request.args.get("county_id", "").strip() or None)
+    return render_template("admin/integrity/fund.html", data=data, yuan=fund.yuan)
 
 
 @bp.route("/integrity/fund/ledger", methods=["GET", "POST"])

@@ -20,9 +20,11 @@ def _page(leader_form=None, leader_site_id=None, cause_form=None):
     def page():
         sites = sites_in_scope(current_user)
         can_manage = current_user.has_role("admin", *MANAGERS)
+        cov = settlement.coverage(sites)
+        counts = {row.site.id: row.households for row in cov.sites}
         return render_template(
-            "admin/support/settlements.html", cov=settlement.coverage(sites), threshold=settlement.threshold(),
-            can_manage=can_manage, choices=settlement.leader_choices_by_site(sites) if can_manage else {},
+            "admin/support/settlements.html", cov=cov, threshold=settlement.threshold(), can_manage=can_manage,
+            choices=settlement.leader_choices_by_site(sites, counts) if can_manage else {},
             leader_form=leader_form or LeaderForm(formdata=None), leader_site_id=leader_site_id,
             cause_form=cause_form or CauseAssignForm(formdata=None), causes=CAUSES,
             towns=[t for t in plans.townships_in_scope(current_user) if plans.can_manage(current_user, t.id)],

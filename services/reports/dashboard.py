@@ -33,6 +33,7 @@ from models.ledger import EARNING_KINDS
 from services.database import month_text
 from services.ledger import month_totals
 from services.reports import report_totals
+from services.staff.scope import county_of_areas
 
 #: kinds that count as issued (positive earnings)
 ISSUED_KINDS = ("evaluation", "award", "activity", "rule_award")
@@ -362,16 +363,3 @@ def _row(label: str, site_ids: list[int], kinds: dict, people: dict, county_id: 
             "rate": round(100.0 * earners / households, 1) if households else 0.0,
             "issued": kind(*ISSUED_KINDS), "redeemed": -kind("redemption", "redemption_void"),
             "outstanding": sum(people.get(s, {}).get("balance", 0) for s in site_ids)}
-
-
-def county_of_areas() -> dict[int, Optional[int]]:
-    """area id -> the id of the county it is in or is (None above county level)."""
-    areas = {area_id: (parent_id, level) for area_id, parent_id, level in
-             db.session.execute(select(Area.id, Area.parent_id, Area.level))}
-    found: dict[int, Optional[int]] = {}
-    for area_id in areas:
-        walk = area_id
-        while walk is not None and areas[walk][1] != "county":
-            walk = areas[walk][0]
-        found[area_id] = walk
-    return found

@@ -38,6 +38,19 @@ def area_children() -> dict[Optional[int], list[int]]:
     return children
 
 
+def county_of_areas() -> dict[int, Optional[int]]:
+    """area id -> the id of the county it is in or is (the whole tree, one query)."""
+    areas = {area_id: (parent_id, level) for area_id, parent_id, level in
+             db.session.execute(select(Area.id, Area.parent_id, Area.level))}
+    found: dict[int, Optional[int]] = {}
+    for area_id in areas:
+        walk = area_id
+        while walk is not None and areas[walk][1] != "county":
+            walk = areas[walk][0]
+        found[area_id] = walk
+    return found
+
+
 def areas_under(roots, children: dict) -> set[int]:
     """The areas in `roots` and every area under them, from an area_children() tree."""
     found, stack = set(), list(roots)

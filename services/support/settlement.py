@@ -9,7 +9,7 @@ from datetime import date
 from typing import Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
 
 from extensions import db
@@ -31,10 +31,16 @@ def threshold() -> int:
 
 
 def household_counts(site_ids: Optional[Iterable[int]] = None) -> dict[int, int]:
+    """site id -> active households, for `site_ids` (None: every site)."""
+    ids = None if site_ids is None else list(site_ids)
     query = select(Household.site_id, func.count()).where(Household.status == "active").group_by(Household.site_id)
-    if site_ids is not None:
-        query = query.where(Household.site_id.in_(list(site_ids) or [-1]))
+    if ids is not None and not _every_site(ids):  # a province's 2,000 ids as an IN list cost more than the filter saves
+        query = query.where(Household.site_id.in_(ids or [-1]))
     return dict(db.session.execute(query).all())
+
+
+def _every_site(site_ids) -> bool:
+    return len(site_ids) == db.session.execute(select(func.count(Site.id))).scalar_one()
 
 
 def required_level(households: int) -> str:
@@ -212,10 +218,11 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
         town = areas.get(area.parent_id) if area is not None and area.level == "village" else area
         if town is not None and town.level == "township":
             towns.setdefault(town.id, town)
+    in_scope = true() if _every_site(site_ids) else Household.site_id.in_(site_ids or [-1])
     # one grouping per site and cause, and every township's holders, summed per township below
     per_site_cause = db.session.execute(
         select(Household.site_id, HouseholdCause.cause, func.count()).join(Household, Household.id == HouseholdCause.household_id)
-        .where(Household.status == "active", Household.site_id.in_(site_ids or [-1]))
+        .where(Household.status == "active", in_scope)
         .group_by(Household.site_id, HouseholdCause.cause)).all()
     all_holders = db.session.execute(select(CauseAssignment).where(
         CauseAssignment.area_id.in_(list(towns) or [-1]), _active(CauseAssignment, on))).scalars().all()
@@ -232,7 +239,7 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
                 result.causes.append(CauseRow(town, cause, per_cause.get(cause, 0), holders.get(cause)))
     # 1-to-1 包保 of the priority households (三特户, 三无户, 监测户)
     priority = (select(func.count()).select_from(Household)
-                .where(Household.status == "active", Household.site_id.in_(site_ids or [-1]), support.is_priority_clause()))
+                .where(Household.status == "active", in_scope, support.is_priority_clause()))
     result.priority_total = db.session.execute(priority).scalar_one()
     result.priority_covered = db.session.execute(priority.where(support.active_responsibility_clause(on))).scalar_one()
     result.without_cause = db.session.execute(
@@ -246,9 +253,10 @@ def leader_choices(site: Site) -> list[SupportCadre]:
     return leader_choices_by_site([site])[site.id]
 
 
-def leader_choices_by_site(sites: list[Site]) -> dict[int, list[SupportCadre]]:
-    """site id -> the active cadres of the level it needs (by name) who serve it; three queries for any number of sites."""
-    counts = household_counts([s.id for s in sites])
+def leader_choices_by_site(sites: list[Site], counts: Optional[dict[int, int]] = None) -> dict[int, list[SupportCadre]]:
+    """site id -> the active cadres of the level it needs (by name) who serve it; three queries for any
+    number of sites. `counts`: household_counts() of the sites when the caller has them."""
+    counts = household_counts([s.id for s in sites]) if counts is None else counts
     levels = sorted({level for wanted in LEADER_LEVELS.values() for level in wanted})
     cadres = db.session.execute(select(SupportCadre).where(SupportCadre.active, SupportCadre.level.in_(levels))
                                 .order_by(SupportCadre.name)).scalars().all()

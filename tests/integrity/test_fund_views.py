@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from extensions import db
 from models.clock import local_today
 from services import ledger
-from services.integrity import fund, fund_exports
+from services.integrity import fund, fund_counties, fund_exports
 from services.supermarket import goods as goods_service
 from services.supermarket import stocktake
 from tests.supermarket.kiosk_helpers import add_goods
@@ -111,3 +111,25 @@ def test_stocktake_screen_flow(world, client, login, make_user):
     assert "盘点已过账" in response.get_data(as_text=True)
     response = client.get("/admin/integrity/stocktake")
     assert "账实不符" in response.get_data(as_text=True)
+
+
+def test_many_counties_show_a_row_per_county_that_opens_its_sites(world, client, login, make_site, make_household):
+    """A province-wide user sees each county's sums and how many of its sites are short; a county's
+    link shows its sites."""
+    other = make_site("石门安置点")  # in a county of its own
+    make_household(other, head_name="王五", balance=40)
+    ledger.post(world["home"], 100000, "rule_award", None, None, None, "t:big")
+    login(world["admin"])
+    page = client.get("/admin/integrity/fund").get_data(as_text=True)
+    home_county, other_county = world["site"].area.parent.parent, other.area.parent.parent
+    assert home_county.name in page and other_county.name in page and "幸福家园安置点" not in page
+    assert "其中 1 个安置点保障不足" in page and "合计" in page
+    data = fund_counties.page(world["admin"])
+    [short] = [c for c in data["counties"] if c.county.id == home_county.id]
+    [site_row] = [r for r in data["sites"] if r.site.id == world["site"].id]
+    assert (short.outstanding_points, short.stock_fen, short.cash_fen) == (
+        site_row.outstanding_points, site_row.stock_fen, site_row.cash_fen)
+    assert sum(c.outstanding_points for c in data["counties"]) == data["county"]["outstanding_points"]
+    one = client.get(f"/admin/integrity/fund?county_id={home_county.id}").get_data(as_text=True)
+    assert "幸福家园安置点" in one and "石门安置点" not in one and "全县合计" in one and "返回各县" in one
+    assert client.get("/admin/integrity/fund?county_id=999999").status_code == 404
