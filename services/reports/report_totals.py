@@ -29,8 +29,9 @@ T = TypeVar("T")
 
 #: entries after the watermark that make the page start a fold
 FOLD_AFTER = 20_000
-#: entries folded per transaction (a first fold of millions is many short transactions)
-CHUNK = 200_000
+#: entries folded per transaction: on SQLite the fold holds the one write lock meanwhile (about 40 ms
+#: per 10,000 entries on the county bench data, docs/performance.md), so a kiosk waits at most ~0.2 s
+CHUNK = 50_000
 #: how long before the oldest open writing transaction an entry must be made to be folded (PostgreSQL)
 SETTLE = timedelta(minutes=10)
 _EARNING = ", ".join(f"'{kind}'" for kind in EARNING_KINDS)
@@ -122,7 +123,8 @@ def _settled(old: int, dialect: str) -> int:
     return db.session.execute(text(
         "SELECT COALESCE(MAX(id), :old) FROM ledger_entry WHERE id > :old AND created_at < ("
         "SELECT LEAST(MIN(xact_start), now()) FROM pg_stat_activity "
-        "WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AT TIME ZONE 'UTC' - :settle"),
+        "WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND datname = current_database()) "
+        "AT TIME ZONE 'UTC' - :settle"),
         {"old": old, "settle": SETTLE}).scalar_one()
 
 
