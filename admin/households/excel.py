@@ -10,6 +10,7 @@ from admin import background, bp
 from admin.auth import roles_required
 from admin.households.forms import ImportConfirmForm, ImportUploadForm
 from admin.households.registry import EDITORS, list_filter
+from admin.scope import unscoped_arg
 from extensions import db
 from models import Site
 from models.clock import local_today
@@ -19,6 +20,7 @@ from services.households import registry as svc
 from services.staff import audit
 
 STALE_SECONDS = 24 * 3600
+unscoped_arg("export_id")  # an export belongs to the user who asked for it (exports.get_for), not to a site
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
