@@ -97,7 +97,7 @@ def household_export():
     background and its page offers the file when ready."""
     flt = list_filter()
     households = exports.count(current_user, flt)
-    filter_fields = {k: v for k, v in vars(flt).items() if v not in (None, "")}
+    filter_fields = _given(flt)
     if households > exports.IN_REQUEST_LIMIT:
         export, new = exports.start(current_user, flt, households)
         export_id = export.id
@@ -115,6 +115,11 @@ def household_export():
     return _xlsx(data, f"yihu-yidang-{local_today():%Y%m%d}.xlsx")
 
 
+def _given(flt: svc.HouseholdFilter) -> dict:
+    """The filter's fields that are set (for the audit entry and the list's query string)."""
+    return {k: v for k, v in vars(flt).items() if v not in (None, "")}
+
+
 def start_in_background(app, export_id: int):
     """Write the export's sheet on a read snapshot, then store it. Returns the thread (tests wait)."""
     return background.start_run(app, "household-export", export_id, exports.compute, exports.finish)
@@ -125,7 +130,7 @@ def start_in_background(app, export_id: int):
 def household_export_page(export_id: int):
     export = exports.get_for(current_user, export_id)
     flt = exports.filter_of(export)
-    args = {k: v for k, v in vars(flt).items() if v not in (None, "") and k != "imported"}
+    args = {k: v for k, v in _given(flt).items() if k != "imported"}
     args.setdefault("status", "")  # the list's default is 在册 only; "" means every status
     return render_template("admin/households/export.html", export=export, flt=flt, list_args=args,
                            site=db.session.get(Site, flt.site_id) if flt.site_id else None,

@@ -87,8 +87,8 @@ def _split_period(start: date, end: date, site_ids) -> tuple[Optional[tuple[str,
     months = [month_of(start), month_of(end)]
     partial = []
     for edge in dict.fromkeys(months):  # the start month, then the end month if another
-        first_day = date(int(edge[:4]), int(edge[5:]), 1)
-        last_day = _month_end(first_day)
+        first_day = month_start(edge)
+        last_day = month_end(first_day)
         lo, hi = max(start, first_day), min(end, last_day)
         if lo == first_day and hi == last_day:
             continue
@@ -101,7 +101,13 @@ def _split_period(start: date, end: date, site_ids) -> tuple[Optional[tuple[str,
     return whole, partial
 
 
-def _month_end(first_day: date) -> date:
+def month_start(month: str) -> date:
+    """'YYYY-MM' -> its first day."""
+    return date(int(month[:4]), int(month[5:]), 1)
+
+
+def month_end(first_day: date) -> date:
+    """The last day of `first_day`'s month."""
     following = date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
     return following - timedelta(days=1)
 
@@ -109,7 +115,7 @@ def _month_end(first_day: date) -> date:
 def _month_span(start: date, end: date, left_out: set[str]) -> Optional[tuple[str, str]]:
     first, last = month_of(start), month_of(end)
     if first in left_out:
-        first = month_of(_month_end(start) + timedelta(days=1))
+        first = month_of(month_end(start) + timedelta(days=1))
     if last in left_out:
         last = month_of(date(end.year, end.month, 1) - timedelta(days=1))
     return (first, last) if first <= last else None

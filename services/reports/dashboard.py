@@ -223,7 +223,7 @@ def _flags(filters: Filters, upto, since: Optional[date]) -> list:
     """SQL flags of a household: earned in the period; with `since`: due for a visit, never posted."""
     flags = [_earned(filters, upto)]
     if since is not None:
-        flags += [_due(since, upto), _due(since, upto) & (Household.ledger_seq == 0)]
+        flags += [_due(since, upto), Household.ledger_seq == 0]  # no entry at all: due too
     return flags
 
 

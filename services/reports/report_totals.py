@@ -23,6 +23,7 @@ from models import LedgerEntry as E
 from models.clock import utcnow
 from models.ledger import EARNING_KINDS
 from services.database import WRITE, as_date, expect, month_text
+from services.ledger.month_totals import month_end, month_start
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -193,7 +194,7 @@ def site_months(first: str, last: str, site_ids: Optional[set[int]], upto) -> li
     folded = select(SiteMonthTotal.site_id, SiteMonthTotal.month, SiteMonthTotal.kind, SiteMonthTotal.points) \
         .where(SiteMonthTotal.month.between(first, last))
     live = select(E.site_id, month.label("month"), E.kind, E.points).where(
-        E.id > upto, E.effective_date.between(_month_start(first), _month_end(last)))
+        E.id > upto, E.effective_date.between(month_start(first), month_end(month_start(last))))
     if site_ids is not None:
         folded = folded.where(SiteMonthTotal.site_id.in_(site_ids))
         live = live.where(E.site_id.in_(site_ids))
@@ -213,7 +214,7 @@ def earner_ids(first: str, last: str, upto) -> list:
         conditions.append((Y.year == year) & (Y.earned_months.op("&")(mask) != 0))
     folded = select(Y.household_id).where(db.or_(*conditions))
     live = select(E.household_id).where(E.id > upto, E.kind.in_(EARNING_KINDS), E.points > 0,
-                                        E.effective_date.between(_month_start(first), _month_end(last)))
+                                        E.effective_date.between(month_start(first), month_end(month_start(last))))
     return [folded, live]
 
 
@@ -234,9 +235,9 @@ def oldest_last(before: date, upto, limit: int, site_ids: Optional[set[int]]) ->
     if site_ids is not None:
         query = query.where(Household.site_id.in_(site_ids))
     ids = list(db.session.execute(query).scalars())
-    # a household whose every entry is after the fold is not in the index
-    # the few entries after the fold, grouped first; "+ 0" keeps SQLite from reading a whole household
-    # index for the grouping's order instead of the id range
+    # a household whose every entry is after the fold is not in the index: the few entries after the
+    # fold, grouped first ("+ 0" keeps SQLite from reading a whole household index for the grouping's
+    # order instead of the id range)
     household = (E.household_id + 0).label("household_id")
     tail = (select(household, func.max(E.effective_date).label("last")).where(E.id > upto)
             .group_by(household).subquery())
@@ -254,13 +255,3 @@ def oldest_last(before: date, upto, limit: int, site_ids: Optional[set[int]]) ->
     last = {hid: as_date(day) for hid, day in db.session.execute(  # MAX(): text on SQLite
         select(both.c.household_id, func.max(both.c.last)).group_by(both.c.household_id))}
     return sorted(((hid, last[hid]) for hid in ids), key=lambda row: (row[1], row[0]))[:limit]
-
-
-def _month_start(month: str) -> date:
-    return date(int(month[:4]), int(month[5:]), 1)
-
-
-def _month_end(month: str) -> date:
-    start = _month_start(month)
-    return date(start.year + start.month // 12, start.month % 12 + 1, 1) - timedelta(days=1)
-

@@ -201,7 +201,8 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
     """Coverage by each kind of 包保 for the given sites (the user's scope)."""
     on = on or local_today()
     site_ids = [s.id for s in sites]
-    counts = household_counts(site_ids)
+    every = _every_site(site_ids)
+    counts = household_counts(None if every else site_ids)
     leaders = current_leaders(site_ids, on)
     result = KindCoverage()
     for site in sites:
@@ -218,7 +219,7 @@ def coverage(sites: list[Site], on: Optional[date] = None) -> KindCoverage:
         town = areas.get(area.parent_id) if area is not None and area.level == "village" else area
         if town is not None and town.level == "township":
             towns.setdefault(town.id, town)
-    in_scope = true() if _every_site(site_ids) else Household.site_id.in_(site_ids or [-1])
+    in_scope = true() if every else Household.site_id.in_(site_ids or [-1])
     # one grouping per site and cause, and every township's holders, summed per township below
     per_site_cause = db.session.execute(
         select(Household.site_id, HouseholdCause.cause, func.count()).join(Household, Household.id == HouseholdCause.household_id)
